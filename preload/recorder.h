@@ -1,0 +1,93 @@
+/* The recorder: the plain C core that the hook files (hooks_*.c) and the
+ * primitives library call.  It owns the per-thread state, the lock table,
+ * the stack table, the trace file and both modes (profile and trace).
+ * Hook files only translate a call into these functions and forward to the
+ * real one; they never touch the trace format directly.
+ *
+ * Calling pattern in every hook (see hooks_mutex.c):
+ *
+ *     struct rec_thread *t = rec_enter();          // NULL: only forward
+ *     if (!t) return real_fn(args);
+ *     int saved = errno;
+ *     ... rec_* calls around the real call ...
+ *     rec_leave(t);
+ *     errno = saved-or-the-real-call's-errno;
+ *     return exactly what the real call returned;
+ *
+ * Rules: no malloc, stdio or interposed lock between rec_enter and
+ * rec_leave on the lock/unlock path; every rec_* function is safe to call
+ * with any lock id (0 = unknown is ignored).
+ */
+#ifndef SYNCWATCH_PRELOAD_RECORDER_H
+#define SYNCWATCH_PRELOAD_RECORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/trace_format.h"
+
+struct rec_thread;
+
+/* Enters the recorder from a hook.  Returns NULL when the hook must only
+ * forward: the recorder is disabled or failed, the process is filtered out,
+ * or this thread is already inside the shim (libunwind, the loader or a
+ * signal handler re-entering it).  Cheap: a TLS load and a flag test. */
+struct rec_thread *rec_enter(void);
+void rec_leave(struct rec_thread *t);
+
+/* The site (deduplicated stack id) of the current call.  ret is the hook's
+ * __builtin_return_address(0); the recorder decides how many frames to
+ * walk, caching by return address where that is unambiguous. */
+uint32_t rec_site(struct rec_thread *t, const void *ret);
+
+/* Lock identity.  rec_lock_init: the program initialised the object at
+ * addr (a new generation, a LOCK_NEW record).  rec_lock_id: the id of the
+ * object at addr, registering it (SWT_LOCK_STATIC) on first sight.  For
+ * process-shared objects and named semaphores pass pshared != 0: the
+ * recorder resolves (device, inode, offset) of the mapping. */
+struct rec_lock_attr {
+    unsigned kind;    /* enum swt_lock_kind */
+    unsigned type;    /* enum swt_lock_type */
+    unsigned flags;   /* enum swt_lock_flag */
+    uint64_t value;   /* semaphore initial value, barrier count */
+    const char *name; /* named semaphore name, or NULL */
+};
+uint32_t rec_lock_init(struct rec_thread *t, const void *addr, const struct rec_lock_attr *a,
+                       uint32_t site);
+uint32_t rec_lock_id(struct rec_thread *t, const void *addr, unsigned kind);
+/* The object at addr was destroyed (err = the real call's result). */
+void rec_lock_destroy(struct rec_thread *t, uint32_t lock, uint32_t site, int err);
+
+/* Acquisitions.  flags are SWT_ACQ_*.  Call rec_wait only when the
+ * acquisition is about to block (the trylock-first attempt failed); it reads
+ * the clock and marks the thread as waiting.  rec_acquired ends the wait
+ * if there was one; a re-lock of a recursive mutex by its owner is detected
+ * by the recorder (depth, not a new hold). */
+void rec_wait(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site);
+void rec_acquired(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site);
+void rec_failed(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site, int err);
+/* A hold ends.  For rwlocks pass flags 0: the recorder knows from this
+ * thread's held entry whether a read or a write hold is dropped. */
+void rec_released(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site);
+/* SWT_ACQ_* of this thread's hold of lock, or 0 if it does not hold it. */
+unsigned rec_held_flags(struct rec_thread *t, uint32_t lock);
+
+/* Condition variables: around the real wait, call
+ *   rec_released(mutex, SWT_ACQ_COND), rec_cond_wait(...), real wait,
+ *   rec_cond_wake(..., err), rec_acquired(mutex, SWT_ACQ_COND | extra). */
+void rec_cond_wait(struct rec_thread *t, uint32_t cond, uint32_t mutex, uint32_t site);
+void rec_cond_wake(struct rec_thread *t, uint32_t cond, uint32_t mutex, int err);
+void rec_cond_signal(struct rec_thread *t, uint32_t cond, unsigned flags, uint32_t site);
+
+/* Semaphores: waits use rec_wait/rec_acquired/rec_failed on the semaphore's
+ * id; a post is rec_sem_post (value after the post, or -1 if unknown). */
+void rec_sem_post(struct rec_thread *t, uint32_t sem, uint32_t site, long value);
+
+/* Barriers. */
+void rec_barrier_wait(struct rec_thread *t, uint32_t barrier, uint32_t site);
+void rec_barrier_done(struct rec_thread *t, uint32_t barrier, int err);
+
+/* Rare events, written as ext records. */
+void rec_note(struct rec_thread *t, unsigned code, const char *text);
+
+#endif
