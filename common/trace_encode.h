@@ -76,7 +76,7 @@ static inline size_t swt_encode_core(uint8_t *rec, unsigned type, uint64_t dt, c
 /* Size of an ext record with these fields and blob length. */
 static inline size_t swt_ext_size(uint64_t dt, const uint64_t *f, unsigned n, size_t blob_len)
 {
-    size_t body = swt_varint_len(dt) + blob_len;
+    size_t body = swt_varint_len(dt) + swt_varint_len(n) + blob_len;
     for (unsigned i = 0; i < n; i++)
         body += swt_varint_len(f[i]);
     return 1 + swt_varint_len(body) + body;
@@ -87,11 +87,12 @@ static inline size_t swt_ext_size(uint64_t dt, const uint64_t *f, unsigned n, si
 static inline size_t swt_encode_ext(uint8_t *rec, unsigned type, uint64_t dt, const uint64_t *f,
                                     unsigned n, const void *blob, size_t blob_len)
 {
-    size_t body = swt_varint_len(dt) + blob_len;
+    size_t body = swt_varint_len(dt) + swt_varint_len(n) + blob_len;
     for (unsigned i = 0; i < n; i++)
         body += swt_varint_len(f[i]);
     uint8_t *p = swt_put_varint(rec + 1, body);
     p = swt_put_varint(p, dt);
+    p = swt_put_varint(p, n);
     for (unsigned i = 0; i < n; i++)
         p = swt_put_varint(p, f[i]);
     if (blob_len)

@@ -26,14 +26,16 @@
  * unsigned LEB128 varints.
  *
  *   core record  (type <  SWT_EXT_BASE): type, dt, fields...
- *   ext record   (type >= SWT_EXT_BASE): type, len, dt, fields..., blob
+ *   ext record   (type >= SWT_EXT_BASE): type, len, dt, nfields, fields..., blob
  *
  * dt is the time since the previous record of the same chunk (the first
  * record counts from chunk.base_ns), in ticks of the header's clock.  The
- * number of fields of each type is fixed by swt_schema[] below.  len counts
- * the bytes after itself, so a reader skips ext records it does not know;
- * a new minor version may add ext types and append fields to ext records,
- * never change core records (that is a new major version).
+ * number of fields of a core record is fixed by the schema below; an ext
+ * record says how many it carries (nfields), so a newer writer may append
+ * fields that an older reader skips.  len counts the bytes after itself, so
+ * a reader skips ext records it does not know.  A new minor version may add
+ * ext types and append fields to ext records, never change core records
+ * (that is a new major version).
  */
 #ifndef SYNCWATCH_COMMON_TRACE_FORMAT_H
 #define SYNCWATCH_COMMON_TRACE_FORMAT_H
@@ -215,7 +217,8 @@ enum swt_rec_type {
     SWT_REC_FORK = 0x49,         /* role (0 parent, 1 child), other pid, error, forking thread */
     SWT_REC_PROC_EXIT = 0x4a,    /* how (enum swt_exit_how), status */
     SWT_REC_DLOPEN = 0x4b,       /* flags, ok; blob: path */
-    SWT_REC_EDGE = 0x4c,         /* from, to, flags, from_site, to_site; blob: other held ids */
+    SWT_REC_EDGE = 0x4c,         /* from, to, flags, from_site, to_site; blob: other held ids
+                                    (varints); flags = SWT_EDGE_FLAGS(from hold, to acquisition) */
     SWT_REC_DROPPED = 0x4d,      /* count of events this thread could not record */
     SWT_REC_NOTE = 0x4e,         /* code (enum swt_note); blob: text */
     SWT_REC_EXT_LAST = 0x4e,
@@ -236,6 +239,13 @@ enum swt_acq_flag {
     SWT_ACQ_C11 = 1u << 10,       /* through mtx_* / cnd_* */
     SWT_ACQ_SPIN = 1u << 11,      /* spinning acquisition */
 };
+
+/* EDGE flags: the SWT_ACQ_* of the hold of `from` in the low 16 bits, those
+ * of the acquisition of `to` in the high 16 bits. */
+#define SWT_EDGE_FLAGS(from_flags, to_flags) \
+    (((uint64_t)(from_flags) & 0xffffu) | (((uint64_t)(to_flags) & 0xffffu) << 16))
+#define SWT_EDGE_FROM(flags) ((unsigned)(flags) & 0xffffu)
+#define SWT_EDGE_TO(flags) (((unsigned)(flags) >> 16) & 0xffffu)
 
 enum swt_lock_kind {
     SWT_KIND_MUTEX = 1,
