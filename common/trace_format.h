@@ -16,7 +16,9 @@
  *   SWT_CHUNK_THREAD  struct swt_thread_block: the thread's live state (held
  *                     locks, the lock it waits for) and its profile counters,
  *                     updated in place
- *   SWT_CHUNK_STATS   more struct swt_stat_slot of one thread
+ *   SWT_CHUNK_STATS   more struct swt_stat_slot of one thread: after the chunk
+ *                     header, (chunk_size - 32) / sizeof(struct swt_stat_slot)
+ *                     slots; a slot with lock == 0 is free
  *
  * Records.  Byte 0 is the type; a zero byte means "no record here".  The
  * writer stores every other byte first and the type byte last (a release
