@@ -156,7 +156,7 @@ struct swt_stat_slot {
     uint64_t owner_changes; /* acquisitions where the previous holder was another thread */
     uint32_t wait_hist[SWT_HIST_BUCKETS];
 };
-_Static_assert(sizeof(struct swt_stat_slot) == 232, "stat slot layout");
+_Static_assert(sizeof(struct swt_stat_slot) == 224, "stat slot layout");
 
 struct swt_held {
     uint32_t lock;
