@@ -1,0 +1,20 @@
+/* The detectors: pure functions from the model to findings.  main.c calls
+ * them in this order; each appends to the same list and never prints. */
+#ifndef SYNCWATCH_ANALYZER_DETECT_H
+#define SYNCWATCH_ANALYZER_DETECT_H
+
+#include "analyzer/findings.h"
+#include "analyzer/model.h"
+#include "analyzer/report_opts.h"
+
+void detect_cycles(const struct model *m, const struct report_opts *o, struct findings *out);
+void detect_deadlocks(const struct model *m, const struct report_opts *o, struct findings *out);
+void detect_abandoned(const struct model *m, const struct report_opts *o, struct findings *out);
+void detect_misuse(const struct model *m, const struct report_opts *o, struct findings *out);
+
+/* Contention and starvation (analyzer-stats work: detect_contention.c,
+ * detect_starvation.c). */
+void detect_contention(const struct model *m, const struct report_opts *o, struct findings *out);
+void detect_starvation(const struct model *m, const struct report_opts *o, struct findings *out);
+
+#endif

@@ -1,0 +1,29 @@
+/* The options of one analysis, shared by main.c (which parses them), the
+ * detectors (which read their thresholds) and the renderers. */
+#ifndef SYNCWATCH_ANALYZER_REPORT_OPTS_H
+#define SYNCWATCH_ANALYZER_REPORT_OPTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum report_format { REPORT_TEXT = 0, REPORT_JSON = 1 };
+
+struct report_opts {
+    enum report_format format;
+    unsigned fail_on;          /* bit (1u << enum finding_kind) per kind that makes exit 1 */
+    unsigned max_cycle_len;    /* longest elementary cycle searched */
+    bool verbose;              /* show pruned findings and the rule that dropped them */
+    bool symbols;              /* symbolize stacks (off: --no-symbols) */
+    bool color;                /* ANSI colour (on only when stdout is a terminal) */
+
+    /* Contention and starvation thresholds (detect_contention.c,
+     * detect_starvation.c): parsed by main.c, defaults in report_opts_init. */
+    unsigned top;              /* --top N: hotspots shown */
+    uint64_t hold_threshold_ns;  /* --hold-threshold: a hold this long while someone waited */
+    uint64_t wait_threshold_ns;  /* --wait-threshold: a wait this long is starvation ... */
+    unsigned starve_count;       /* --starve-count: ... if others acquired the lock N times */
+};
+
+void report_opts_init(struct report_opts *o);
+
+#endif
