@@ -1,0 +1,807 @@
+/* Lock statistics accumulator (see lockstats.h for what it keeps).
+ *
+ * Per lock it tracks the current holders and waiters.  Waiter time is
+ * charged lazily: whenever the set of holders or waiters of a lock is about
+ * to change, the time since the last change times the number of waiters is
+ * added to the site of every current holder (or to "unheld" when nobody is
+ * known to hold it, e.g. during a hand-off).  That makes the blame exact for
+ * every interval of a wait, O(holders) per event, and independent of how
+ * many holders a single wait lived through. */
+#include "analyzer/lockstats.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+struct ls_hist {
+    uint64_t n[LOCKSTATS_HIST_BUCKETS];
+};
+
+struct ls_lock;
+struct ls_site;
+
+struct ls_pair_key {
+    uint32_t lock, thread;
+};
+
+/* One (lock, thread): its row, its hold and its wait in progress. */
+struct ls_pair {
+    struct ls_pair_key key;
+    UT_hash_handle hh;
+    struct lockstats_thread_row row;
+    struct ls_lock *lk;
+    struct ls_hist *hist; /* allocated at the first wait */
+    /* The hold in progress (depth > 0). */
+    uint32_t depth;
+    struct ls_site *hold_site;
+    uint64_t hold_since;
+    bool hold_saw_waiter;
+    /* The wait in progress. */
+    bool waiting;
+    struct ls_site *wait_site;
+    unsigned wait_flags;
+    uint64_t wait_since, wait_acq_seq, wait_read_seq;
+    /* A condvar wait that released this mutex. */
+    bool in_cond;
+    uint64_t cond_since;
+};
+
+struct ls_site_key {
+    uint32_t lock, site;
+};
+
+struct ls_site {
+    struct ls_site_key key;
+    UT_hash_handle hh;
+    struct lockstats_site_row row;
+};
+
+struct ls_lock {
+    uint32_t key;
+    UT_hash_handle hh;
+    struct lockstats_lock_row row;
+    bool declared;
+    struct ls_pair **holders;
+    size_t nholders, capholders;
+    struct ls_pair **waiters; /* in the order they began waiting */
+    size_t nwaiters, capwaiters;
+    uint64_t last_charge_ns;
+    uint32_t last_acquirer;
+    uint64_t acq_seq, read_seq; /* acquisitions so far, and read ones */
+    struct lockstats_run run;   /* the barging run in progress (thread NONE: none) */
+    uint64_t cond_timeout_ns;
+    /* Row arrays built by lockstats_finish. */
+    const struct lockstats_thread_row **thread_rows;
+    const struct lockstats_site_row **site_rows;
+};
+
+struct lockstats {
+    struct lockstats_config cfg;
+    struct ls_lock *locks;
+    struct ls_pair *pairs;
+    struct ls_site *sites;
+    bool finished;
+    bool broken; /* out of memory: every later call fails */
+    const struct lockstats_lock_row **lock_rows;
+    size_t nlock_rows;
+};
+
+void lockstats_config_default(struct lockstats_config *c)
+{
+    c->wait_threshold_ns = LOCKSTATS_DEFAULT_WAIT_NS;
+    c->starve_count = LOCKSTATS_DEFAULT_STARVE_COUNT;
+    c->hold_threshold_ns = LOCKSTATS_DEFAULT_HOLD_NS;
+}
+
+uint64_t lockstats_avg(uint64_t total, uint64_t count)
+{
+    return count ? total / count : 0;
+}
+
+/* Log-linear buckets: values below LOCKSTATS_HIST_SUB exactly, above that
+ * LOCKSTATS_HIST_SUB linear sub-buckets per power of two. */
+unsigned lockstats_hist_bucket(uint64_t ns)
+{
+    if (ns < LOCKSTATS_HIST_SUB)
+        return (unsigned)ns;
+    unsigned e = 63u - (unsigned)__builtin_clzll(ns); /* 3..63 */
+    unsigned sub = (unsigned)(ns >> (e - 3)) & (LOCKSTATS_HIST_SUB - 1);
+    return LOCKSTATS_HIST_SUB + (e - 3) * LOCKSTATS_HIST_SUB + sub;
+}
+
+uint64_t lockstats_hist_upper(unsigned bucket)
+{
+    if (bucket < LOCKSTATS_HIST_SUB)
+        return bucket;
+    if (bucket >= LOCKSTATS_HIST_BUCKETS)
+        return UINT64_MAX;
+    unsigned e = (bucket - LOCKSTATS_HIST_SUB) / LOCKSTATS_HIST_SUB + 3;
+    unsigned sub = (bucket - LOCKSTATS_HIST_SUB) % LOCKSTATS_HIST_SUB;
+    uint64_t lower = (uint64_t)(LOCKSTATS_HIST_SUB + sub) << (e - 3);
+    return lower + ((1ull << (e - 3)) - 1);
+}
+
+struct lockstats *lockstats_new(const struct lockstats_config *c)
+{
+    struct lockstats *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    if (c)
+        s->cfg = *c;
+    else
+        lockstats_config_default(&s->cfg);
+    return s;
+}
+
+const struct lockstats_config *lockstats_config(const struct lockstats *s)
+{
+    return &s->cfg;
+}
+
+void lockstats_free(struct lockstats *s)
+{
+    if (!s)
+        return;
+    struct ls_pair *p, *ptmp;
+    HASH_ITER(hh, s->pairs, p, ptmp) {
+        HASH_DEL(s->pairs, p);
+        free(p->hist);
+        free(p);
+    }
+    struct ls_site *st, *sttmp;
+    HASH_ITER(hh, s->sites, st, sttmp) {
+        HASH_DEL(s->sites, st);
+        free(st);
+    }
+    struct ls_lock *lk, *lktmp;
+    HASH_ITER(hh, s->locks, lk, lktmp) {
+        HASH_DEL(s->locks, lk);
+        free(lk->holders);
+        free(lk->waiters);
+        free(lk->thread_rows);
+        free(lk->site_rows);
+        free(lk);
+    }
+    free(s->lock_rows);
+    free(s);
+}
+
+/* ---- tables ---- */
+
+static struct ls_lock *get_lock(struct lockstats *s, uint32_t key)
+{
+    struct ls_lock *lk;
+    HASH_FIND(hh, s->locks, &key, sizeof(key), lk);
+    if (lk)
+        return lk;
+    lk = calloc(1, sizeof(*lk));
+    if (!lk)
+        return NULL;
+    lk->key = key;
+    lk->row.lock = key;
+    lk->row.kind = SWT_KIND_MUTEX;
+    lk->row.lock_like = true;
+    lk->row.barge.thread = LOCKSTATS_NONE;
+    lk->row.barge.waiter = LOCKSTATS_NONE;
+    lk->run.thread = LOCKSTATS_NONE;
+    lk->last_acquirer = LOCKSTATS_NONE;
+    HASH_ADD(hh, s->locks, key, sizeof(lk->key), lk);
+    return lk;
+}
+
+static struct ls_pair *get_pair(struct lockstats *s, struct ls_lock *lk, uint32_t thread)
+{
+    struct ls_pair_key key = {.lock = lk->key, .thread = thread};
+    struct ls_pair *p;
+    HASH_FIND(hh, s->pairs, &key, sizeof(key), p);
+    if (p)
+        return p;
+    p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->key = key;
+    p->lk = lk;
+    p->row.thread = thread;
+    HASH_ADD(hh, s->pairs, key, sizeof(p->key), p);
+    return p;
+}
+
+static struct ls_site *get_site(struct lockstats *s, struct ls_lock *lk, uint32_t site)
+{
+    struct ls_site_key key = {.lock = lk->key, .site = site};
+    struct ls_site *st;
+    HASH_FIND(hh, s->sites, &key, sizeof(key), st);
+    if (st)
+        return st;
+    st = calloc(1, sizeof(*st));
+    if (!st)
+        return NULL;
+    st->key = key;
+    st->row.site = site;
+    HASH_ADD(hh, s->sites, key, sizeof(st->key), st);
+    return st;
+}
+
+static int push(struct ls_pair ***arr, size_t *n, size_t *cap, struct ls_pair *p)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 4;
+        struct ls_pair **a = realloc(*arr, ncap * sizeof(*a));
+        if (!a)
+            return -1;
+        *arr = a;
+        *cap = ncap;
+    }
+    (*arr)[(*n)++] = p;
+    return 0;
+}
+
+/* Removes p keeping the order (waiters are kept oldest first). */
+static void drop(struct ls_pair **arr, size_t *n, struct ls_pair *p)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (arr[i] == p) {
+            memmove(&arr[i], &arr[i + 1], (*n - i - 1) * sizeof(*arr));
+            (*n)--;
+            return;
+        }
+    }
+}
+
+/* ---- counters ---- */
+
+static uint64_t elapsed(uint64_t since, uint64_t now)
+{
+    return now > since ? now - since : 0;
+}
+
+static void add_wait(struct lockstats_counts *c, uint64_t d)
+{
+    if (!c->wait_count || d < c->wait_min_ns)
+        c->wait_min_ns = d;
+    if (d > c->wait_max_ns)
+        c->wait_max_ns = d;
+    c->wait_count++;
+    c->wait_total_ns += d;
+}
+
+static void add_hold(struct lockstats_counts *c, uint64_t d)
+{
+    if (!c->hold_count || d < c->hold_min_ns)
+        c->hold_min_ns = d;
+    if (d > c->hold_max_ns)
+        c->hold_max_ns = d;
+    c->hold_count++;
+    c->hold_total_ns += d;
+}
+
+static void add_slot(struct lockstats_counts *c, const struct swt_stat_slot *sl)
+{
+    c->acquisitions += sl->acquisitions;
+    c->contentions += sl->contentions;
+    c->failures += sl->failures;
+    c->owner_changes += sl->owner_changes;
+    if (sl->contentions) {
+        if (!c->wait_count || sl->wait_min_ns < c->wait_min_ns)
+            c->wait_min_ns = sl->wait_min_ns;
+        if (sl->wait_max_ns > c->wait_max_ns)
+            c->wait_max_ns = sl->wait_max_ns;
+        c->wait_count += sl->contentions;
+        c->wait_total_ns += sl->wait_total_ns;
+    }
+    if (sl->hold_samples) {
+        if (!c->hold_count || sl->hold_min_ns < c->hold_min_ns)
+            c->hold_min_ns = sl->hold_min_ns;
+        if (sl->hold_max_ns > c->hold_max_ns)
+            c->hold_max_ns = sl->hold_max_ns;
+        c->hold_count += sl->hold_samples;
+        c->hold_total_ns += sl->hold_total_ns;
+    }
+}
+
+static int hist_add(struct ls_pair *p, uint64_t ns, uint64_t count)
+{
+    if (!p->hist) {
+        p->hist = calloc(1, sizeof(*p->hist));
+        if (!p->hist)
+            return -1;
+    }
+    p->hist->n[lockstats_hist_bucket(ns)] += count;
+    return 0;
+}
+
+/* ---- the trace feed ---- */
+
+/* Charges the waiter time since the last change of lk's holders or waiters
+ * to its current holders (see the top of the file). */
+static void charge(struct ls_lock *lk, uint64_t ns)
+{
+    if (ns <= lk->last_charge_ns)
+        return;
+    if (lk->nwaiters) {
+        uint64_t w = (ns - lk->last_charge_ns) * lk->nwaiters;
+        if (!lk->nholders) {
+            lk->row.unheld_wait_ns += w;
+        } else {
+            for (size_t i = 0; i < lk->nholders; i++) {
+                lk->holders[i]->hold_site->row.blamed_ns += w;
+                lk->holders[i]->row.blocked_others_ns += w;
+            }
+        }
+    }
+    lk->last_charge_ns = ns;
+}
+
+static bool tracks_holds(const struct ls_lock *lk)
+{
+    bool sem = lk->row.kind == SWT_KIND_SEM || lk->row.kind == SWT_KIND_SEM_NAMED;
+    return !sem || lk->row.lock_like;
+}
+
+static void judge_starvation(struct lockstats *s, struct ls_pair *p, uint64_t d, bool unfinished)
+{
+    struct ls_lock *lk = p->lk;
+    uint64_t others = lk->acq_seq - p->wait_acq_seq;
+    if (d < s->cfg.wait_threshold_ns || others < s->cfg.starve_count)
+        return;
+    p->row.starved_waits++;
+    lk->row.starved_waits++;
+    struct lockstats_wait_record *w = &p->row.worst;
+    if (w->valid && d <= w->duration_ns)
+        return;
+    w->valid = true;
+    w->unfinished = unfinished;
+    w->flags = p->wait_flags;
+    w->site = p->wait_site->row.site;
+    w->start_ns = p->wait_since;
+    w->duration_ns = d;
+    w->others_acquired = others;
+    w->reads_acquired = lk->read_seq - p->wait_read_seq;
+}
+
+static int end_wait(struct lockstats *s, struct ls_pair *p, uint64_t ns)
+{
+    struct ls_lock *lk = p->lk;
+    uint64_t d = elapsed(p->wait_since, ns);
+    p->waiting = false;
+    drop(lk->waiters, &lk->nwaiters, p);
+    add_wait(&lk->row.c, d);
+    add_wait(&p->row.c, d);
+    add_wait(&p->wait_site->row.c, d);
+    judge_starvation(s, p, d, false);
+    return hist_add(p, d, 1);
+}
+
+static void end_hold(struct lockstats *s, struct ls_pair *p, uint64_t ns)
+{
+    struct ls_lock *lk = p->lk;
+    uint64_t d = elapsed(p->hold_since, ns);
+    struct ls_site *st = p->hold_site;
+    add_hold(&lk->row.c, d);
+    add_hold(&p->row.c, d);
+    add_hold(&st->row.c, d);
+    if (p->hold_saw_waiter && d >= s->cfg.hold_threshold_ns) {
+        st->row.long_holds++;
+        lk->row.long_holds++;
+        if (d > st->row.long_hold_max_ns)
+            st->row.long_hold_max_ns = d;
+    }
+    drop(lk->holders, &lk->nholders, p);
+}
+
+/* Looks up the lock, its pair with thread and the site; charges blame up
+ * to ns.  Returns -1 when out of memory or already finished. */
+static int enter(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t lock, uint32_t site,
+                 struct ls_lock **lkp, struct ls_pair **pp, struct ls_site **stp)
+{
+    if (s->broken || s->finished)
+        return -1;
+    struct ls_lock *lk = get_lock(s, lock);
+    struct ls_pair *p = lk ? get_pair(s, lk, thread) : NULL;
+    struct ls_site *st = p ? get_site(s, lk, site) : NULL;
+    if (!st) {
+        s->broken = true;
+        return -1;
+    }
+    charge(lk, ns);
+    *lkp = lk;
+    *pp = p;
+    *stp = st;
+    return 0;
+}
+
+static int fail_oom(struct lockstats *s)
+{
+    s->broken = true;
+    return -1;
+}
+
+int lockstats_declare(struct lockstats *s, uint32_t lock, unsigned kind, unsigned type,
+                      bool lock_like)
+{
+    if (s->broken || s->finished)
+        return -1;
+    struct ls_lock *lk = get_lock(s, lock);
+    if (!lk)
+        return fail_oom(s);
+    lk->declared = true;
+    lk->row.kind = kind;
+    lk->row.type = type;
+    lk->row.lock_like = lock_like;
+    return 0;
+}
+
+int lockstats_wait(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t lock,
+                   unsigned flags, uint32_t site)
+{
+    struct ls_lock *lk;
+    struct ls_pair *p;
+    struct ls_site *st;
+    if (enter(s, ns, thread, lock, site, &lk, &p, &st))
+        return -1;
+    /* A second WAIT without an outcome (a damaged trace): the first wait
+     * ends here. */
+    if (p->waiting && end_wait(s, p, ns))
+        return fail_oom(s);
+    lk->row.c.contentions++;
+    p->row.c.contentions++;
+    st->row.c.contentions++;
+    for (size_t i = 0; i < lk->nholders; i++) {
+        lk->holders[i]->hold_site->row.blamed_waits++;
+        lk->holders[i]->hold_saw_waiter = true;
+    }
+    if (!lk->nholders)
+        lk->row.unheld_waits++;
+    if (push(&lk->waiters, &lk->nwaiters, &lk->capwaiters, p))
+        return fail_oom(s);
+    p->waiting = true;
+    p->wait_site = st;
+    p->wait_flags = flags;
+    p->wait_since = ns;
+    p->wait_acq_seq = lk->acq_seq;
+    p->wait_read_seq = lk->read_seq;
+    return 0;
+}
+
+/* Barging: consecutive acquisitions by one thread while others wait. */
+static void track_run(struct ls_lock *lk, uint32_t thread, uint64_t ns)
+{
+    if (!lk->nwaiters) {
+        lk->run.thread = LOCKSTATS_NONE;
+        return;
+    }
+    if (lk->run.thread == thread) {
+        lk->run.length++;
+        lk->run.end_ns = ns;
+    } else {
+        lk->run.thread = thread;
+        lk->run.waiter = lk->waiters[0]->key.thread;
+        lk->run.length = 1;
+        lk->run.start_ns = ns;
+        lk->run.end_ns = ns;
+    }
+    if (lk->run.length > lk->row.barge.length)
+        lk->row.barge = lk->run;
+}
+
+int lockstats_acquire(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t lock,
+                      unsigned flags, uint32_t site)
+{
+    struct ls_lock *lk;
+    struct ls_pair *p;
+    struct ls_site *st;
+    if (enter(s, ns, thread, lock, site, &lk, &p, &st))
+        return -1;
+    if (p->waiting && end_wait(s, p, ns))
+        return fail_oom(s);
+    if (p->depth && tracks_holds(lk)) {
+        p->depth++; /* recursive re-lock, or another read hold or unit */
+        return 0;
+    }
+    lk->acq_seq++;
+    lk->row.c.acquisitions++;
+    p->row.c.acquisitions++;
+    st->row.c.acquisitions++;
+    if (flags & SWT_ACQ_READ) {
+        lk->read_seq++;
+        lk->row.read_acquisitions++;
+    }
+    if (lk->last_acquirer != LOCKSTATS_NONE && lk->last_acquirer != thread) {
+        lk->row.c.owner_changes++;
+        p->row.c.owner_changes++;
+        st->row.c.owner_changes++;
+    }
+    lk->last_acquirer = thread;
+    track_run(lk, thread, ns);
+    if (!tracks_holds(lk))
+        return 0;
+    if (push(&lk->holders, &lk->nholders, &lk->capholders, p))
+        return fail_oom(s);
+    p->depth = 1;
+    p->hold_site = st;
+    p->hold_since = ns;
+    p->hold_saw_waiter = lk->nwaiters > 0;
+    return 0;
+}
+
+int lockstats_fail(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t lock,
+                   unsigned flags, uint32_t site)
+{
+    struct ls_lock *lk;
+    struct ls_pair *p;
+    struct ls_site *st;
+    (void)flags;
+    if (enter(s, ns, thread, lock, site, &lk, &p, &st))
+        return -1;
+    lk->row.c.failures++;
+    p->row.c.failures++;
+    st->row.c.failures++;
+    if (p->waiting && end_wait(s, p, ns))
+        return fail_oom(s);
+    return 0;
+}
+
+int lockstats_release(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t lock,
+                      unsigned flags, uint32_t site)
+{
+    struct ls_lock *lk;
+    struct ls_pair *p;
+    struct ls_site *st;
+    (void)flags;
+    if (enter(s, ns, thread, lock, site, &lk, &p, &st))
+        return -1;
+    /* A release without a hold is misuse (or a hold from before the trace):
+     * the misuse detector reports it; the statistics ignore it. */
+    if (!p->depth)
+        return 0;
+    if (--p->depth == 0)
+        end_hold(s, p, ns);
+    return 0;
+}
+
+int lockstats_sem_post(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t sem,
+                       uint32_t site)
+{
+    struct ls_lock *lk;
+    struct ls_pair *p;
+    struct ls_site *st;
+    if (enter(s, ns, thread, sem, site, &lk, &p, &st))
+        return -1;
+    if (!tracks_holds(lk))
+        return 0;
+    /* A semaphore has no owner: the post ends the poster's own hold if it
+     * has one, else the oldest hold (Python: a lock released by another
+     * thread, as threading.Condition does). */
+    struct ls_pair *h = p->depth ? p : lk->nholders ? lk->holders[0] : NULL;
+    if (h && --h->depth == 0)
+        end_hold(s, h, ns);
+    return 0;
+}
+
+int lockstats_cond_wait(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t cond,
+                        uint32_t mutex, uint32_t site)
+{
+    struct ls_lock *lk;
+    struct ls_pair *p;
+    struct ls_site *st;
+    (void)cond;
+    if (enter(s, ns, thread, mutex, site, &lk, &p, &st))
+        return -1;
+    p->in_cond = true;
+    p->cond_since = ns;
+    return 0;
+}
+
+int lockstats_cond_wake(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t cond,
+                        uint32_t mutex, int err)
+{
+    struct ls_lock *lk;
+    struct ls_pair *p;
+    struct ls_site *st;
+    (void)cond;
+    if (enter(s, ns, thread, mutex, LOCKSTATS_NONE, &lk, &p, &st))
+        return -1;
+    if (!p->in_cond)
+        return 0;
+    p->in_cond = false;
+    uint64_t d = elapsed(p->cond_since, ns);
+    p->row.cond_waits++;
+    p->row.cond_wait_ns += d;
+    lk->row.cond_waits++;
+    lk->row.cond_wait_ns += d;
+    if (err == ETIMEDOUT) {
+        p->row.cond_timeouts++;
+        lk->row.cond_timeouts++;
+        lk->cond_timeout_ns += d;
+    }
+    return 0;
+}
+
+/* ---- the profile feed ---- */
+
+int lockstats_add_slot(struct lockstats *s, uint32_t thread, uint32_t lock, uint32_t site,
+                       const struct swt_stat_slot *slot)
+{
+    if (s->broken || s->finished)
+        return -1;
+    struct ls_lock *lk = get_lock(s, lock);
+    struct ls_pair *p = lk ? get_pair(s, lk, thread) : NULL;
+    struct ls_site *st = p ? get_site(s, lk, site) : NULL;
+    if (!st)
+        return fail_oom(s);
+    lk->row.from_profile = true;
+    add_slot(&lk->row.c, slot);
+    add_slot(&p->row.c, slot);
+    add_slot(&st->row.c, slot);
+    /* The recorder's histogram is log2: put each bucket's count at the
+     * middle of its range, kept inside the slot's exact min and max. */
+    for (unsigned b = 0; b < SWT_HIST_BUCKETS; b++) {
+        if (!slot->wait_hist[b])
+            continue;
+        uint64_t v = b ? (3ull << b) >> 1 : 0;
+        if (v < slot->wait_min_ns)
+            v = slot->wait_min_ns;
+        if (slot->wait_max_ns && v > slot->wait_max_ns)
+            v = slot->wait_max_ns;
+        if (hist_add(p, v, slot->wait_hist[b]))
+            return fail_oom(s);
+    }
+    return 0;
+}
+
+/* ---- finishing ---- */
+
+/* CPython's GIL is a mutex whose condvar many threads wait on with a
+ * millisecond timeout (the switch interval, 5 ms by default), a good share
+ * of those waits timing out.  A lock is labelled GIL when at least two
+ * threads waited on a condvar with it, at least two of those waits timed
+ * out, at least a tenth of them did, and the timed-out ones lasted 0.5 to
+ * 50 ms on average. */
+static bool looks_like_gil(const struct ls_lock *lk)
+{
+    const struct lockstats_lock_row *r = &lk->row;
+    if (r->cond_threads < 2 || r->cond_timeouts < 2 || r->cond_timeouts * 10 < r->cond_waits)
+        return false;
+    uint64_t avg = lk->cond_timeout_ns / r->cond_timeouts;
+    return avg >= 500ull * 1000 && avg <= 50ull * 1000 * 1000;
+}
+
+static void percentiles(struct ls_pair *p)
+{
+    struct lockstats_dist *d = &p->row.wait;
+    const struct lockstats_counts *c = &p->row.c;
+    d->max_ns = c->wait_max_ns;
+    if (!p->hist)
+        return;
+    uint64_t n = 0;
+    for (unsigned b = 0; b < LOCKSTATS_HIST_BUCKETS; b++)
+        n += p->hist->n[b];
+    d->count = n;
+    if (!n)
+        return;
+    /* The smallest value with at least q of the waits at or below it. */
+    uint64_t rank50 = (n * 50 + 99) / 100, rank99 = (n * 99 + 99) / 100, seen = 0;
+    bool got50 = false;
+    for (unsigned b = 0; b < LOCKSTATS_HIST_BUCKETS; b++) {
+        seen += p->hist->n[b];
+        uint64_t v = lockstats_hist_upper(b);
+        if (v > c->wait_max_ns)
+            v = c->wait_max_ns;
+        if (v < c->wait_min_ns)
+            v = c->wait_min_ns;
+        if (!got50 && seen >= rank50) {
+            d->p50_ns = v;
+            got50 = true;
+        }
+        if (seen >= rank99) {
+            d->p99_ns = v;
+            break;
+        }
+    }
+}
+
+static int cmp_thread_row(const void *a, const void *b)
+{
+    uint32_t x = (*(const struct lockstats_thread_row *const *)a)->thread;
+    uint32_t y = (*(const struct lockstats_thread_row *const *)b)->thread;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_site_row(const void *a, const void *b)
+{
+    uint32_t x = (*(const struct lockstats_site_row *const *)a)->site;
+    uint32_t y = (*(const struct lockstats_site_row *const *)b)->site;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_lock_row(const void *a, const void *b)
+{
+    uint32_t x = (*(const struct lockstats_lock_row *const *)a)->lock;
+    uint32_t y = (*(const struct lockstats_lock_row *const *)b)->lock;
+    return x < y ? -1 : x > y;
+}
+
+static int build_rows(struct lockstats *s)
+{
+    struct ls_lock *lk, *lktmp;
+    struct ls_pair *p, *ptmp;
+    struct ls_site *st, *sttmp;
+    size_t nlocks = HASH_COUNT(s->locks);
+    s->lock_rows = calloc(nlocks ? nlocks : 1, sizeof(*s->lock_rows));
+    if (!s->lock_rows)
+        return -1;
+    HASH_ITER(hh, s->locks, lk, lktmp) {
+        s->lock_rows[s->nlock_rows++] = &lk->row;
+        lk->row.nthreads = 0;
+        lk->row.nsites = 0;
+    }
+    HASH_ITER(hh, s->pairs, p, ptmp) p->lk->row.nthreads++;
+    HASH_ITER(hh, s->sites, st, sttmp) {
+        HASH_FIND(hh, s->locks, &st->key.lock, sizeof(st->key.lock), lk);
+        lk->row.nsites++;
+    }
+    HASH_ITER(hh, s->locks, lk, lktmp) {
+        lk->thread_rows = calloc(lk->row.nthreads + 1, sizeof(*lk->thread_rows));
+        lk->site_rows = calloc(lk->row.nsites + 1, sizeof(*lk->site_rows));
+        if (!lk->thread_rows || !lk->site_rows)
+            return -1;
+        lk->row.nthreads = 0;
+        lk->row.nsites = 0;
+    }
+    HASH_ITER(hh, s->pairs, p, ptmp) p->lk->thread_rows[p->lk->row.nthreads++] = &p->row;
+    HASH_ITER(hh, s->sites, st, sttmp) {
+        HASH_FIND(hh, s->locks, &st->key.lock, sizeof(st->key.lock), lk);
+        lk->site_rows[lk->row.nsites++] = &st->row;
+    }
+    HASH_ITER(hh, s->locks, lk, lktmp) {
+        qsort(lk->thread_rows, lk->row.nthreads, sizeof(*lk->thread_rows), cmp_thread_row);
+        qsort(lk->site_rows, lk->row.nsites, sizeof(*lk->site_rows), cmp_site_row);
+        lk->row.threads = lk->thread_rows;
+        lk->row.sites = lk->site_rows;
+    }
+    qsort(s->lock_rows, s->nlock_rows, sizeof(*s->lock_rows), cmp_lock_row);
+    return 0;
+}
+
+int lockstats_finish(struct lockstats *s, uint64_t end_ns)
+{
+    if (s->broken || s->finished)
+        return -1;
+    s->finished = true;
+    struct ls_lock *lk, *lktmp;
+    struct ls_pair *p, *ptmp;
+    HASH_ITER(hh, s->locks, lk, lktmp) charge(lk, end_ns);
+    HASH_ITER(hh, s->pairs, p, ptmp) {
+        if (p->waiting) {
+            p->row.waiting_at_end = true;
+            p->lk->row.waiting_at_end++;
+            judge_starvation(s, p, elapsed(p->wait_since, end_ns), true);
+        }
+        p->row.holding_at_end = p->depth > 0;
+        if (p->row.cond_waits)
+            p->lk->row.cond_threads++;
+        percentiles(p);
+    }
+    HASH_ITER(hh, s->locks, lk, lktmp) lk->row.gil = looks_like_gil(lk);
+    if (build_rows(s)) {
+        s->broken = true;
+        return -1;
+    }
+    return 0;
+}
+
+const struct lockstats_lock_row *const *lockstats_locks(const struct lockstats *s, size_t *n)
+{
+    *n = s->finished && !s->broken ? s->nlock_rows : 0;
+    return s->lock_rows;
+}
+
+const struct lockstats_lock_row *lockstats_lock(const struct lockstats *s, uint32_t lock)
+{
+    if (!s->finished || s->broken)
+        return NULL;
+    struct ls_lock *lk;
+    HASH_FIND(hh, s->locks, &lock, sizeof(lock), lk);
+    return lk ? &lk->row : NULL;
+}
