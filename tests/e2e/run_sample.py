@@ -1,0 +1,403 @@
+#!/usr/bin/python3
+"""End-to-end test of one sample: run it under the shim, analyze its traces,
+compare the findings with a plain expectation file.
+
+    run_sample.py --expect FILE --shim LIB --report BIN [--mode profile|trace]
+                  [--launcher build/syncwatch] -- COMMAND [ARGS...]
+
+Steps (every failure is printed with what was expected and what was seen;
+the exit status is 0 when everything matched, 1 otherwise):
+ 1. Runs COMMAND with LD_PRELOAD=LIB and SYNCWATCH_OUTPUT=<tmp>/traces/ in
+    its own process group, with a time limit.  `run hang` samples are killed
+    with SIGKILL after 2 s (they truly deadlock).
+ 2. Runs `syncwatch-report --format json <tmp>/traces` and the text report
+    (`--no-color`) on the same traces; both must exit with the expected code,
+    never by a signal.
+ 3. Compares the JSON findings with the expectation file (see
+    docs/samples.md for the language): every `finding` line must match one
+    reported finding, every reported finding must match a `finding` or an
+    `allow` line.  Findings match on kind (and code if given), the set of lock
+    names (or their count) and the number of threads.
+
+Nothing here depends on timing except the kill of `run hang` samples; the
+expectations hold no times, addresses or pids.
+"""
+import argparse
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HANG_KILL_AFTER = 2.0  # seconds a truly deadlocking sample runs before SIGKILL
+
+
+class Expectation:
+    """A parsed expectation file."""
+
+    def __init__(self, path):
+        self.path = path
+        self.exit = None          # report exit code(s): set of ints
+        self.run = "exit=0"       # how the program must end
+        self.threads = None       # threads in the run (all processes)
+        self.min_traces = 1
+        self.traces = None        # exact number of trace files
+        self.findings = []        # required (kind, code, locks, nlocks, threads, lineno)
+        self.allows = []          # tolerated
+        self.truncate = None      # cut every trace to this many bytes before analysis
+        self.stderr_contains = []
+        self.text_contains = []
+        self.report_args = []
+        self._parse()
+
+    def _parse(self):
+        with open(self.path) as f:
+            for lineno, raw in enumerate(f, 1):
+                line = raw.split("#", 1)[0].strip()
+                if not line:
+                    continue
+                word, _, rest = line.partition(" ")
+                rest = rest.strip()
+                if word == "exit":
+                    self.exit = {int(x) for x in rest.split("|")}
+                elif word == "run":
+                    self.run = rest
+                elif word == "threads":
+                    self.threads = int(rest)
+                elif word == "traces":
+                    if rest.startswith(">="):
+                        self.min_traces = int(rest[2:])
+                    else:
+                        self.traces = int(rest)
+                elif word in ("finding", "allow"):
+                    spec = self._finding_spec(rest, lineno)
+                    (self.findings if word == "finding" else self.allows).append(spec)
+                elif word == "truncate":
+                    self.truncate = int(rest)
+                elif word == "stderr-contains":
+                    self.stderr_contains.append(rest)
+                elif word == "text-contains":
+                    self.text_contains.append(rest)
+                elif word == "report-args":
+                    self.report_args = shlex.split(rest)
+                else:
+                    raise SystemExit("%s:%d: unknown directive %r" % (self.path, lineno, word))
+
+    def _finding_spec(self, rest, lineno):
+        parts = rest.split()
+        if not parts:
+            raise SystemExit("%s:%d: finding needs a kind" % (self.path, lineno))
+        kind, _, code = parts[0].partition("/")
+        spec = {"kind": kind, "code": code or None, "locks": None, "nlocks": None,
+                "threads": None, "line": lineno}
+        for p in parts[1:]:
+            key, _, val = p.partition("=")
+            if key == "locks":
+                spec["locks"] = sorted(v for v in val.split(",") if v)
+            elif key == "nlocks":
+                spec["nlocks"] = int(val)
+            elif key == "threads":
+                spec["threads"] = int(val)
+            else:
+                raise SystemExit("%s:%d: unknown finding field %r" % (self.path, lineno, key))
+        return spec
+
+
+def describe_spec(s):
+    out = s["kind"] + ("/" + s["code"] if s["code"] else "")
+    if s["locks"] is not None:
+        out += " locks=" + ",".join(s["locks"])
+    if s["nlocks"] is not None:
+        out += " nlocks=%d" % s["nlocks"]
+    if s["threads"] is not None:
+        out += " threads=%d" % s["threads"]
+    return out + " (line %d)" % s["line"]
+
+
+def lock_name(lock, table):
+    """The display name of a lock reference in the JSON: a name string, an
+    object with a name, or an index/id into the top-level lock table."""
+    if isinstance(lock, str):
+        return lock
+    if isinstance(lock, dict):
+        for key in ("name", "symbol", "label", "display"):
+            if lock.get(key):
+                return str(lock[key])
+        ref = lock.get("id", lock.get("index"))
+        if ref is not None:
+            return lock_name(ref, table)
+        return json.dumps(lock, sort_keys=True)
+    if isinstance(lock, int) and table:
+        for entry in table:
+            if isinstance(entry, dict) and lock in (entry.get("id"), entry.get("index")):
+                return lock_name({k: v for k, v in entry.items() if k not in ("id", "index")}
+                                 or str(lock), None)
+    return str(lock)
+
+
+def normalize(report):
+    """The unpruned findings of a JSON report as dicts with kind, code, locks
+    (sorted names) and threads (count)."""
+    locks_table = report.get("locks") if isinstance(report, dict) else None
+    raw = report.get("findings", []) if isinstance(report, dict) else report
+    out = []
+    for f in raw:
+        if f.get("pruned"):
+            continue
+        locks = f.get("locks") or []
+        threads = f.get("threads") or []
+        out.append({
+            "kind": f.get("kind"),
+            "code": f.get("code"),
+            "locks": sorted(lock_name(l, locks_table) for l in locks),
+            "threads": len(threads) if isinstance(threads, list) else int(threads),
+            "title": f.get("title", ""),
+        })
+    return out
+
+
+def matches(spec, f):
+    if spec["kind"] != f["kind"]:
+        return False
+    if spec["code"] and spec["code"] != f["code"]:
+        return False
+    if spec["locks"] is not None and spec["locks"] != f["locks"]:
+        return False
+    if spec["nlocks"] is not None and spec["nlocks"] != len(f["locks"]):
+        return False
+    if spec["threads"] is not None and spec["threads"] != f["threads"]:
+        return False
+    return True
+
+
+def describe_finding(f):
+    return "%s/%s locks=%s threads=%d  %s" % (f["kind"], f["code"], ",".join(f["locks"]),
+                                              f["threads"], f["title"])
+
+
+def compare_findings(exp, found, problems):
+    """Multiset match: each required spec takes one finding; the rest must be
+    allowed.  Specs are tried most specific first so that a loose spec does
+    not steal the finding a precise one needs."""
+    left = list(found)
+    order = sorted(exp.findings, key=lambda s: (s["locks"] is None, s["code"] is None))
+    for spec in order:
+        hit = next((f for f in left if matches(spec, f)), None)
+        if hit is None:
+            problems.append("missing finding: expected " + describe_spec(spec))
+        else:
+            left.remove(hit)
+    for f in left:
+        if not any(matches(a, f) for a in exp.allows):
+            problems.append("unexpected finding: " + describe_finding(f))
+
+
+def count_threads(report):
+    """Threads of the run according to the JSON report, or None."""
+    if not isinstance(report, dict):
+        return None
+    threads = report.get("threads")
+    if isinstance(threads, list):
+        return len(threads)
+    if isinstance(threads, int):
+        return threads
+    summary = report.get("summary") or report.get("run") or {}
+    for key in ("threads", "nthreads"):
+        if isinstance(summary.get(key), int):
+            return summary[key]
+    return None
+
+
+def run_program(cmd, env, exp, timeout, log):
+    """Runs the sample; returns (status text, problems)."""
+    problems = []
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    hang = exp.run == "hang"
+    try:
+        out, _ = proc.communicate(timeout=HANG_KILL_AFTER if hang else timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        timed_out = True
+    took = time.monotonic() - start
+    log.write("program output:\n" + out.decode(errors="replace") + "\n")
+    rc = proc.returncode
+    if hang:
+        if not timed_out:
+            problems.append("the program was expected to hang but ended (status %s)" % rc)
+        return "killed after %.1f s (hang)" % took, problems
+    if timed_out:
+        problems.append("the program did not end within %d s (killed)" % timeout)
+        return "timed out", problems
+    key, _, val = exp.run.partition("=")
+    if key == "exit" and rc != int(val):
+        problems.append("program exit status %s, expected %s" % (rc, val))
+    elif key == "signal" and rc != -getattr(signal, "SIG" + val.upper(), -1):
+        problems.append("program status %s, expected death by SIG%s" % (rc, val.upper()))
+    return "status %s after %.2f s" % (rc, took), problems
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--expect", required=True)
+    ap.add_argument("--shim", required=True)
+    ap.add_argument("--report", required=True)
+    ap.add_argument("--mode", choices=["profile", "trace"])
+    ap.add_argument("--launcher", help="run through `LAUNCHER run -- COMMAND` instead")
+    ap.add_argument("--timeout", type=float, default=90)
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("cmd", nargs=argparse.REMAINDER)
+    a = ap.parse_args()
+    cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
+    if not cmd:
+        ap.error("no command")
+    exp = Expectation(a.expect)
+    for path in (a.shim, a.report):
+        if not os.path.exists(path):
+            print("FAIL: %s does not exist (not built yet?)" % path)
+            return 1
+
+    work = tempfile.mkdtemp(prefix="sw-e2e-")
+    traces = os.path.join(work, "traces")
+    os.mkdir(traces)
+    log = sys.stdout
+    problems = []
+    env = dict(os.environ)
+    for k in list(env):
+        if k.startswith("SYNCWATCH_") or k == "LD_PRELOAD":
+            del env[k]
+    if a.mode:
+        env["SYNCWATCH_MODE"] = a.mode
+
+    if a.launcher:
+        problems += run_launcher(a, exp, cmd, env, work, log)
+    else:
+        env["LD_PRELOAD"] = os.path.abspath(a.shim)
+        env["SYNCWATCH_OUTPUT"] = traces + "/"
+        print("$ SYNCWATCH_OUTPUT=%s/ LD_PRELOAD=%s %s" % (traces, env["LD_PRELOAD"],
+                                                          " ".join(map(shlex.quote, cmd))))
+        status, p = run_program(cmd, env, exp, a.timeout, log)
+        print("program: " + status)
+        problems += p
+        problems += analyze(a, exp, traces, log)
+
+    if problems:
+        print("\nFAIL (%s):" % os.path.basename(a.expect))
+        for p in problems:
+            print("  - " + p)
+        print("traces kept in " + work)
+        return 1
+    if not a.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    print("\nPASS")
+    return 0
+
+
+def run_report(args, log):
+    print("$ " + " ".join(map(shlex.quote, args)))
+    r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+
+def analyze(a, exp, traces, log):
+    problems = []
+    files = sorted(f for f in os.listdir(traces) if not f.startswith("."))
+    print("traces: %d file(s)" % len(files))
+    if exp.traces is not None and len(files) != exp.traces:
+        problems.append("%d trace files, expected %d" % (len(files), exp.traces))
+    if len(files) < exp.min_traces:
+        problems.append("%d trace files, expected at least %d" % (len(files), exp.min_traces))
+        return problems
+    if exp.truncate is not None:
+        for f in files:
+            with open(os.path.join(traces, f), "r+b") as fh:
+                fh.truncate(exp.truncate)
+        print("truncated every trace to %d bytes" % exp.truncate)
+
+    rc, out, err = run_report([a.report, "--format", "json"] + exp.report_args + [traces], log)
+    if err:
+        print("stderr:\n" + err)
+    problems += check_status("json report", rc, exp)
+    for s in exp.stderr_contains:
+        if s not in err:
+            problems.append("report stderr does not contain %r" % s)
+    if rc in (0, 1):
+        try:
+            report = json.loads(out)
+        except ValueError as e:
+            problems.append("the JSON report does not parse: %s" % e)
+            print(out[:4000])
+            report = None
+        if report is not None:
+            found = normalize(report)
+            print("findings (json):")
+            for f in found:
+                print("  " + describe_finding(f))
+            compare_findings(exp, found, problems)
+            if exp.threads is not None:
+                n = count_threads(report)
+                if n != exp.threads:
+                    problems.append("threads in the run: %s, expected %d" % (n, exp.threads))
+
+    trc, tout, terr = run_report([a.report, "--no-color"] + exp.report_args + [traces], log)
+    print("text report (exit %d):\n%s" % (trc, tout[-20000:]))
+    if terr and terr != err:
+        print("stderr:\n" + terr)
+    problems += check_status("text report", trc, exp)
+    if trc != rc:
+        problems.append("the text report exits %d, the JSON report %d" % (trc, rc))
+    for s in exp.text_contains:
+        if s not in tout:
+            problems.append("the text report does not contain %r" % s)
+    if trc in (0, 1):
+        for spec in exp.findings:
+            for name in spec["locks"] or []:
+                if name not in tout:
+                    problems.append("the text report does not name lock %s" % name)
+    return problems
+
+
+def check_status(what, rc, exp):
+    if rc < 0:
+        return ["%s died by signal %d" % (what, -rc)]
+    if rc not in (0, 1, 2):
+        return ["%s exit code %d is not one of 0, 1, 2" % (what, rc)]
+    if exp.exit is not None and rc not in exp.exit:
+        return ["%s exit code %d, expected %s" % (what, rc, "|".join(map(str, sorted(exp.exit))))]
+    return []
+
+
+def run_launcher(a, exp, cmd, env, work, log):
+    """`syncwatch run -- COMMAND`: the launcher sets the shim up, runs the
+    program, then the report; its output must name the expected locks."""
+    problems = []
+    args = [a.launcher, "run", "--"] + cmd
+    print("$ " + " ".join(map(shlex.quote, args)))
+    try:
+        r = subprocess.run(args, env=env, cwd=work, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=a.timeout)
+    except subprocess.TimeoutExpired:
+        return ["`syncwatch run` did not end within %d s" % a.timeout]
+    out = r.stdout.decode(errors="replace")
+    print(out)
+    print("exit status %d" % r.returncode)
+    problems += check_status("syncwatch run", r.returncode, exp)
+    for spec in exp.findings:
+        for name in spec["locks"] or []:
+            if name not in out:
+                problems.append("`syncwatch run` output does not name lock %s" % name)
+    for s in exp.text_contains:
+        if s not in out:
+            problems.append("`syncwatch run` output does not contain %r" % s)
+    return problems
+
+
+if __name__ == "__main__":
+    sys.exit(main())
