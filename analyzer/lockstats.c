@@ -55,6 +55,7 @@ struct ls_site {
     struct ls_site_key key;
     UT_hash_handle hh;
     struct lockstats_site_row row;
+    struct ls_hist *hist; /* allocated at the first wait */
 };
 
 struct ls_lock {
@@ -83,6 +84,8 @@ struct lockstats {
     struct ls_site *sites;
     bool finished;
     bool broken; /* out of memory: every later call fails */
+    void *aux;
+    void (*aux_free)(void *);
     const struct lockstats_lock_row **lock_rows;
     size_t nlock_rows;
 };
@@ -152,6 +155,7 @@ void lockstats_free(struct lockstats *s)
     struct ls_site *st, *sttmp;
     HASH_ITER(hh, s->sites, st, sttmp) {
         HASH_DEL(s->sites, st);
+        free(st->hist);
         free(st);
     }
     struct ls_lock *lk, *lktmp;
@@ -164,7 +168,48 @@ void lockstats_free(struct lockstats *s)
         free(lk);
     }
     free(s->lock_rows);
+    if (s->aux_free)
+        s->aux_free(s->aux);
     free(s);
+}
+
+bool lockstats_failed(const struct lockstats *s)
+{
+    return s->broken;
+}
+
+void lockstats_set_aux(struct lockstats *s, void *aux, void (*aux_free)(void *))
+{
+    s->aux = aux;
+    s->aux_free = aux_free;
+}
+
+void *lockstats_aux(const struct lockstats *s)
+{
+    return s->aux;
+}
+
+int lockstats_parse_duration(const char *str, uint64_t *ns)
+{
+    static const struct {
+        const char *suffix;
+        double scale;
+    } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"", 1}};
+    char *end;
+    errno = 0;
+    double v = strtod(str, &end);
+    if (end == str || errno || !(v >= 0))
+        return -1;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].suffix) == 0) {
+            double d = v * units[i].scale;
+            if (d >= 18446744073709551615.0)
+                return -1;
+            *ns = (uint64_t)(d + 0.5);
+            return 0;
+        }
+    }
+    return -1;
 }
 
 /* ---- tables ---- */
@@ -300,14 +345,14 @@ static void add_slot(struct lockstats_counts *c, const struct swt_stat_slot *sl)
     }
 }
 
-static int hist_add(struct ls_pair *p, uint64_t ns, uint64_t count)
+static int hist_add(struct ls_hist **h, uint64_t ns, uint64_t count)
 {
-    if (!p->hist) {
-        p->hist = calloc(1, sizeof(*p->hist));
-        if (!p->hist)
+    if (!*h) {
+        *h = calloc(1, sizeof(**h));
+        if (!*h)
             return -1;
     }
-    p->hist->n[lockstats_hist_bucket(ns)] += count;
+    (*h)->n[lockstats_hist_bucket(ns)] += count;
     return 0;
 }
 
@@ -370,7 +415,9 @@ static int end_wait(struct lockstats *s, struct ls_pair *p, uint64_t ns)
     add_wait(&p->row.c, d);
     add_wait(&p->wait_site->row.c, d);
     judge_starvation(s, p, d, false);
-    return hist_add(p, d, 1);
+    if (hist_add(&p->wait_site->hist, d, 1))
+        return -1;
+    return hist_add(&p->hist, d, 1);
 }
 
 static void end_hold(struct lockstats *s, struct ls_pair *p, uint64_t ns)
@@ -383,6 +430,7 @@ static void end_hold(struct lockstats *s, struct ls_pair *p, uint64_t ns)
     add_hold(&st->row.c, d);
     if (p->hold_saw_waiter && d >= s->cfg.hold_threshold_ns) {
         st->row.long_holds++;
+        p->row.long_holds++;
         lk->row.long_holds++;
         if (d > st->row.long_hold_max_ns)
             st->row.long_hold_max_ns = d;
@@ -465,7 +513,7 @@ int lockstats_wait(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t l
 }
 
 /* Barging: consecutive acquisitions by one thread while others wait. */
-static void track_run(struct ls_lock *lk, uint32_t thread, uint64_t ns)
+static void track_run(struct ls_lock *lk, uint32_t thread, uint32_t site, uint64_t ns)
 {
     if (!lk->nwaiters) {
         lk->run.thread = LOCKSTATS_NONE;
@@ -476,6 +524,7 @@ static void track_run(struct ls_lock *lk, uint32_t thread, uint64_t ns)
         lk->run.end_ns = ns;
     } else {
         lk->run.thread = thread;
+        lk->run.site = site;
         lk->run.waiter = lk->waiters[0]->key.thread;
         lk->run.length = 1;
         lk->run.start_ns = ns;
@@ -513,7 +562,7 @@ int lockstats_acquire(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_
         st->row.c.owner_changes++;
     }
     lk->last_acquirer = thread;
-    track_run(lk, thread, ns);
+    track_run(lk, thread, site, ns);
     if (!tracks_holds(lk))
         return 0;
     if (push(&lk->holders, &lk->nholders, &lk->capholders, p))
@@ -644,7 +693,7 @@ int lockstats_add_slot(struct lockstats *s, uint32_t thread, uint32_t lock, uint
             v = slot->wait_min_ns;
         if (slot->wait_max_ns && v > slot->wait_max_ns)
             v = slot->wait_max_ns;
-        if (hist_add(p, v, slot->wait_hist[b]))
+        if (hist_add(&p->hist, v, slot->wait_hist[b]) || hist_add(&st->hist, v, slot->wait_hist[b]))
             return fail_oom(s);
     }
     return 0;
@@ -667,16 +716,15 @@ static bool looks_like_gil(const struct ls_lock *lk)
     return avg >= 500ull * 1000 && avg <= 50ull * 1000 * 1000;
 }
 
-static void percentiles(struct ls_pair *p)
+static void percentiles(const struct ls_hist *h, const struct lockstats_counts *c,
+                        struct lockstats_dist *d)
 {
-    struct lockstats_dist *d = &p->row.wait;
-    const struct lockstats_counts *c = &p->row.c;
     d->max_ns = c->wait_max_ns;
-    if (!p->hist)
+    if (!h)
         return;
     uint64_t n = 0;
     for (unsigned b = 0; b < LOCKSTATS_HIST_BUCKETS; b++)
-        n += p->hist->n[b];
+        n += h->n[b];
     d->count = n;
     if (!n)
         return;
@@ -684,7 +732,7 @@ static void percentiles(struct ls_pair *p)
     uint64_t rank50 = (n * 50 + 99) / 100, rank99 = (n * 99 + 99) / 100, seen = 0;
     bool got50 = false;
     for (unsigned b = 0; b < LOCKSTATS_HIST_BUCKETS; b++) {
-        seen += p->hist->n[b];
+        seen += h->n[b];
         uint64_t v = lockstats_hist_upper(b);
         if (v > c->wait_max_ns)
             v = c->wait_max_ns;
@@ -781,8 +829,10 @@ int lockstats_finish(struct lockstats *s, uint64_t end_ns)
         p->row.holding_at_end = p->depth > 0;
         if (p->row.cond_waits)
             p->lk->row.cond_threads++;
-        percentiles(p);
+        percentiles(p->hist, &p->row.c, &p->row.wait);
     }
+    struct ls_site *st, *sttmp;
+    HASH_ITER(hh, s->sites, st, sttmp) percentiles(st->hist, &st->row.c, &st->row.wait);
     HASH_ITER(hh, s->locks, lk, lktmp) lk->row.gil = looks_like_gil(lk);
     if (build_rows(s)) {
         s->broken = true;

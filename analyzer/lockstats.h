@@ -87,6 +87,7 @@ struct lockstats_wait_record {
  * while another thread was waiting for it (barging). */
 struct lockstats_run {
     uint32_t thread;          /* LOCKSTATS_NONE: no run */
+    uint32_t site;            /* where the run began */
     uint32_t waiter;          /* a thread that waited through the start of the run */
     uint64_t length;
     uint64_t start_ns, end_ns; /* first and last acquisition of the run */
@@ -97,6 +98,7 @@ struct lockstats_thread_row {
     struct lockstats_counts c;
     struct lockstats_dist wait;
     uint64_t blocked_others_ns;   /* waiter time spent while this thread held the lock */
+    uint64_t long_holds;          /* holds over the hold threshold while someone waited */
     uint64_t starved_waits;       /* waits that met both starvation thresholds */
     struct lockstats_wait_record worst; /* the longest of those */
     /* Condition variable waits that released this mutex (GIL waiting). */
@@ -107,6 +109,7 @@ struct lockstats_thread_row {
 struct lockstats_site_row {
     uint32_t site;
     struct lockstats_counts c;    /* acquisitions made at this site */
+    struct lockstats_dist wait;   /* of the waits made at this site */
     /* Blame: waiter time spent (summed over waiters) while a hold taken at
      * this site was held, and the waits that began meanwhile.  With several
      * shared holders each one's site is charged in full. */
@@ -179,6 +182,17 @@ int lockstats_add_slot(struct lockstats *s, uint32_t thread, uint32_t lock, uint
  * judged for starvation, blame is charged up to the end, and the rows are
  * built.  Feeding after this is an error (-1).  Returns 0 or -1 (memory). */
 int lockstats_finish(struct lockstats *s, uint64_t end_ns);
+
+/* Whether the accumulator ran out of memory (every call after that failed). */
+bool lockstats_failed(const struct lockstats *s);
+
+/* Parses a duration option: "250" or "250ns", "20us", "10ms", "1.5s".
+ * Returns 0, or -1 if s is not a duration. */
+int lockstats_parse_duration(const char *s, uint64_t *ns);
+
+/* Private state of a feed (lockstats_feed.c), freed with the accumulator. */
+void lockstats_set_aux(struct lockstats *s, void *aux, void (*aux_free)(void *));
+void *lockstats_aux(const struct lockstats *s);
 
 /* After lockstats_finish: the locks sorted by key. */
 const struct lockstats_lock_row *const *lockstats_locks(const struct lockstats *s, size_t *n);

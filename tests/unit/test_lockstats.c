@@ -105,6 +105,9 @@ static void test_simple_contention(void **state)
     assert_int_equal(s1->c.acquisitions, 1);
     assert_int_equal(s2->c.contentions, 1);
     assert_int_equal(s2->c.wait_total_ns, 110);
+    assert_int_equal(s2->wait.count, 1);
+    assert_int_equal(s2->wait.p99_ns, 110);
+    assert_int_equal(s1->wait.count, 0);
     assert_int_equal(thread_row(r, T1)->blocked_others_ns, 100);
 
     const struct lockstats_thread_row *t2 = thread_row(r, T2);
@@ -167,6 +170,7 @@ static void test_starvation_and_barging(void **state)
     assert_int_equal(t2->worst.reads_acquired, 0);
     assert_int_equal(t2->worst.site, S2);
     assert_int_equal(r->barge.thread, T1);
+    assert_int_equal(r->barge.site, S1);
     assert_int_equal(r->barge.waiter, T2);
     assert_int_equal(r->barge.length, 12);
     assert_int_equal(r->barge.start_ns, 10 * MS);
@@ -290,6 +294,8 @@ static void test_long_hold(void **state)
     assert_int_equal(site_row(r, S1)->long_hold_max_ns, 20 * MS);
     assert_int_equal(site_row(r, S2)->long_holds, 0);
     assert_int_equal(site_row(r, S3)->long_holds, 0);
+    assert_int_equal(thread_row(r, T1)->long_holds, 1);
+    assert_int_equal(thread_row(r, T2)->long_holds, 0);
     assert_int_equal(site_row(r, S1)->blamed_ns, 19 * MS);
     assert_int_equal(site_row(r, S2)->blamed_ns, 1 * MS);
     lockstats_free(s);
@@ -457,6 +463,29 @@ static void test_fail_and_after_finish(void **state)
     lockstats_free(NULL);
 }
 
+static void test_parse_duration(void **state)
+{
+    (void)state;
+    uint64_t ns = 0;
+    assert_int_equal(lockstats_parse_duration("250", &ns), 0);
+    assert_int_equal(ns, 250);
+    assert_int_equal(lockstats_parse_duration("250ns", &ns), 0);
+    assert_int_equal(ns, 250);
+    assert_int_equal(lockstats_parse_duration("20us", &ns), 0);
+    assert_int_equal(ns, 20000);
+    assert_int_equal(lockstats_parse_duration("10ms", &ns), 0);
+    assert_int_equal(ns, 10 * MS);
+    assert_int_equal(lockstats_parse_duration("1.5s", &ns), 0);
+    assert_int_equal(ns, 1500 * MS);
+    assert_int_equal(lockstats_parse_duration("", &ns), -1);
+    assert_int_equal(lockstats_parse_duration("ms", &ns), -1);
+    assert_int_equal(lockstats_parse_duration("10 ms", &ns), -1);
+    assert_int_equal(lockstats_parse_duration("-5ms", &ns), -1);
+    assert_int_equal(lockstats_parse_duration("10min", &ns), -1);
+    assert_int_equal(lockstats_parse_duration("1e30s", &ns), -1);
+    assert_int_equal(lockstats_parse_duration("nan", &ns), -1);
+}
+
 static void test_empty(void **state)
 {
     (void)state;
@@ -484,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_gil_pattern),
         cmocka_unit_test(test_sem_as_lock),
         cmocka_unit_test(test_fail_and_after_finish),
+        cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
