@@ -1492,7 +1492,8 @@ static void write_thread_blocks(struct gen *g)
         memcpy(b->held, t->held, t->nheld * sizeof t->held[0]);
         /* Deterministic placement: slots sorted, then hashed into the
          * block by (lock, site) with linear probing, the rest spilled. */
-        qsort(t->slots, t->nslots, sizeof t->slots[0], slot_cmp);
+        if (t->nslots)
+            qsort(t->slots, t->nslots, sizeof t->slots[0], slot_cmp);
         size_t in_block = 0;
         uint64_t spill_chunk = 0;
         size_t spill_used = 0, spill_cap = (g->hdr.chunk_size - 32) / sizeof(struct swt_stat_slot);
