@@ -185,7 +185,8 @@ struct model_fact {
     enum model_fact_kind kind;
     uint32_t thread;         /* the thread that did it */
     uint32_t lock;           /* model lock */
-    uint32_t lock2;          /* second lock (condvar's other mutex), or MODEL_NONE */
+    uint32_t lock2;          /* COND_TWO_MUTEXES: the mutex used first, else MODEL_NONE */
+    uint32_t lock3;          /* COND_TWO_MUTEXES: the other mutex, else MODEL_NONE */
     uint32_t other;          /* other model thread involved (holder), or MODEL_NONE */
     uint32_t site;           /* model stack of the operation, or MODEL_NONE */
     uint32_t other_site;     /* model stack of the other side (e.g. holder's acquire) */
