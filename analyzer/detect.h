@@ -13,8 +13,12 @@ void detect_abandoned(const struct model *m, const struct report_opts *o, struct
 void detect_misuse(const struct model *m, const struct report_opts *o, struct findings *out);
 
 /* Contention and starvation (analyzer-stats work: detect_contention.c,
- * detect_starvation.c). */
-void detect_contention(const struct model *m, const struct report_opts *o, struct findings *out);
-void detect_starvation(const struct model *m, const struct report_opts *o, struct findings *out);
+ * detect_starvation.c) read the accumulator that lockstats_feed fed during
+ * the pass; ls may be NULL (then they add nothing). */
+struct lockstats;
+void detect_contention(const struct model *m, const struct lockstats *ls,
+                       const struct report_opts *o, struct findings *out);
+void detect_starvation(const struct model *m, const struct lockstats *ls,
+                       const struct report_opts *o, struct findings *out);
 
 #endif

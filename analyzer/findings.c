@@ -218,6 +218,18 @@ void row_str(struct finding_row *r, const char *key, const char *s)
 {
     kv_push(&r->cells, &r->ncells, key, FV_STR)->v.s = xstrdup(s ? s : "");
 }
+void row_stack(struct finding_row *r, const char *key, uint32_t stack)
+{
+    kv_push(&r->cells, &r->ncells, key, FV_STACK)->v.u = stack;
+}
+void row_thread(struct finding_row *r, const char *key, uint32_t thread)
+{
+    kv_push(&r->cells, &r->ncells, key, FV_THREAD)->v.u = thread;
+}
+void row_lock(struct finding_row *r, const char *key, uint32_t lock)
+{
+    kv_push(&r->cells, &r->ncells, key, FV_LOCK)->v.u = lock;
+}
 
 static const char *const kind_names[FINDING_KIND_COUNT] = {
     [FINDING_DEADLOCK] = "deadlock",     [FINDING_CYCLE] = "cycle",

@@ -32,7 +32,16 @@ enum finding_severity {
 };
 
 /* One value of a metric or table cell: numbers stay numbers in JSON. */
-enum finding_value_type { FV_U64, FV_I64, FV_F64, FV_STR, FV_NS };
+enum finding_value_type {
+    FV_U64,
+    FV_I64,
+    FV_F64,
+    FV_STR,
+    FV_NS,     /* a duration in ns (u) */
+    FV_STACK,  /* a model stack (u): text shows its innermost frame, JSON {"stack": i} */
+    FV_THREAD, /* a model thread (u): text shows its label, JSON {"thread": display} */
+    FV_LOCK,   /* a model lock (u): text shows its label, JSON {"lock": display} */
+};
 struct finding_kv {
     const char *key;        /* static string: a column / field name */
     enum finding_value_type type;
@@ -138,6 +147,9 @@ void row_u64(struct finding_row *r, const char *key, uint64_t v);
 void row_ns(struct finding_row *r, const char *key, uint64_t ns);
 void row_f64(struct finding_row *r, const char *key, double v);
 void row_str(struct finding_row *r, const char *key, const char *s);
+void row_stack(struct finding_row *r, const char *key, uint32_t stack);
+void row_thread(struct finding_row *r, const char *key, uint32_t thread);
+void row_lock(struct finding_row *r, const char *key, uint32_t lock);
 
 const char *findings_kind_name(enum finding_kind k);
 /* Parses a --fail-on word ("cycle", "deadlock", ..., "all"); -1 if unknown. */

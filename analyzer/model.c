@@ -1164,7 +1164,7 @@ static void on_record(struct ctx *c)
     struct model *m = c->m;
     const struct swt_rec *r = c->r;
     uint32_t proc = c->proc;
-    c->ev.lock = MODEL_NONE;
+    c->ev.lock = c->ev.lock2 = MODEL_NONE;
     c->ev.site = MODEL_NONE;
     c->ev.holder = c->ev.holder_site = MODEL_NONE;
     switch (r->type) {
@@ -1181,11 +1181,16 @@ static void on_record(struct ctx *c)
         }
         break;
     case SWT_REC_COND_WAIT:
+        c->ev.lock2 = lock_of(m, proc, r->f[1]);
+        /* fall through */
     case SWT_REC_COND_SIGNAL:
         c->ev.lock = lock_of(m, proc, r->f[0]);
         c->ev.site = stack_of(m, proc, r->f[2]);
         break;
     case SWT_REC_COND_WAKE:
+        c->ev.lock2 = lock_of(m, proc, r->f[1]);
+        c->ev.lock = lock_of(m, proc, r->f[0]);
+        break;
     case SWT_REC_BARRIER_DONE:
         c->ev.lock = lock_of(m, proc, r->f[0]);
         break;

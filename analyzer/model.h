@@ -201,6 +201,8 @@ struct model_event {
     uint32_t proc;
     uint32_t thread;         /* model thread of the record */
     uint32_t lock;           /* model lock of field 0 for lock records, else MODEL_NONE */
+    uint32_t lock2;          /* model lock of field 1 of COND_WAIT/COND_WAKE (the mutex), else
+                                MODEL_NONE */
     uint32_t site;           /* model stack of the record's site field, or MODEL_NONE */
     uint64_t ns;             /* run time (ns since the earliest trace start of the run) */
     /* WAIT/ACQUIRE: the thread that held the lock when the wait began (for
