@@ -1,0 +1,901 @@
+#!/usr/bin/env python3
+"""syncwatch benchmark driver: runs every benchmark of bench/README.md and
+writes OUT/latest.md (Markdown tables) and OUT/latest.json (every figure and
+every raw sample).  bench/run installs and builds, then calls this.
+
+Why interleaved rounds: the machine has 2 cores shared with other builds, so
+noise comes in bursts of seconds.  Each round runs native, profile and trace
+back to back (order rotated per round), ratios are taken inside a round and
+the median over rounds is reported.
+"""
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+MICRO_BENCHES = ["uncontended", "contended", "nested", "rwlock", "sem", "cond"]
+SHIM_MODES = ["profile", "trace"]
+MODES = ["native"] + SHIM_MODES
+VALGRIND_PEERS = ["helgrind", "drd"]
+
+# Targets of issue 5 (and 2, 3), checked in the summary.
+TARGET_PROFILE_ADDED_NS = 10.0
+TARGET_TRACE_ADDED_NS = 50.0
+TARGET_CONTENDED_RATIO = 1.2
+TARGET_REAL_PROFILE_PCT = 3.0
+TARGET_REAL_TRACE_PCT = 15.0
+TARGET_BYTES_PER_EVENT = 12.0
+TARGET_ANALYZER_EPS = 10e6
+
+PROFILES = {
+    # Seconds of timed loop per microbenchmark run and everything else that
+    # decides how long the suite takes.
+    "full": dict(
+        threads=[1, 2, 4], micro_target_s=0.15, micro_rounds=5,
+        peer_target_s=0.3, peer_configs=None, peer_timeout_s=120, tsan_rounds=3,
+        callgrind_iters=200000,
+        pigz_mb=128, memcached_requests=200000, memcached_conns=4, python_items=2000000,
+        real_rounds=3, real_peer_cap_s=120,
+        analyzer_events=[10_000_000, 100_000_000], analyzer_timeout_s=600,
+    ),
+    "quick": dict(
+        threads=[1, 2], micro_target_s=0.004, micro_rounds=1,
+        peer_target_s=0.002, peer_configs=[("uncontended", 1)], peer_timeout_s=60, tsan_rounds=1,
+        callgrind_iters=2000,
+        pigz_mb=2, memcached_requests=2000, memcached_conns=2, python_items=5000,
+        real_rounds=1, real_peer_cap_s=20,
+        analyzer_events=[100_000, 1_000_000], analyzer_timeout_s=60,
+    ),
+}
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# memcached sets its open-file limit to exactly -c; valgrind only allows a
+# setrlimit whose hard limit equals its own (the real one less the 12 fds it
+# reserves), so under valgrind the real limit must be -c + 12.
+MEMCACHED_MAXCONNS = 1024
+
+
+def valgrind_fd_limit():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (MEMCACHED_MAXCONNS + 12, MEMCACHED_MAXCONNS + 12))
+
+
+class Proc:
+    """Result of one child process: exit code, wall time, peak RSS, output."""
+
+    def __init__(self, rc, wall_s, maxrss_kb, out, err, timed_out):
+        self.rc, self.wall_s, self.maxrss_kb = rc, wall_s, maxrss_kb
+        self.out, self.err, self.timed_out = out, err, timed_out
+
+    def json_line(self):
+        for line in reversed(self.out.splitlines()):
+            line = line.strip()
+            if line.startswith("{"):
+                try:
+                    return json.loads(line)
+                except ValueError:
+                    return None
+        return None
+
+
+def run_proc(cmd, env=None, timeout=None, cwd=None, stdout_path=None):
+    """Runs cmd in its own process group; on timeout kills that group.
+    wait4 gives the child's own peak RSS (the analyzer memory figure)."""
+    out = open(stdout_path, "wb") if stdout_path else tempfile.TemporaryFile()
+    err = tempfile.TemporaryFile()
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                         start_new_session=True)
+    killed = []
+
+    def kill():
+        killed.append(True)
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    timer = threading.Timer(timeout, kill) if timeout else None
+    if timer:
+        timer.start()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    if timer:
+        timer.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    text = ""
+    if not stdout_path:
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    out.close()
+    err.seek(0)
+    etext = err.read().decode(errors="replace")
+    err.close()
+    return Proc(p.returncode, wall, ru.ru_maxrss, text, etext, bool(killed))
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.quick = args.quick
+        self.p = PROFILES["quick" if args.quick else "full"]
+        self.build = os.path.abspath(args.build)
+        self.out_dir = os.path.abspath(args.out)
+        self.work = os.path.abspath(args.work or os.path.join(self.build, "bench", "work"))
+        os.makedirs(self.work, exist_ok=True)
+        os.makedirs(self.out_dir, exist_ok=True)
+        b = lambda *p: os.path.join(self.build, *p)
+        self.shim = b("preload", "libsyncwatch.so")
+        self.report = b("analyzer", "syncwatch-report")
+        self.micro = b("bench", "sw_microbench")
+        self.micro_tsan = b("bench", "sw_microbench_tsan")
+        self.memload = b("bench", "sw_memload")
+        self.tracegen = b("bench", "sw_tracegen")
+        self.tracestat = b("bench", "sw_tracestat")
+        self.have_shim = os.path.exists(self.shim)
+        self.have_report = os.path.exists(self.report)
+        self.valgrind = shutil.which("valgrind")
+        self.python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+        self.notes = []
+        self.trace_seq = 0
+        self.results = {
+            "meta": self.meta(),
+            "micro": [], "callgrind": [], "real": [], "trace": [], "analyzer": [],
+            "notes": self.notes,
+        }
+        for tool in (self.micro, self.memload, self.tracegen, self.tracestat):
+            if not os.path.exists(tool):
+                sys.exit(f"bench: {tool} is missing: build the project first (bench/run does)")
+        if not self.have_shim:
+            self.note(f"shim not built ({self.shim}): profile and trace modes not measured")
+        if not self.have_report:
+            self.note(f"analyzer not built ({self.report}): analyzer throughput not measured")
+        if not self.valgrind:
+            self.note("valgrind not installed: helgrind, drd and callgrind not measured")
+        if not os.path.exists(self.micro_tsan):
+            self.note("clang TSan build of the microbenchmark missing: tsan peer not measured")
+
+    def note(self, text):
+        log("note: " + text)
+        self.notes.append(text)
+
+    def meta(self):
+        def git(*a):
+            try:
+                return subprocess.run(["git", "-C", REPO, *a], capture_output=True, text=True,
+                                      timeout=10).stdout.strip()
+            except (OSError, subprocess.SubprocessError):
+                return ""
+        cpu = ""
+        try:
+            with open("/proc/cpuinfo") as f:
+                cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+        except OSError:
+            pass
+        return {
+            "date_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+            "commit": git("rev-parse", "--short", "HEAD"),
+            "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "profile": "quick" if self.quick else "full",
+            "command": "bench/run" + (" --quick" if self.quick else ""),
+            "host": platform.node(), "cpus": os.cpu_count(), "cpu": cpu,
+            "kernel": platform.release(), "glibc": " ".join(platform.libc_ver()),
+        }
+
+    # ---- environments -------------------------------------------------
+
+    def env_for(self, mode, trace_dir=None):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("SYNCWATCH_") and k != "LD_PRELOAD"}
+        if mode in SHIM_MODES:
+            env["LD_PRELOAD"] = self.shim
+            env["SYNCWATCH_MODE"] = mode
+            env["SYNCWATCH_OUTPUT"] = os.path.join(trace_dir, "trace.swt")
+        return env
+
+    def new_trace_dir(self):
+        self.trace_seq += 1
+        d = os.path.join(self.work, "traces", f"run{self.trace_seq}")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        return d
+
+    def trace_files(self, d):
+        out = []
+        for root, _, files in os.walk(d):
+            out += [os.path.join(root, f) for f in files]
+        return sorted(out)
+
+    def trace_stats(self, d):
+        """Sizes and record counts of the trace files a run left in d."""
+        files = self.trace_files(d)
+        if not files:
+            return {"files": 0, "file_bytes": 0}
+        r = run_proc([self.tracestat] + files, timeout=600)
+        st = r.json_line()
+        if st is None:
+            st = {"files": len(files), "file_bytes": sum(os.path.getsize(f) for f in files),
+                  "error": (r.err.strip().splitlines() or ["sw_tracestat failed"])[-1]}
+        elif r.rc != 0:
+            st["error"] = (r.err.strip().splitlines() or ["sw_tracestat failed"])[-1]
+        return st
+
+    def run_mode(self, mode, cmd, timeout, keep_stats=False):
+        """Runs cmd natively or under the shim.  Returns (Proc, trace stats or None)."""
+        d = self.new_trace_dir() if mode in SHIM_MODES else None
+        r = run_proc(cmd, env=self.env_for(mode, d), timeout=timeout)
+        stats = None
+        if d:
+            if keep_stats:
+                stats = self.trace_stats(d)
+            else:
+                files = self.trace_files(d)
+                stats = {"files": len(files), "file_bytes": sum(os.path.getsize(f) for f in files)}
+            shutil.rmtree(d, ignore_errors=True)
+        return r, stats
+
+    def peer_cmd(self, peer, cmd):
+        if peer in VALGRIND_PEERS:
+            return [self.valgrind, f"--tool={peer}", "-q", "--error-limit=no"] + cmd
+        return cmd
+
+    def peers(self):
+        ps = []
+        if self.valgrind:
+            ps += VALGRIND_PEERS
+        if os.path.exists(self.micro_tsan):
+            ps.append("tsan")
+        return ps
+
+    # ---- microbenchmarks ----------------------------------------------
+
+    def micro_once(self, mode, bench, threads, iters, keep_stats=False, timeout=120):
+        binary = self.micro
+        cmd = [binary, bench, str(threads), str(iters)]
+        if mode == "tsan":
+            cmd = [self.micro_tsan, bench, str(threads), str(iters)]
+            r, st = run_proc(cmd, env=self.env_for("native"), timeout=timeout), None
+        elif mode in VALGRIND_PEERS:
+            r, st = run_proc(self.peer_cmd(mode, cmd), env=self.env_for("native"),
+                             timeout=timeout), None
+        else:
+            r, st = self.run_mode(mode, cmd, timeout, keep_stats)
+        j = r.json_line()
+        if r.rc != 0 or j is None:
+            why = "timeout" if r.timed_out else f"exit {r.rc}: {r.err.strip()[-300:]}"
+            return None, st, why
+        return j, st, None
+
+    def calibrate(self, mode, bench, threads, target_s, start_iters, timeout):
+        """Doubles (or scales) the iteration count until the timed loop takes
+        about target_s.  Returns (iters, last result)."""
+        iters = start_iters
+        for _ in range(12):
+            j, _, why = self.micro_once(mode, bench, threads, iters, timeout=timeout)
+            if j is None:
+                return iters, None, why
+            el = j["elapsed_ns"] / 1e9
+            if el >= target_s * 0.6:
+                return iters, j, None
+            scale = target_s / max(el, 1e-6)
+            iters = int(iters * min(max(scale, 2.0), 100.0))
+        return iters, j, None
+
+    def run_micro(self):
+        p = self.p
+        modes = MODES if self.have_shim else ["native"]
+        configs = [(b, t) for b in MICRO_BENCHES for t in p["threads"]]
+        plan = {}
+        for b, t in configs:
+            start = 200 if b in ("sem", "cond") and t > 1 else 20000
+            iters, j, why = self.calibrate("native", b, t, p["micro_target_s"], start, 60)
+            if j is None:
+                self.note(f"micro {b}/{t}: native run failed: {why}")
+                continue
+            plan[(b, t)] = iters
+        samples = {cfg: {m: [] for m in modes} for cfg in plan}
+        trace_info = {}
+        for rnd in range(p["micro_rounds"]):
+            log(f"micro round {rnd + 1}/{p['micro_rounds']}")
+            for cfg, iters in plan.items():
+                order = modes[rnd % len(modes):] + modes[:rnd % len(modes)]
+                for m in order:
+                    keep = (m in SHIM_MODES and rnd == 0)
+                    j, st, why = self.micro_once(m, cfg[0], cfg[1], iters, keep_stats=keep)
+                    if j is None:
+                        self.note(f"micro {cfg[0]}/{cfg[1]} {m} round {rnd + 1}: {why}")
+                    samples[cfg][m].append(j["ns_per_op"] if j else None)
+                    if keep and st is not None:
+                        trace_info[(cfg, m)] = st
+        peers = self.peers()
+        peer_cfgs = p["peer_configs"] or list(plan)
+        for cfg, iters in plan.items():
+            b, t = cfg
+            row = {"bench": b, "threads": t, "iters": iters, "modes": {}, "peers": {}}
+            nat = samples[cfg]["native"]
+            for m in modes:
+                vals = samples[cfg][m]
+                entry = {"ns_per_op": median(vals), "samples": vals}
+                if m != "native":
+                    ratios = [v / n for v, n in zip(vals, nat) if v and n]
+                    added = [v - n for v, n in zip(vals, nat) if v and n]
+                    entry["ratio"] = median(ratios)
+                    entry["added_ns"] = median(added)
+                    st = trace_info.get((cfg, m))
+                    if st:
+                        entry["trace"] = st
+                        ops = (iters + iters // 10 + 1) * t
+                        entry["trace"]["ops"] = ops
+                row["modes"][m] = entry
+            if cfg in peer_cfgs:
+                for peer in peers:
+                    row["peers"][peer] = self.micro_peer(peer, b, t, row["modes"]["native"])
+            self.results["micro"].append(row)
+
+    def micro_peer(self, peer, b, t, native):
+        p = self.p
+        rounds = p["tsan_rounds"] if peer == "tsan" else 1
+        start = 20 if b in ("sem", "cond") and t > 1 else 2000
+        log(f"peer {peer} {b}/{t}")
+        iters, j, why = self.calibrate(peer, b, t, p["peer_target_s"], start, p["peer_timeout_s"])
+        if j is None:
+            return {"error": why}
+        vals = [j["ns_per_op"]]
+        for _ in range(rounds - 1):
+            j2, _, _ = self.micro_once(peer, b, t, iters, timeout=p["peer_timeout_s"])
+            vals.append(j2["ns_per_op"] if j2 else None)
+        ns = median(vals)
+        nat = native.get("ns_per_op")
+        return {"iters": iters, "ns_per_op": ns, "samples": vals,
+                "ratio": ns / nat if ns and nat else None}
+
+    # ---- callgrind instruction counts -----------------------------------
+
+    def run_callgrind(self):
+        """Instructions per op of the hot path, from the difference of two
+        runs (N and 2N iterations), so start-up and set-up cancel out.
+        Instruction counts do not depend on the machine's load."""
+        if not self.valgrind:
+            return
+        modes = MODES if self.have_shim else ["native"]
+        n = self.p["callgrind_iters"]
+        loops = lambda i: i + i // 10 + 1
+        for b in ("uncontended", "nested", "rwlock", "sem"):
+            row = {"bench": b, "threads": 1, "modes": {}}
+            for m in modes:
+                counts = []
+                for iters in (n, 2 * n):
+                    d = self.new_trace_dir() if m in SHIM_MODES else None
+                    cmd = [self.valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                           self.micro, b, "1", str(iters)]
+                    r = run_proc(cmd, env=self.env_for(m, d), timeout=300)
+                    if d:
+                        shutil.rmtree(d, ignore_errors=True)
+                    got = None
+                    for line in r.err.splitlines():
+                        if "Collected :" in line:
+                            got = int(line.split(":")[-1].strip())
+                    counts.append(got)
+                if None in counts:
+                    row["modes"][m] = {"error": "callgrind failed"}
+                    continue
+                per = (counts[1] - counts[0]) / (loops(2 * n) - loops(n))
+                row["modes"][m] = {"instructions_per_op": per}
+            nat = row["modes"].get("native", {}).get("instructions_per_op")
+            for m in SHIM_MODES:
+                e = row["modes"].get(m)
+                if e and "instructions_per_op" in e and nat:
+                    e["added"] = e["instructions_per_op"] - nat
+            self.results["callgrind"].append(row)
+
+    # ---- real programs --------------------------------------------------
+
+    def pigz_input(self):
+        """A text-like file that deflate has to work on: a few MB of
+        pseudo-random words, repeated with a different rotation per block
+        (the repeats are far beyond deflate's 32 KB window)."""
+        size = self.p["pigz_mb"] << 20
+        path = os.path.join(self.work, f"pigz-input-{self.p['pigz_mb']}m.txt")
+        if os.path.exists(path) and os.path.getsize(path) == size:
+            return path
+        rng = random.Random(1234)
+        vocab = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 10)))
+                 for _ in range(5000)]
+        words, n = [], 0
+        base_len = min(size, 4 << 20)
+        while n < base_len:
+            w = vocab[int(rng.paretovariate(1.2)) % len(vocab)]
+            sep = "\n" if rng.random() < 0.08 else " "
+            words.append(w + sep)
+            n += len(w) + 1
+        base = "".join(words).encode()[:base_len]
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as f:
+            written = 0
+            while written < size:
+                rot = rng.randrange(len(base))
+                block = base[rot:] + base[:rot]
+                block = block[:size - written]
+                f.write(block)
+                written += len(block)
+        os.replace(tmp, path)
+        return path
+
+    def free_port(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    def wait_port(self, port, proc, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                return False
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    return True
+            except OSError:
+                time.sleep(0.05)
+        return False
+
+    def memcached_once(self, mode, cap_s):
+        """memcached on loopback under mode; the client (never traced) sends a
+        fixed number of requests, bounded by cap_s.  Returns ns per request."""
+        mc = shutil.which("memcached")
+        port = self.free_port()
+        cmd = [mc, "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-t", "2", "-m", "64",
+               "-c", str(MEMCACHED_MAXCONNS)]
+        if os.geteuid() == 0:
+            cmd += ["-u", "root"]
+        d, limit = None, None
+        if mode in VALGRIND_PEERS:
+            cmd, env = self.peer_cmd(mode, cmd), self.env_for("native")
+            limit = valgrind_fd_limit
+        else:
+            d = self.new_trace_dir() if mode in SHIM_MODES else None
+            env = self.env_for(mode, d)
+        err = tempfile.TemporaryFile()
+        server = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+                                  preexec_fn=limit)
+        result, stats = None, None
+        try:
+            if not self.wait_port(port, server, 60):
+                err.seek(0)
+                return None, None, "memcached did not start: " + err.read().decode()[-300:]
+            r = run_proc([self.memload, str(port), str(self.p["memcached_conns"]),
+                          str(self.p["memcached_requests"]), str(int(cap_s))],
+                         timeout=cap_s + 30)
+            result = r.json_line()
+            if r.rc != 0 or result is None:
+                return None, None, f"client exit {r.rc}: {r.err.strip()[-300:]}"
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+            err.close()
+            if d:
+                stats = self.trace_stats(d) if self.keep_next else None
+                shutil.rmtree(d, ignore_errors=True)
+        return result, stats, None
+
+    def run_real(self):
+        p = self.p
+        programs = []
+        if shutil.which("pigz"):
+            inp = self.pigz_input()
+            programs.append(("pigz", f"pigz -p 2 ({p['pigz_mb']} MiB generated text)",
+                             [shutil.which("pigz"), "-p", "2", "-c", inp]))
+        else:
+            self.note("pigz not installed: not measured")
+        programs.append(("python", f"python3 threading ({p['python_items']} items, Lock + Queue)",
+                         [self.python, os.path.join(HERE, "workloads", "py_threads.py"),
+                          "--items", str(p["python_items"])]))
+        have_mc = bool(shutil.which("memcached"))
+        if not have_mc:
+            self.note("memcached not installed: not measured")
+        modes = MODES if self.have_shim else ["native"]
+        rows = {}
+        for name, label, _ in programs:
+            rows[name] = {"program": name, "what": label, "metric": "wall s", "modes": {}, "peers": {}}
+        if have_mc:
+            rows["memcached"] = {"program": "memcached",
+                                 "what": f"memcached -t 2, {p['memcached_requests']} requests over "
+                                         f"{p['memcached_conns']} loopback connections",
+                                 "metric": "us/request", "modes": {}, "peers": {}}
+        samples = {n: {m: [] for m in modes} for n in rows}
+        tstats = {}
+        for rnd in range(p["real_rounds"]):
+            log(f"real programs round {rnd + 1}/{p['real_rounds']}")
+            order = modes[rnd % len(modes):] + modes[:rnd % len(modes)]
+            for name, _, cmd in programs:
+                for m in order:
+                    keep = m in SHIM_MODES and rnd == 0
+                    r, st = self.run_mode(m, cmd, timeout=600, keep_stats=keep)
+                    ok = r.rc == 0 and not r.timed_out
+                    if not ok:
+                        self.note(f"{name} {m} round {rnd + 1}: exit {r.rc} {r.err.strip()[-200:]}")
+                    samples[name][m].append(r.wall_s if ok else None)
+                    if keep and st:
+                        tstats[(name, m)] = st
+            if have_mc:
+                for m in order:
+                    self.keep_next = m in SHIM_MODES and rnd == 0
+                    res, st, why = self.memcached_once(m, 300)
+                    if res is None:
+                        self.note(f"memcached {m} round {rnd + 1}: {why}")
+                    samples["memcached"][m].append(res["ns_per_request"] / 1000 if res else None)
+                    if st:
+                        tstats[("memcached", m)] = st
+        for name, row in rows.items():
+            nat = samples[name]["native"]
+            for m in modes:
+                vals = samples[name][m]
+                e = {"value": median(vals), "samples": vals}
+                if m != "native":
+                    ratios = [v / n for v, n in zip(vals, nat) if v and n]
+                    e["ratio"] = median(ratios)
+                    if (name, m) in tstats:
+                        e["trace"] = tstats[(name, m)]
+                row["modes"][m] = e
+        # Peers: once each, within a time cap.
+        cap = p["real_peer_cap_s"]
+        if self.valgrind:
+            for name, _, cmd in programs:
+                for peer in VALGRIND_PEERS:
+                    log(f"peer {peer} {name} (cap {cap} s)")
+                    r = run_proc(self.peer_cmd(peer, cmd), env=self.env_for("native"), timeout=cap)
+                    nat = rows[name]["modes"]["native"]["value"]
+                    if r.timed_out:
+                        rows[name]["peers"][peer] = {"error": f"> {cap} s (cap)",
+                                                     "ratio_min": cap / nat if nat else None}
+                    elif r.rc != 0:
+                        rows[name]["peers"][peer] = {"error": f"exit {r.rc}"}
+                    else:
+                        rows[name]["peers"][peer] = {"value": r.wall_s,
+                                                     "ratio": r.wall_s / nat if nat else None}
+            if have_mc:
+                for peer in VALGRIND_PEERS:
+                    log(f"peer {peer} memcached (cap {cap} s)")
+                    self.keep_next = False
+                    res, _, why = self.memcached_once(peer, cap)
+                    nat = rows["memcached"]["modes"]["native"]["value"]
+                    if res is None:
+                        rows["memcached"]["peers"][peer] = {"error": why}
+                    else:
+                        v = res["ns_per_request"] / 1000
+                        rows["memcached"]["peers"][peer] = {
+                            "value": v, "ratio": v / nat if nat else None,
+                            "complete": res.get("complete"), "requests": res.get("requests")}
+        self.results["real"] = list(rows.values())
+
+    keep_next = False
+
+    # ---- analyzer -----------------------------------------------------------
+
+    def run_analyzer(self):
+        for n in self.p["analyzer_events"]:
+            path = os.path.join(self.work, f"synthetic-{n}.swt")
+            log(f"generating a trace of {n} events")
+            g = run_proc([self.tracegen, path, str(n)], timeout=600)
+            gen = g.json_line()
+            if g.rc != 0 or gen is None:
+                self.note(f"sw_tracegen {n}: exit {g.rc} {g.err.strip()[-200:]}")
+                continue
+            row = {"events": gen["events"], "file_bytes": gen["bytes"],
+                   "bytes_per_event": gen["bytes"] / gen["events"]}
+            if self.have_report:
+                log(f"analyzing {n} events")
+                r = run_proc([self.report, path], timeout=self.p["analyzer_timeout_s"],
+                             stdout_path=os.devnull)
+                row["exit"] = r.rc
+                if r.timed_out or r.rc not in (0, 1):
+                    row["error"] = ("timeout" if r.timed_out else
+                                    f"exit {r.rc}: {r.err.strip()[-300:]}")
+                else:
+                    row["wall_s"] = r.wall_s
+                    row["events_per_s"] = gen["events"] / r.wall_s
+                    row["peak_rss_mb"] = r.maxrss_kb / 1024
+            self.results["analyzer"].append(row)
+            os.unlink(path)
+
+    # ---- summary ------------------------------------------------------------
+
+    def summary(self):
+        s = []
+
+        def add(target, measured, ok, note=""):
+            s.append({"target": target, "measured": measured, "met": ok, "note": note})
+
+        micro = {(r["bench"], r["threads"]): r for r in self.results["micro"]}
+        u = micro.get(("uncontended", 1))
+        if u and self.have_shim:
+            for m, lim in (("profile", TARGET_PROFILE_ADDED_NS), ("trace", TARGET_TRACE_ADDED_NS)):
+                a = u["modes"].get(m, {}).get("added_ns")
+                add(f"{m}: <= +{lim:g} ns per uncontended lock+unlock pair (1 thread)",
+                    fmt_ns_added(a), None if a is None else a <= lim,
+                    "" if a is None or a <= lim else f"missed by {a - lim:.1f} ns")
+        if self.have_shim:
+            for t in self.p["threads"]:
+                c = micro.get(("contended", t))
+                if not c or t == 1:
+                    continue
+                for m in SHIM_MODES:
+                    r = c["modes"].get(m, {}).get("ratio")
+                    add(f"{m}: contended mutex ({t} threads) within {TARGET_CONTENDED_RATIO}x native",
+                        fmt_ratio(r), None if r is None else r <= TARGET_CONTENDED_RATIO,
+                        "" if r is None or r <= TARGET_CONTENDED_RATIO
+                        else f"missed by {(r - TARGET_CONTENDED_RATIO) * 100:.0f} points")
+            for row in self.results["real"]:
+                for m, lim in (("profile", TARGET_REAL_PROFILE_PCT), ("trace", TARGET_REAL_TRACE_PCT)):
+                    r = row["modes"].get(m, {}).get("ratio")
+                    pct = None if r is None else (r - 1) * 100
+                    add(f"{m}: {row['program']} <= +{lim:g} %", fmt_pct(pct),
+                        None if pct is None else pct <= lim,
+                        "" if pct is None or pct <= lim else f"missed by {pct - lim:.1f} points")
+            bpe = self.bytes_per_event()
+            for label, v in bpe:
+                add(f"trace: <= {TARGET_BYTES_PER_EVENT:g} bytes per event ({label})",
+                    "n/a" if v is None else f"{v:.2f}", None if v is None else v <= TARGET_BYTES_PER_EVENT)
+        an = [a for a in self.results["analyzer"] if "events_per_s" in a]
+        if an:
+            big = an[-1]
+            eps = big["events_per_s"]
+            add(f"analyzer >= {TARGET_ANALYZER_EPS / 1e6:g} M events/s ({big['events'] / 1e6:g} M events)",
+                f"{eps / 1e6:.2f} M/s", eps >= TARGET_ANALYZER_EPS,
+                "" if eps >= TARGET_ANALYZER_EPS else f"missed by {(TARGET_ANALYZER_EPS - eps) / 1e6:.2f} M/s")
+            if len(an) >= 2:
+                small = an[0]
+                grow = big["peak_rss_mb"] / small["peak_rss_mb"] if small["peak_rss_mb"] else None
+                evgrow = big["events"] / small["events"]
+                add("analyzer memory independent of trace length",
+                    f"{small['peak_rss_mb']:.0f} MB at {small['events'] / 1e6:g} M, "
+                    f"{big['peak_rss_mb']:.0f} MB at {big['events'] / 1e6:g} M events",
+                    None if grow is None else grow < 1.5,
+                    "" if grow is None or grow < 1.5 else f"grows {grow:.1f}x for {evgrow:g}x events")
+        self.results["targets"] = s
+
+    def bytes_per_event(self):
+        """File bytes per recorded event of the long trace-mode runs."""
+        out = []
+        for r in self.results["micro"]:
+            if (r["bench"], r["threads"]) in (("uncontended", 1), ("contended", 2)):
+                st = r["modes"].get("trace", {}).get("trace")
+                if st and st.get("records"):
+                    out.append((f"micro {r['bench']}/{r['threads']}", st["file_bytes"] / st["records"]))
+        return out
+
+    def run(self):
+        t0 = time.time()
+        sections = [("micro", self.run_micro), ("callgrind", self.run_callgrind),
+                    ("real", self.run_real), ("analyzer", self.run_analyzer)]
+        only = set(self.args.only.split(",")) if self.args.only else None
+        for name, fn in sections:
+            if only and name not in only:
+                continue
+            log(f"section {name}")
+            fn()
+        self.summary()
+        self.results["meta"]["duration_s"] = round(time.time() - t0, 1)
+        with open(os.path.join(self.out_dir, "latest.json"), "w") as f:
+            json.dump(self.results, f, indent=1, sort_keys=True)
+            f.write("\n")
+        md = render_markdown(self.results)
+        with open(os.path.join(self.out_dir, "latest.md"), "w") as f:
+            f.write(md)
+        log(f"wrote {self.out_dir}/latest.md and latest.json in {time.time() - t0:.0f} s")
+        if self.args.print:
+            print(md)
+
+
+# ---- Markdown -------------------------------------------------------------
+
+def fmt_ns(v):
+    if v is None:
+        return "—"
+    if v >= 100000:
+        return f"{v / 1000:,.0f} µs"
+    if v >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.1f}"
+
+
+def fmt_ratio(r):
+    return "—" if r is None else f"{r:.2f}x"
+
+
+def fmt_ns_added(a):
+    return "—" if a is None else f"{a:+.1f} ns"
+
+
+def fmt_pct(p):
+    return "—" if p is None else f"{p:+.1f} %"
+
+
+def fmt_bytes(b):
+    if b is None:
+        return "—"
+    for unit, k in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if b >= k:
+            return f"{b / k:.1f} {unit}"
+    return f"{b} B"
+
+
+def render_markdown(res):
+    m = res["meta"]
+    L = []
+    L.append("# syncwatch benchmark results")
+    L.append("")
+    L.append(f"`{m['command']}` on {m['date_utc']} UTC, commit {m['commit']}"
+             f"{' (uncommitted changes)' if m.get('dirty') else ''}; {m['cpus']} × {m['cpu']}, "
+             f"Linux {m['kernel']}, {m['glibc']}; took {m.get('duration_s', 0):.0f} s.")
+    L.append("")
+    L.append("Ratios and added ns are medians over interleaved rounds of the per-round figure "
+             "(mode ÷ native in the same round). ns/op is the time each thread spends per "
+             "operation (bench/README.md defines the operations).")
+    L.append("")
+    if res["micro"]:
+        L.append("## Microbenchmarks (ns per op)")
+        L.append("")
+        peers = sorted({p for r in res["micro"] for p in r["peers"]},
+                       key=lambda x: ["helgrind", "drd", "tsan"].index(x))
+        head = ["bench", "thr", "native", "profile", "× / +ns", "trace", "× / +ns"] + peers
+        L.append("| " + " | ".join(head) + " |")
+        L.append("|" + "|".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + "|")
+        for r in res["micro"]:
+            md = r["modes"]
+            cells = [r["bench"], str(r["threads"]), fmt_ns(md["native"]["ns_per_op"])]
+            for mode in SHIM_MODES:
+                e = md.get(mode)
+                if not e:
+                    cells += ["—", "—"]
+                    continue
+                cells.append(fmt_ns(e["ns_per_op"]))
+                cells.append(f"{fmt_ratio(e.get('ratio'))} / {fmt_ns_added(e.get('added_ns'))}")
+            for p in peers:
+                e = r["peers"].get(p)
+                if not e:
+                    cells.append("")
+                elif "error" in e:
+                    cells.append(e["error"][:30])
+                else:
+                    cells.append(f"{fmt_ns(e['ns_per_op'])} ({fmt_ratio(e['ratio'])})")
+            L.append("| " + " | ".join(cells) + " |")
+        L.append("")
+    if res["callgrind"]:
+        L.append("## Instructions per op (callgrind, 1 thread; reproducible, load-independent)")
+        L.append("")
+        L.append("| bench | native | profile | added | trace | added |")
+        L.append("|---|---:|---:|---:|---:|---:|")
+        for r in res["callgrind"]:
+            cells = [r["bench"]]
+            for mode in MODES:
+                e = r["modes"].get(mode, {})
+                v = e.get("instructions_per_op")
+                cells.append("—" if v is None else f"{v:.1f}")
+                if mode != "native":
+                    a = e.get("added")
+                    cells.append("—" if a is None else f"{a:+.1f}")
+            L.append("| " + " | ".join(cells) + " |")
+        L.append("")
+    if res["real"]:
+        L.append("## Real programs")
+        L.append("")
+        L.append("| program | metric | native | profile | trace | helgrind | drd | "
+                 "trace file (profile / trace) | trace events | bytes/event |")
+        L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in res["real"]:
+            md = r["modes"]
+            cells = [r["what"], r["metric"], fmt_val(md["native"]["value"])]
+            for mode in SHIM_MODES:
+                e = md.get(mode)
+                cells.append("—" if not e else f"{fmt_val(e['value'])} ({fmt_pct_ratio(e.get('ratio'))})")
+            for p in VALGRIND_PEERS:
+                e = r["peers"].get(p)
+                if not e:
+                    cells.append("—")
+                elif "error" in e:
+                    cells.append(e["error"][:40])
+                else:
+                    cells.append(f"{fmt_val(e['value'])} ({fmt_ratio(e['ratio'])})")
+            ps = md.get("profile", {}).get("trace") or {}
+            ts = md.get("trace", {}).get("trace") or {}
+            cells.append(f"{fmt_bytes(ps.get('file_bytes'))} / {fmt_bytes(ts.get('file_bytes'))}")
+            recs = ts.get("records")
+            cells.append("—" if not recs else f"{recs:,}")
+            cells.append("—" if not recs else f"{ts['file_bytes'] / recs:.1f}")
+            L.append("| " + " | ".join(cells) + " |")
+        L.append("")
+    traces = [(r, r["modes"]["trace"]["trace"]) for r in res["micro"]
+              if r["modes"].get("trace", {}).get("trace", {}).get("records")]
+    if traces:
+        L.append("## Trace size (trace mode, microbenchmarks)")
+        L.append("")
+        L.append("| bench | thr | ops | records | record bytes/event | file bytes/event | file |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|")
+        for r, st in traces:
+            L.append(f"| {r['bench']} | {r['threads']} | {st['ops']:,} | {st['records']:,} | "
+                     f"{st['record_bytes'] / st['records']:.2f} | "
+                     f"{st['file_bytes'] / st['records']:.2f} | {fmt_bytes(st['file_bytes'])} |")
+        L.append("")
+    if res["analyzer"]:
+        L.append("## Analyzer (`syncwatch-report TRACE` on a generated trace)")
+        L.append("")
+        L.append("| events | file | bytes/event | wall | events/s | peak RSS |")
+        L.append("|---:|---:|---:|---:|---:|---:|")
+        for a in res["analyzer"]:
+            if "wall_s" in a:
+                L.append(f"| {a['events']:,} | {fmt_bytes(a['file_bytes'])} | "
+                         f"{a['bytes_per_event']:.2f} | {a['wall_s']:.2f} s | "
+                         f"{a['events_per_s'] / 1e6:.2f} M | {a['peak_rss_mb']:.0f} MB |")
+            else:
+                L.append(f"| {a['events']:,} | {fmt_bytes(a['file_bytes'])} | "
+                         f"{a['bytes_per_event']:.2f} | {a.get('error', 'not run')[:60]} | | |")
+        L.append("")
+    if res.get("targets"):
+        L.append("## Targets")
+        L.append("")
+        L.append("| target | measured | met | note |")
+        L.append("|---|---|---|---|")
+        for t in res["targets"]:
+            met = "—" if t["met"] is None else ("yes" if t["met"] else "**no**")
+            L.append(f"| {t['target']} | {t['measured']} | {met} | {t['note']} |")
+        L.append("")
+    if res["notes"]:
+        L.append("## Notes from this run")
+        L.append("")
+        for n in res["notes"]:
+            L.append(f"- {n}")
+        L.append("")
+    return "\n".join(L)
+
+
+def fmt_val(v):
+    if v is None:
+        return "—"
+    return f"{v:.2f}" if v < 100 else f"{v:.0f}"
+
+
+def fmt_pct_ratio(r):
+    return "—" if r is None else f"{(r - 1) * 100:+.1f} %"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="seconds-long run that proves the harness")
+    ap.add_argument("--build", default=os.path.join(REPO, "build"), help="build directory")
+    ap.add_argument("--out", default=os.path.join(HERE, "results"), help="where latest.md/json go")
+    ap.add_argument("--work", help="scratch directory (default BUILD/bench/work)")
+    ap.add_argument("--only", help="comma list of sections: micro,callgrind,real,analyzer")
+    ap.add_argument("--print", action="store_true", help="print the Markdown when done")
+    args = ap.parse_args()
+    Bench(args).run()
+
+
+if __name__ == "__main__":
+    main()
