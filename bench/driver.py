@@ -159,11 +159,12 @@ class Bench:
         self.valgrind = shutil.which("valgrind")
         self.python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
         self.notes = []
+        self.failures = []
         self.trace_seq = 0
         self.results = {
             "meta": self.meta(),
             "micro": [], "callgrind": [], "real": [], "trace": [], "analyzer": [],
-            "notes": self.notes,
+            "notes": self.notes, "failures": self.failures,
         }
         for tool in (self.micro, self.memload, self.tracegen, self.tracestat):
             if not os.path.exists(tool):
@@ -180,6 +181,12 @@ class Bench:
     def note(self, text):
         log("note: " + text)
         self.notes.append(text)
+
+    def fail(self, text):
+        """A run that must work did not: native or under the shim (peers may
+        fail or time out; that is their result)."""
+        self.failures.append(text)
+        self.note("FAILED: " + text)
 
     def meta(self):
         def git(*a):
@@ -312,7 +319,7 @@ class Bench:
             start = 200 if b in ("sem", "cond") and t > 1 else 20000
             iters, j, why = self.calibrate("native", b, t, p["micro_target_s"], start, 60)
             if j is None:
-                self.note(f"micro {b}/{t}: native run failed: {why}")
+                self.fail(f"micro {b}/{t}: native run: {why}")
                 continue
             plan[(b, t)] = iters
         samples = {cfg: {m: [] for m in modes} for cfg in plan}
@@ -325,7 +332,7 @@ class Bench:
                     keep = (m in SHIM_MODES and rnd == 0)
                     j, st, why = self.micro_once(m, cfg[0], cfg[1], iters, keep_stats=keep)
                     if j is None:
-                        self.note(f"micro {cfg[0]}/{cfg[1]} {m} round {rnd + 1}: {why}")
+                        self.fail(f"micro {cfg[0]}/{cfg[1]} {m} round {rnd + 1}: {why}")
                     samples[cfg][m].append(j["ns_per_op"] if j else None)
                     if keep and st is not None:
                         trace_info[(cfg, m)] = st
@@ -539,7 +546,7 @@ class Bench:
                     r, st = self.run_mode(m, cmd, timeout=600, keep_stats=keep)
                     ok = r.rc == 0 and not r.timed_out
                     if not ok:
-                        self.note(f"{name} {m} round {rnd + 1}: exit {r.rc} {r.err.strip()[-200:]}")
+                        self.fail(f"{name} {m} round {rnd + 1}: exit {r.rc} {r.err.strip()[-200:]}")
                     samples[name][m].append(r.wall_s if ok else None)
                     if keep and st:
                         tstats[(name, m)] = st
@@ -548,7 +555,7 @@ class Bench:
                     self.keep_next = m in SHIM_MODES and rnd == 0
                     res, st, why = self.memcached_once(m, 300)
                     if res is None:
-                        self.note(f"memcached {m} round {rnd + 1}: {why}")
+                        self.fail(f"memcached {m} round {rnd + 1}: {why}")
                     samples["memcached"][m].append(res["ns_per_request"] / 1000 if res else None)
                     if st:
                         tstats[("memcached", m)] = st
@@ -605,7 +612,7 @@ class Bench:
             g = run_proc([self.tracegen, path, str(n)], timeout=600)
             gen = g.json_line()
             if g.rc != 0 or gen is None:
-                self.note(f"sw_tracegen {n}: exit {g.rc} {g.err.strip()[-200:]}")
+                self.fail(f"sw_tracegen {n}: exit {g.rc} {g.err.strip()[-200:]}")
                 continue
             row = {"events": gen["events"], "file_bytes": gen["bytes"],
                    "bytes_per_event": gen["bytes"] / gen["events"]}
@@ -617,6 +624,7 @@ class Bench:
                 if r.timed_out or r.rc not in (0, 1):
                     row["error"] = ("timeout" if r.timed_out else
                                     f"exit {r.rc}: {r.err.strip()[-300:]}")
+                    self.fail(f"syncwatch-report on {n} generated events: {row['error']}")
                 else:
                     row["wall_s"] = r.wall_s
                     row["events_per_s"] = gen["events"] / r.wall_s
@@ -711,6 +719,10 @@ class Bench:
         log(f"wrote {self.out_dir}/latest.md and latest.json in {time.time() - t0:.0f} s")
         if self.args.print:
             print(md)
+        if self.failures:
+            log(f"{len(self.failures)} run(s) that must work failed (see Notes)")
+            return 1
+        return 0
 
 
 # ---- Markdown -------------------------------------------------------------
@@ -894,8 +906,8 @@ def main():
     ap.add_argument("--only", help="comma list of sections: micro,callgrind,real,analyzer")
     ap.add_argument("--print", action="store_true", help="print the Markdown when done")
     args = ap.parse_args()
-    Bench(args).run()
+    return Bench(args).run()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
