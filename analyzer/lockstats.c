@@ -10,6 +10,7 @@
 #include "analyzer/lockstats.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -176,6 +177,24 @@ void lockstats_free(struct lockstats *s)
 bool lockstats_failed(const struct lockstats *s)
 {
     return s->broken;
+}
+
+const char *lockstats_format_duration(uint64_t ns, char *buf, size_t len)
+{
+    if (ns < 1000)
+        snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+    else if (ns < 1000ull * 1000)
+        snprintf(buf, len, "%.1f us", (double)ns / 1e3);
+    else if (ns < 1000ull * 1000 * 1000)
+        snprintf(buf, len, "%.1f ms", (double)ns / 1e6);
+    else
+        snprintf(buf, len, "%.2f s", (double)ns / 1e9);
+    return buf;
+}
+
+void lockstats_mark_failed(struct lockstats *s)
+{
+    s->broken = true;
 }
 
 void lockstats_set_aux(struct lockstats *s, void *aux, void (*aux_free)(void *))

@@ -185,10 +185,16 @@ int lockstats_finish(struct lockstats *s, uint64_t end_ns);
 
 /* Whether the accumulator ran out of memory (every call after that failed). */
 bool lockstats_failed(const struct lockstats *s);
+/* Marks it so (a feed that could not allocate its own state). */
+void lockstats_mark_failed(struct lockstats *s);
 
 /* Parses a duration option: "250" or "250ns", "20us", "10ms", "1.5s".
  * Returns 0, or -1 if s is not a duration. */
 int lockstats_parse_duration(const char *s, uint64_t *ns);
+
+/* Writes a duration for people ("870 ns", "12.5 us", "201 ms", "1.50 s")
+ * into buf and returns buf. */
+const char *lockstats_format_duration(uint64_t ns, char *buf, size_t len);
 
 /* Private state of a feed (lockstats_feed.c), freed with the accumulator. */
 void lockstats_set_aux(struct lockstats *s, void *aux, void (*aux_free)(void *));

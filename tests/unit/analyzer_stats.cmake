@@ -1,9 +1,19 @@
 # Unit tests of the analyzer's contention and starvation statistics
-# (analyzer/lockstats.c, detect_contention.c, detect_starvation.c).
+# (analyzer/lockstats*.c, detect_contention.c, detect_starvation.c).
 add_executable(test_lockstats ${CMAKE_SOURCE_DIR}/tests/unit/test_lockstats.c
                ${CMAKE_SOURCE_DIR}/analyzer/lockstats.c)
 target_include_directories(test_lockstats PRIVATE ${UTHASH_INCLUDE_DIR})
 target_link_libraries(test_lockstats PkgConfig::CMOCKA)
 add_test(NAME unit.lockstats COMMAND test_lockstats)
+
+# The detectors run swgen scenarios through the real model pass.
+foreach(t detect_contention detect_starvation)
+  if(EXISTS ${CMAKE_SOURCE_DIR}/tests/unit/test_${t}.c)
+    add_executable(test_${t} ${CMAKE_SOURCE_DIR}/tests/unit/test_${t}.c)
+    target_link_libraries(test_${t} swanalyzer swgen_lib PkgConfig::CMOCKA)
+    add_test(NAME unit.${t} COMMAND test_${t})
+    set_tests_properties(unit.${t} PROPERTIES LABELS "unit;asan" TIMEOUT 60)
+  endif()
+endforeach()
 
 set_tests_properties(unit.lockstats PROPERTIES LABELS "unit;asan" TIMEOUT 60)

@@ -1,0 +1,216 @@
+/* The model observer that feeds lockstats (see lockstats_feed.h). */
+#include "analyzer/lockstats_feed.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct feed {
+    uint8_t *declared; /* per model lock: lockstats_declare done */
+    size_t ndeclared;
+};
+
+static void feed_free(void *p)
+{
+    struct feed *f = p;
+    if (!f)
+        return;
+    free(f->declared);
+    free(f);
+}
+
+void lockstats_config_from_opts(struct lockstats_config *c, const struct report_opts *o)
+{
+    lockstats_config_default(c);
+    if (!o)
+        return;
+    c->wait_threshold_ns = o->wait_threshold_ns;
+    c->starve_count = o->starve_count;
+    c->hold_threshold_ns = o->hold_threshold_ns;
+}
+
+static bool sem_kind(unsigned kind)
+{
+    return kind == SWT_KIND_SEM || kind == SWT_KIND_SEM_NAMED;
+}
+
+/* The key lockstats knows lock by (its graph node), declared on first use.
+ * LOCKSTATS_NONE when lock is unknown or memory ran out. */
+static uint32_t stats_lock(struct lockstats *ls, struct feed *f, const struct model *m,
+                           uint32_t lock)
+{
+    if (lock == MODEL_NONE || lock >= m->nlocks)
+        return LOCKSTATS_NONE;
+    uint32_t node = m->locks[lock].node;
+    if (node == MODEL_NONE || node >= m->nlocks)
+        node = lock;
+    if (node >= f->ndeclared) {
+        size_t n = f->ndeclared ? f->ndeclared : 64;
+        while (n <= node)
+            n *= 2;
+        uint8_t *d = realloc(f->declared, n);
+        if (!d)
+            return LOCKSTATS_NONE;
+        for (size_t i = f->ndeclared; i < n; i++)
+            d[i] = 0;
+        f->declared = d;
+        f->ndeclared = n;
+    }
+    if (!f->declared[node]) {
+        const struct model_lock *l = &m->locks[node];
+        /* A semaphore of initial value 1 is treated as a lock while the pass
+         * runs; the detectors ask the model (is_lock) in the end. */
+        bool like = !sem_kind(l->kind) || l->binary_sem || l->value == 1;
+        if (lockstats_declare(ls, node, l->kind, l->type, like))
+            return LOCKSTATS_NONE;
+        f->declared[node] = 1;
+    }
+    return node;
+}
+
+static uint32_t stats_site(uint32_t site)
+{
+    return site == MODEL_NONE ? LOCKSTATS_NONE : site;
+}
+
+static void on_event(void *ctx, const struct model *m, const struct model_event *ev)
+{
+    struct lockstats *ls = ctx;
+    struct feed *f = lockstats_aux(ls);
+    const struct swt_rec *r = ev->rec;
+    if (!f || lockstats_failed(ls) || ev->thread == MODEL_NONE)
+        return;
+    unsigned type = r->type;
+    if (type != SWT_REC_WAIT && type != SWT_REC_ACQUIRE && type != SWT_REC_FAIL &&
+        type != SWT_REC_RELEASE && type != SWT_REC_SEM_POST && type != SWT_REC_COND_WAIT &&
+        type != SWT_REC_COND_WAKE)
+        return;
+    if (type == SWT_REC_COND_WAIT || type == SWT_REC_COND_WAKE) {
+        uint32_t mutex = stats_lock(ls, f, m, ev->lock2);
+        if (mutex == LOCKSTATS_NONE)
+            return;
+        uint32_t cond = ev->lock == MODEL_NONE ? LOCKSTATS_NONE : ev->lock;
+        if (type == SWT_REC_COND_WAIT)
+            lockstats_cond_wait(ls, ev->ns, ev->thread, cond, mutex, stats_site(ev->site));
+        else
+            lockstats_cond_wake(ls, ev->ns, ev->thread, cond, mutex, (int)r->f[2]);
+        return;
+    }
+    uint32_t lock = stats_lock(ls, f, m, ev->lock);
+    if (lock == LOCKSTATS_NONE)
+        return;
+    uint32_t site = stats_site(ev->site);
+    unsigned flags = (unsigned)r->f[1];
+    switch (type) {
+    case SWT_REC_WAIT:
+        lockstats_wait(ls, ev->ns, ev->thread, lock, flags, site);
+        break;
+    case SWT_REC_ACQUIRE:
+        lockstats_acquire(ls, ev->ns, ev->thread, lock, flags, site);
+        break;
+    case SWT_REC_FAIL:
+        lockstats_fail(ls, ev->ns, ev->thread, lock, flags, site);
+        break;
+    case SWT_REC_RELEASE:
+        lockstats_release(ls, ev->ns, ev->thread, lock, flags, site);
+        break;
+    case SWT_REC_SEM_POST:
+        lockstats_sem_post(ls, ev->ns, ev->thread, lock, site);
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_stat_slot(void *ctx, const struct model *m, uint32_t thread, uint32_t lock,
+                         uint32_t site, const struct swt_stat_slot *slot)
+{
+    struct lockstats *ls = ctx;
+    struct feed *f = lockstats_aux(ls);
+    if (!f || lockstats_failed(ls) || thread == MODEL_NONE || thread >= m->nthreads)
+        return;
+    /* A trace with every event already fed them: counting its slots too
+     * would count each acquisition twice. */
+    uint32_t proc = m->threads[thread].proc;
+    if (proc < m->nprocs && (m->procs[proc].hdr.features & SWT_FEAT_EVENTS))
+        return;
+    uint32_t key = stats_lock(ls, f, m, lock);
+    if (key != LOCKSTATS_NONE)
+        lockstats_add_slot(ls, thread, key, stats_site(site), slot);
+}
+
+static void on_done(void *ctx, const struct model *m)
+{
+    struct lockstats *ls = ctx;
+    if (!lockstats_failed(ls))
+        lockstats_finish(ls, m->duration_ns);
+}
+
+void lockstats_observer(struct lockstats *ls, struct model_observer *obs)
+{
+    obs->ctx = ls;
+    obs->event = on_event;
+    obs->stat_slot = on_stat_slot;
+    obs->done = on_done;
+    if (!lockstats_aux(ls)) {
+        struct feed *f = calloc(1, sizeof(*f));
+        /* Without its state the feed ignores everything, and
+         * lockstats_failed says so. */
+        if (f)
+            lockstats_set_aux(ls, f, feed_free);
+        else
+            lockstats_mark_failed(ls);
+    }
+}
+
+static bool python_process(const struct model *m, uint32_t proc)
+{
+    if (proc >= m->nprocs)
+        return false;
+    const struct swt_file_header *h = &m->procs[proc].hdr;
+    const char *exe = strrchr(h->exe, '/');
+    exe = exe ? exe + 1 : h->exe;
+    return strncmp(exe, "python", 6) == 0 || strstr(h->cmdline, "python") != NULL;
+}
+
+bool lockstats_is_gil(const struct model *m, const struct lockstats_lock_row *r)
+{
+    if (r->lock >= m->nlocks)
+        return false;
+    const struct model_lock *l = &m->locks[r->lock];
+    if (l->label && strcmp(l->label, "GIL") == 0)
+        return true;
+    return r->gil && python_process(m, l->proc);
+}
+
+void lockstats_label_model(struct model *m, const struct lockstats *ls)
+{
+    if (!ls)
+        return;
+    size_t n;
+    const struct lockstats_lock_row *const *rows = lockstats_locks(ls, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i]->gil || !lockstats_is_gil(m, rows[i]))
+            continue;
+        for (size_t j = 0; j < m->nlocks; j++)
+            if (j == rows[i]->lock || m->locks[j].node == rows[i]->lock)
+                m->locks[j].label = "GIL";
+    }
+}
+
+bool lockstats_reportable(const struct model *m, uint32_t lock)
+{
+    if (lock >= m->nlocks)
+        return false;
+    const struct model_lock *l = &m->locks[lock];
+    switch (l->kind) {
+    case SWT_KIND_SEM:
+    case SWT_KIND_SEM_NAMED:
+        return l->is_lock || l->binary_sem;
+    case SWT_KIND_COND:
+    case SWT_KIND_BARRIER:
+    case SWT_KIND_C11_CND:
+        return false;
+    default:
+        return true;
+    }
+}

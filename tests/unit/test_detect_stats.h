@@ -1,0 +1,138 @@
+/* Shared by the contention and starvation detector tests: runs a swgen
+ * scenario through the model pass with the lockstats observer, then the
+ * stats detectors, exactly as syncwatch-report does. */
+#ifndef SYNCWATCH_TESTS_UNIT_TEST_DETECT_STATS_H
+#define SYNCWATCH_TESTS_UNIT_TEST_DETECT_STATS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "analyzer/detect.h"
+#include "analyzer/findings.h"
+#include "analyzer/lockstats.h"
+#include "analyzer/lockstats_feed.h"
+#include "analyzer/model.h"
+#include "common/trace_reader.h"
+#include "tests/tools/swgen.h"
+
+struct scenario {
+    uint8_t *buf;
+    struct swt_trace *trace;
+    struct model m;
+    struct lockstats *ls;
+    struct findings fs;
+    struct report_opts o;
+};
+
+static inline void scenario_default_opts(struct report_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->top = 10;
+    o->wait_threshold_ns = LOCKSTATS_DEFAULT_WAIT_NS;
+    o->hold_threshold_ns = LOCKSTATS_DEFAULT_HOLD_NS;
+    o->starve_count = LOCKSTATS_DEFAULT_STARVE_COUNT;
+}
+
+/* Runs text with the options in s->o (scenario_default_opts if o_set is 0). */
+static inline void scenario_run(struct scenario *s, const char *text, bool o_set)
+{
+    char err[512];
+    size_t len = 0;
+    if (!o_set)
+        scenario_default_opts(&s->o);
+    if (swgen_compile(text, "scenario", &s->buf, &len, err, sizeof(err)) != 0)
+        fail_msg("swgen: %s", err);
+    s->trace = swt_open_buffer(s->buf, len, "scenario", err, sizeof(err));
+    if (!s->trace)
+        fail_msg("open: %s", err);
+    struct lockstats_config cfg;
+    lockstats_config_from_opts(&cfg, &s->o);
+    s->ls = lockstats_new(&cfg);
+    assert_non_null(s->ls);
+    struct model_observer obs;
+    lockstats_observer(s->ls, &obs);
+    struct model_opts mo;
+    memset(&mo, 0, sizeof(mo));
+    mo.derive_edges = true;
+    memset(&s->m, 0, sizeof(s->m));
+    if (model_build(&s->m, &s->trace, 1, &mo, &obs, 1, err, sizeof(err)) != 0)
+        fail_msg("model: %s", err);
+    assert_false(lockstats_failed(s->ls));
+    lockstats_label_model(&s->m, s->ls);
+    findings_init(&s->fs);
+    detect_contention(&s->m, s->ls, &s->o, &s->fs);
+    detect_starvation(&s->m, s->ls, &s->o, &s->fs);
+}
+
+static inline void scenario_free(struct scenario *s)
+{
+    findings_free(&s->fs);
+    lockstats_free(s->ls);
+    model_free(&s->m);
+    swt_close(s->trace);
+    free(s->buf);
+}
+
+/* The model lock with lock id `id` (swgen numbers names 1, 2, ... by first use). */
+static inline uint32_t scenario_lock(const struct scenario *s, uint32_t id)
+{
+    for (size_t i = 0; i < s->m.nlocks; i++)
+        if (s->m.locks[i].id == id)
+            return (uint32_t)i;
+    fail_msg("no lock id %u", id);
+    return MODEL_NONE;
+}
+
+static inline uint32_t scenario_thread(const struct scenario *s, uint32_t tindex)
+{
+    for (size_t i = 0; i < s->m.nthreads; i++)
+        if (s->m.threads[i].tindex == tindex)
+            return (uint32_t)i;
+    fail_msg("no thread T%u", tindex);
+    return MODEL_NONE;
+}
+
+static inline size_t scenario_count(const struct scenario *s, enum finding_kind kind,
+                                    const char *code)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->fs.n; i++)
+        if (s->fs.list[i]->kind == kind && (!code || strcmp(s->fs.list[i]->code, code) == 0))
+            n++;
+    return n;
+}
+
+static inline const struct finding *scenario_find(const struct scenario *s,
+                                                  enum finding_kind kind, size_t nth)
+{
+    for (size_t i = 0; i < s->fs.n; i++)
+        if (s->fs.list[i]->kind == kind && nth-- == 0)
+            return s->fs.list[i];
+    fail_msg("finding %zu of kind %d missing", nth, (int)kind);
+    return NULL;
+}
+
+static inline const struct finding_kv *scenario_metric(const struct finding *f, const char *key)
+{
+    for (size_t i = 0; i < f->nmetrics; i++)
+        if (strcmp(f->metrics[i].key, key) == 0)
+            return &f->metrics[i];
+    fail_msg("metric %s missing", key);
+    return NULL;
+}
+
+static inline bool scenario_has_note(const struct scenario *s, const char *needle)
+{
+    for (size_t i = 0; i < s->fs.nnotes; i++)
+        if (strstr(s->fs.notes[i], needle))
+            return true;
+    return false;
+}
+
+#endif
