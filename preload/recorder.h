@@ -21,6 +21,7 @@
 #ifndef SYNCWATCH_PRELOAD_RECORDER_H
 #define SYNCWATCH_PRELOAD_RECORDER_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,11 @@ void rec_leave(struct rec_thread *t);
  * __builtin_return_address(0); the recorder decides how many frames to
  * walk, caching by return address where that is unambiguous. */
 uint32_t rec_site(struct rec_thread *t, const void *ret);
+
+/* The site of a release, or SWT_NO_SITE when the mode does not record
+ * releases one by one (profile mode: the hold's acquiring site is kept
+ * instead), so that unlock hooks skip the stack lookup there. */
+uint32_t rec_release_site(struct rec_thread *t, const void *ret);
 
 /* Lock identity.  rec_lock_init: the program initialised the object at
  * addr (a new generation, a LOCK_NEW record).  rec_lock_id: the id of the
@@ -89,5 +95,51 @@ void rec_barrier_done(struct rec_thread *t, uint32_t barrier, int err);
 
 /* Rare events, written as ext records. */
 void rec_note(struct rec_thread *t, unsigned code, const char *text);
+
+
+
+/* ---- Added by the core: threads and processes (hooks_thread.c,
+ * hooks_process.c). ---- */
+/* This thread's index in the trace (1 = main thread). */
+uint32_t rec_thread_index(const struct rec_thread *t);
+/* Reserves the index of a thread about to be created; the creator passes it
+ * to the new thread's start trampoline. */
+uint32_t rec_thread_reserve(void);
+/* First call of a new thread (its start trampoline): attaches it under the
+ * reserved index and records THREAD_START.  Returns like rec_enter. */
+struct rec_thread *rec_thread_begin(uint32_t index, uint32_t parent, uint32_t create_site);
+/* pthread_create returned; th is the new thread's handle when err == 0. */
+void rec_thread_created(struct rec_thread *t, uint32_t child, pthread_t th, uint32_t site, int err);
+/* The thread ends (how: enum swt_thread_state); recorded once per thread,
+ * with the locks it still holds. */
+void rec_thread_exit(struct rec_thread *t, unsigned how);
+/* The index of a running or finished thread, 0 if unknown. */
+uint32_t rec_thread_of(pthread_t th);
+void rec_thread_joined(struct rec_thread *t, uint32_t joined, uint32_t site, int err);
+void rec_thread_detached(struct rec_thread *t, uint32_t thread);
+void rec_thread_named(struct rec_thread *t, uint32_t thread, const char *name);
+/* A joined thread's recorder state can be reused (memory per thread stays
+ * bounded by the threads alive at once). */
+void rec_thread_reclaim(pthread_t th);
+
+/* fork(): role 0 in the parent (other = child pid), 1 in the child.  The
+ * recorder's own pthread_atfork handlers have already set up the child's
+ * trace by then. */
+void rec_fork_done(struct rec_thread *t, int role, int other_pid, int err);
+/* The process ends (how: enum swt_exit_how).  t may be NULL (called while
+ * inside the shim): then only the header is updated. */
+void rec_proc_exit(struct rec_thread *t, unsigned how, int status);
+/* dlopen returned (ok = handle != NULL); RTLD_DEEPBIND gets a warning. */
+void rec_dlopen(struct rec_thread *t, const char *path, int flags, int ok);
+/* This thread's recorder state while inside the shim (after rec_enter),
+ * or NULL: a fork child's state is set up anew by the recorder's atfork
+ * handler, so the fork hook reads it again here. */
+struct rec_thread *rec_current(void);
+/* Clears the in-hook flag: for a cancellation cleanup handler, which runs
+ * when a blocking call inside a hook is cancelled and never returns to it. */
+void rec_force_leave(void);
+/* Makes sure the recorder is initialised (the constructor calls it, so the
+ * process is set up before main even if no hook ran yet). */
+void rec_init(void);
 
 #endif

@@ -1,0 +1,38 @@
+/* The recorder's clock: rdtscp when the TSC is invariant (19 ns, ordered
+ * across CPUs, design fact 14), else CLOCK_MONOTONIC (24 ns). */
+#ifndef SYNCWATCH_PRELOAD_CLOCK_H
+#define SYNCWATCH_PRELOAD_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+extern int clock_use_tsc;
+
+/* Chooses the clock and calibrates the TSC against CLOCK_MONOTONIC.
+ * Returns enum swt_clock; *tick_ns_q32 gets ns per tick in 32.32. */
+unsigned clock_setup(uint64_t *tick_ns_q32);
+/* The choice clock_setup made, without measuring again. */
+unsigned clock_setup_done(uint64_t *tick_ns_q32);
+/* Recalibrates over the time since clock_setup (more precise at exit). */
+uint64_t clock_recalibrate(void);
+
+static inline uint64_t clock_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t clock_ticks(void)
+{
+#if defined(__x86_64__)
+    if (__builtin_expect(clock_use_tsc, 1)) {
+        uint32_t lo, hi, aux;
+        __asm__ __volatile__("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+        return ((uint64_t)hi << 32) | lo;
+    }
+#endif
+    return clock_mono_ns();
+}
+
+#endif

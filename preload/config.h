@@ -1,0 +1,29 @@
+/* The SYNCWATCH_* environment variables, read once at initialisation.
+ * docs/shim.md describes each. */
+#ifndef SYNCWATCH_PRELOAD_CONFIG_H
+#define SYNCWATCH_PRELOAD_CONFIG_H
+
+#include <stdint.h>
+
+#define CFG_PATH_MAX 1024
+
+struct cfg {
+    int disabled;                  /* SYNCWATCH_DISABLE=1 */
+    int quiet;                     /* SYNCWATCH_QUIET=1 */
+    unsigned mode;                 /* enum swt_mode, SYNCWATCH_MODE */
+    unsigned stack_depth;          /* SYNCWATCH_STACK_DEPTH, 0 = no stacks */
+    unsigned hold_sample;          /* SYNCWATCH_HOLD_SAMPLE: time 1 in N holds (profile) */
+    uint32_t chunk_size;           /* SYNCWATCH_CHUNK_SIZE */
+    char output[CFG_PATH_MAX];     /* SYNCWATCH_OUTPUT, or "" for the default */
+    char filter[256];              /* SYNCWATCH_FILTER, or "" */
+};
+
+#define CFG_DEFAULT_STACK_DEPTH 16u
+#define CFG_MAX_STACK_DEPTH 64u
+#define CFG_DEFAULT_HOLD_SAMPLE 64u
+
+/* Fills c from the environment getenv_fn (getenv in the shim, a fake in
+ * tests).  Bad values get one line on stderr each and the default. */
+void cfg_load(struct cfg *c, char *(*getenv_fn)(const char *));
+
+#endif

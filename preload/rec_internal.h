@@ -1,0 +1,100 @@
+/* State shared by the recorder's own files (recorder.c, rec_locks.c,
+ * rec_threads.c).  Not for hook files: they use recorder.h only. */
+#ifndef SYNCWATCH_PRELOAD_REC_INTERNAL_H
+#define SYNCWATCH_PRELOAD_REC_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/trace_format.h"
+#include "preload/config.h"
+#include "preload/recorder.h"
+
+#define REC_SITE_CACHE 512u   /* per-thread return address -> site entries */
+#define REC_EDGE_SET 2048u    /* per-thread seen-edge keys */
+#define REC_STAT_TABLES 16u   /* thread block + up to 15 STATS chunks */
+
+/* A return address seen with two different stacks (one C return address
+ * reached from many Python call sites, design fact 16) is unwound on every
+ * call; others are re-checked on the 1st, 2nd, 4th, ... hit. */
+struct rec_site_entry {
+    uintptr_t ret;
+    uint32_t site;
+    uint32_t hits; /* UINT32_MAX: ambiguous, always unwind */
+};
+
+struct rec_stat_table {
+    struct swt_stat_slot *slots;
+    uint32_t cap;
+    uint32_t used;
+};
+
+struct rec_thread {
+    uint32_t index;
+    uint32_t tid;
+    uint64_t pthread_self;
+    struct swt_thread_block *blk; /* this thread's THREAD chunk */
+    /* Current EVENTS chunk. */
+    struct swt_chunk_header *ev_chunk;
+    uint8_t *ev_pos, *ev_end;
+    uint64_t ev_last_ticks;
+    uint32_t ev_seq;
+    uint32_t exited;          /* THREAD_EXIT written */
+    uint64_t dropped;         /* events not written since the last DROPPED record */
+    uint32_t hold_countdown;  /* profile: acquisitions until the next timed hold */
+    uint32_t nstat_tables;
+    struct rec_stat_table st[REC_STAT_TABLES];
+    struct swt_stat_slot *held_slot[SWT_MAX_HELD]; /* stat slot of each held entry */
+    uint32_t edge_used;
+    uint64_t edges[REC_EDGE_SET];
+    struct rec_site_entry sites[REC_SITE_CACHE];
+    struct rec_thread *next_free;
+};
+
+enum rec_state { REC_UNINIT = 0, REC_INITING, REC_READY, REC_OFF };
+
+struct rec_global {
+    int state; /* enum rec_state */
+    struct cfg cfg;
+    struct swt_file_header *hdr;
+    uint64_t features;
+    int pid;
+    uint32_t next_thread; /* next index for non-main threads */
+    char path_spec[CFG_PATH_MAX]; /* absolute SYNCWATCH_OUTPUT spec */
+    char path[CFG_PATH_MAX + 32]; /* this process's trace file */
+    int descendant;               /* a fork/exec child of a traced process */
+    uint64_t run_id;
+    int deepbind_warned;
+};
+extern struct rec_global rec_g;
+
+/* Per-thread flags in initial-exec TLS (design fact 8). */
+#define REC_TLS_BUSY 1u  /* inside the shim: hooks only forward */
+#define REC_TLS_OFF 2u   /* this thread is not traced (its state could not be set up) */
+struct rec_tls {
+    uint32_t flags;
+    uint32_t pending_index; /* index reserved by the creator, for the start trampoline */
+    struct rec_thread *thr;
+};
+extern __thread struct rec_tls rec_tls __attribute__((tls_model("initial-exec")));
+
+/* recorder.c: records. */
+uint64_t rec_now(void);
+/* Reserves room for a record of up to need bytes; NULL if dropped. */
+uint8_t *rec_reserve(struct rec_thread *t, size_t need);
+void rec_write_core(struct rec_thread *t, unsigned type, uint64_t ticks, const uint64_t *f,
+                    unsigned n);
+void rec_write_ext(struct rec_thread *t, unsigned type, uint64_t ticks, const uint64_t *f,
+                   unsigned n, const void *blob, size_t blob_len);
+static inline int rec_tracing(void) { return rec_g.cfg.mode == SWT_MODE_TRACE; }
+
+/* rec_locks.c */
+void rec_locks_announce_held(struct rec_thread *t);
+void rec_locks_thread_reset(struct rec_thread *t);
+
+/* rec_threads.c */
+struct rec_thread *rec_threads_attach(uint32_t index);
+void rec_threads_after_fork_child(struct rec_thread *self);
+void rec_threads_write_modules(struct rec_thread *t);
+
+#endif

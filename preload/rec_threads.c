@@ -1,0 +1,280 @@
+/* Per-thread recorder state: attach on first entry, thread life-cycle
+ * records, the pthread_t -> thread index map, reuse of joined threads'
+ * state, and the fork child's reset. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/trace_encode.h"
+#include "preload/lock_table.h"
+#include "preload/modules.h"
+#include "preload/rec_internal.h"
+#include "preload/trace_file.h"
+
+#define MAP_SLOTS (1u << 16)
+
+struct map_entry {
+    uint64_t key; /* pthread_t; 0 = free */
+    uint32_t index;
+    uint32_t pad;
+    struct rec_thread *thr;
+};
+
+static struct map_entry thread_map[MAP_SLOTS];
+static struct rec_thread *free_list;
+static int free_lock;
+static int modules_written;
+
+static void spin_lock(int *l)
+{
+    while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+        sched_yield();
+}
+static void spin_unlock(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+
+static struct map_entry *map_find(uint64_t key, int insert)
+{
+    if (!key)
+        return NULL;
+    uint32_t i = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 48) & (MAP_SLOTS - 1);
+    for (uint32_t n = 0; n < MAP_SLOTS; n++, i = (i + 1) & (MAP_SLOTS - 1)) {
+        struct map_entry *e = &thread_map[i];
+        uint64_t k = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
+        if (k == key)
+            return e;
+        if (k == 0) {
+            if (!insert)
+                return NULL;
+            uint64_t expect = 0;
+            if (__atomic_compare_exchange_n(&e->key, &expect, key, 0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE) ||
+                expect == key)
+                return e;
+        }
+    }
+    return NULL;
+}
+
+static void module_cb(void *ctx, uint64_t start, uint64_t end, uint64_t off, const uint8_t *bid,
+                      size_t bid_len, const char *path)
+{
+    struct rec_thread *t = ctx;
+    uint8_t blob[64 + 1024];
+    size_t plen = strlen(path);
+    if (bid_len > 64)
+        bid_len = 64;
+    if (plen > 1024)
+        plen = 1024;
+    memcpy(blob, bid, bid_len);
+    memcpy(blob + bid_len, path, plen);
+    uint64_t f[4] = {start, end, off, bid_len};
+    rec_write_ext(t, SWT_REC_MODULE, rec_now(), f, 4, blob, bid_len + plen);
+}
+
+void rec_threads_write_modules(struct rec_thread *t)
+{
+    if (rec_g.cfg.stack_depth == 0)
+        return;
+    modules_report_new(module_cb, t);
+}
+
+static void setup_block(struct rec_thread *t, struct swt_thread_block *blk)
+{
+    uint32_t cs = tf_chunk_size();
+    blk->nstats = (uint32_t)((cs - offsetof(struct swt_thread_block, stats)) /
+                             sizeof(struct swt_stat_slot));
+    t->blk = blk;
+    t->st[0].slots = blk->stats;
+    t->st[0].cap = blk->nstats;
+    t->st[0].used = 0;
+    t->nstat_tables = 1;
+}
+
+static void bump_threads_started(uint32_t index)
+{
+    struct swt_file_header *h = rec_g.hdr;
+    uint32_t cur = __atomic_load_n(&h->threads_started, __ATOMIC_RELAXED);
+    while (cur < index &&
+           !__atomic_compare_exchange_n(&h->threads_started, &cur, index, 0, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+        ;
+}
+
+struct rec_thread *rec_threads_attach(uint32_t index)
+{
+    struct rec_thread *t = NULL;
+    spin_lock(&free_lock);
+    if (free_list) {
+        t = free_list;
+        free_list = t->next_free;
+    }
+    spin_unlock(&free_lock);
+    if (t) {
+        memset(t, 0, sizeof *t);
+    } else {
+        void *m = mmap(NULL, sizeof *t, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                       0);
+        if (m == MAP_FAILED)
+            return NULL;
+        t = m;
+    }
+    t->tid = (uint32_t)gettid();
+    if (!index)
+        index = (int)t->tid == getpid()
+                    ? 1
+                    : __atomic_fetch_add(&rec_g.next_thread, 1, __ATOMIC_RELAXED);
+    t->index = index;
+    struct swt_thread_block *blk = tf_chunk_new(SWT_CHUNK_THREAD, index, 0, t->tid, 0);
+    if (!blk) {
+        munmap(t, sizeof *t);
+        return NULL;
+    }
+    setup_block(t, blk);
+    t->hold_countdown = 1;
+    t->pthread_self = (uint64_t)pthread_self();
+    bump_threads_started(index);
+    struct map_entry *e = map_find(t->pthread_self, 1);
+    if (e) {
+        e->index = index;
+        __atomic_store_n(&e->thr, t, __ATOMIC_RELEASE);
+    }
+    if (!__atomic_exchange_n(&modules_written, 1, __ATOMIC_ACQ_REL))
+        rec_threads_write_modules(t);
+    return t;
+}
+
+uint32_t rec_thread_index(const struct rec_thread *t) { return t ? t->index : 0; }
+
+uint32_t rec_thread_reserve(void)
+{
+    if (__atomic_load_n(&rec_g.state, __ATOMIC_ACQUIRE) != REC_READY)
+        return 0;
+    return __atomic_fetch_add(&rec_g.next_thread, 1, __ATOMIC_RELAXED);
+}
+
+struct rec_thread *rec_thread_begin(uint32_t index, uint32_t parent, uint32_t create_site)
+{
+    if (!rec_tls.thr)
+        rec_tls.pending_index = index;
+    struct rec_thread *t = rec_enter();
+    if (!t)
+        return NULL;
+    uint64_t f[4] = {t->index, parent, create_site, t->pthread_self};
+    rec_write_ext(t, SWT_REC_THREAD_START, rec_now(), f, 4, NULL, 0);
+    return t;
+}
+
+void rec_thread_created(struct rec_thread *t, uint32_t child, pthread_t th, uint32_t site, int err)
+{
+    /* Known here already, so a join that starts before the thread runs
+     * still names it. */
+    if (err == 0 && child) {
+        struct map_entry *e = map_find((uint64_t)th, 1);
+        if (e)
+            e->index = child;
+    }
+    uint64_t f[3] = {child, site, (uint64_t)(uint32_t)err};
+    rec_write_ext(t, SWT_REC_THREAD_CREATE, rec_now(), f, 3, NULL, 0);
+}
+
+void rec_thread_exit(struct rec_thread *t, unsigned how)
+{
+    if (!t || t->exited)
+        return;
+    t->exited = 1;
+    struct swt_thread_block *b = t->blk;
+    uint8_t blob[SWT_MAX_HELD * 5];
+    uint8_t *p = blob;
+    for (uint32_t i = 0; i < b->nheld && i < SWT_MAX_HELD; i++)
+        p = swt_put_varint(p, b->held[i].lock);
+    uint64_t f[2] = {how, b->nheld + b->held_overflow};
+    rec_write_ext(t, SWT_REC_THREAD_EXIT, rec_now(), f, 2, blob, (size_t)(p - blob));
+    __atomic_store_n(&b->state, how, __ATOMIC_RELEASE);
+}
+
+uint32_t rec_thread_of(pthread_t th)
+{
+    struct map_entry *e = map_find((uint64_t)th, 0);
+    return e ? e->index : 0;
+}
+
+void rec_thread_joined(struct rec_thread *t, uint32_t joined, uint32_t site, int err)
+{
+    uint64_t f[3] = {joined, site, (uint64_t)(uint32_t)err};
+    rec_write_ext(t, SWT_REC_THREAD_JOIN, rec_now(), f, 3, NULL, 0);
+}
+
+void rec_thread_detached(struct rec_thread *t, uint32_t thread)
+{
+    uint64_t f[1] = {thread};
+    rec_write_ext(t, SWT_REC_THREAD_DETACH, rec_now(), f, 1, NULL, 0);
+}
+
+void rec_thread_named(struct rec_thread *t, uint32_t thread, const char *name)
+{
+    uint64_t f[1] = {thread};
+    size_t n = name ? strnlen(name, 64) : 0;
+    rec_write_ext(t, SWT_REC_THREAD_NAME, rec_now(), f, 1, name, n);
+}
+
+void rec_thread_reclaim(pthread_t th)
+{
+    struct map_entry *e = map_find((uint64_t)th, 0);
+    if (!e)
+        return;
+    struct rec_thread *t = __atomic_exchange_n(&e->thr, NULL, __ATOMIC_ACQ_REL);
+    if (!t || t == rec_tls.thr)
+        return;
+    /* The thread has finished, key destructors included, so nothing writes
+     * its chunks any more: the file keeps them, the mappings can go. */
+    tf_chunk_unmap(t->ev_chunk);
+    for (uint32_t i = 1; i < t->nstat_tables; i++)
+        tf_chunk_unmap((uint8_t *)t->st[i].slots - sizeof(struct swt_chunk_header));
+    tf_chunk_unmap(t->blk);
+    spin_lock(&free_lock);
+    t->next_free = free_list;
+    free_list = t;
+    spin_unlock(&free_lock);
+}
+
+void rec_threads_after_fork_child(struct rec_thread *self)
+{
+    /* Other threads' state belongs to threads that do not exist here. */
+    free_lock = 0;
+    free_list = NULL;
+    memset(thread_map, 0, sizeof thread_map);
+    modules_written = 1;
+
+    struct swt_thread_block *old = self->blk;
+    self->tid = (uint32_t)gettid();
+    self->index = 1;
+    self->exited = 0;
+    self->ev_chunk = NULL; /* the parent's chunk stays mapped: never write it */
+    self->ev_pos = self->ev_end = NULL;
+    self->ev_seq = 0;
+    self->ev_last_ticks = 0;
+    self->dropped = 0;
+    struct swt_thread_block *blk = tf_chunk_new(SWT_CHUNK_THREAD, 1, 0, self->tid, 0);
+    if (!blk) {
+        rec_tls.thr = NULL;
+        rec_tls.flags = REC_TLS_OFF;
+        return;
+    }
+    setup_block(self, blk);
+    /* Locks held at fork stay held in the child (and are never released
+     * there if another thread held them: that thread is gone). */
+    memcpy(blk->held, old->held, sizeof blk->held);
+    blk->nheld = old->nheld;
+    blk->held_overflow = old->held_overflow;
+    rec_locks_thread_reset(self);
+    self->pthread_self = (uint64_t)pthread_self();
+    struct map_entry *e = map_find(self->pthread_self, 1);
+    if (e) {
+        e->index = 1;
+        e->thr = self;
+    }
+    rec_locks_announce_held(self);
+}

@@ -1,0 +1,154 @@
+/* Trace file creation and chunk allocation. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "preload/trace_file.h"
+
+/* Chunks fallocated beyond the one asked for, so that first touches of
+ * fresh pages (1.2 us each, design fact 12) hit allocated blocks. */
+#define FALLOCATE_AHEAD 4u
+
+static int tf_fd = -1;
+static struct swt_file_header *tf_hdr;
+static uint32_t tf_cs;
+static int tf_no_fallocate;
+
+struct swt_file_header *tf_header(void) { return tf_hdr; }
+uint32_t tf_chunk_size(void) { return tf_cs; }
+
+/* Makes [off, off+len) of the file real without ever shrinking it. */
+static int grow(uint64_t off, uint64_t len)
+{
+    if (!__atomic_load_n(&tf_no_fallocate, __ATOMIC_RELAXED)) {
+        if (fallocate(tf_fd, 0, (off_t)off, (off_t)len) == 0)
+            return 0;
+        if (errno != EOPNOTSUPP && errno != ENOSYS)
+            return -1;
+        __atomic_store_n(&tf_no_fallocate, 1, __ATOMIC_RELAXED);
+    }
+    /* A one-byte write at the end extends a file and, unlike ftruncate,
+     * can never cut off a chunk another thread is writing.  The byte is
+     * the last of the new range, which nobody has written yet. */
+    char zero = 0;
+    if (pwrite(tf_fd, &zero, 1, (off_t)(off + len - 1)) != 1)
+        return errno = errno ? errno : ENOSPC, -1;
+    return 0;
+}
+
+struct swt_file_header *tf_create(const char *path, uint32_t chunk_size)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return NULL;
+    tf_fd = fd;
+    tf_cs = chunk_size;
+    tf_no_fallocate = 0;
+    if (grow(0, SWT_HEADER_REGION) != 0)
+        goto fail;
+    void *m = mmap(NULL, SWT_HEADER_REGION, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED)
+        goto fail;
+    tf_hdr = m;
+    memcpy(tf_hdr->magic, SWT_MAGIC, SWT_MAGIC_LEN);
+    tf_hdr->version_major = SWT_VERSION_MAJOR;
+    tf_hdr->version_minor = SWT_VERSION_MINOR;
+    tf_hdr->header_size = sizeof(struct swt_file_header);
+    tf_hdr->chunk_size = chunk_size;
+    return tf_hdr;
+fail:;
+    int e = errno;
+    close(fd);
+    tf_fd = -1;
+    errno = e;
+    return NULL;
+}
+
+void *tf_chunk_new(unsigned kind, uint32_t thread, uint32_t seq, uint32_t tid,
+                   uint64_t base_ticks)
+{
+    if (!tf_hdr)
+        return errno = EBADF, NULL;
+    uint64_t k = __atomic_fetch_add(&tf_hdr->chunks_allocated, 1, __ATOMIC_RELAXED);
+    uint64_t off = SWT_HEADER_REGION + k * (uint64_t)tf_cs;
+    /* Every chunk grows the file over itself (cheap when already done by
+     * an earlier look-ahead); every FALLOCATE_AHEAD-th also the next ones. */
+    uint64_t len = (k % FALLOCATE_AHEAD == 0) ? (uint64_t)tf_cs * (1 + FALLOCATE_AHEAD) : tf_cs;
+    if (grow(off, len) != 0 && (len == tf_cs || grow(off, tf_cs) != 0))
+        return NULL;
+    void *m = mmap(NULL, tf_cs, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, tf_fd,
+                   (off_t)off);
+    if (m == MAP_FAILED)
+        return NULL;
+    struct swt_chunk_header *c = m;
+    c->kind = (uint16_t)kind;
+    c->thread = thread;
+    c->seq = seq;
+    c->tid = tid;
+    c->used = 0;
+    c->base_ticks = base_ticks;
+    __atomic_store_n(&c->magic, SWT_CHUNK_MAGIC, __ATOMIC_RELEASE);
+    return m;
+}
+
+void tf_chunk_unmap(void *chunk)
+{
+    if (chunk)
+        munmap(chunk, tf_cs);
+}
+
+void tf_forget(void)
+{
+    if (tf_hdr)
+        munmap(tf_hdr, SWT_HEADER_REGION);
+    tf_hdr = NULL;
+    if (tf_fd >= 0)
+        close(tf_fd);
+    tf_fd = -1;
+}
+
+int tf_expand_path(const char *spec, int pid, int descendant, char *out, size_t outlen)
+{
+    char pidbuf[16];
+    snprintf(pidbuf, sizeof pidbuf, "%d", pid);
+    size_t n;
+    if (!spec || !*spec) {
+        n = (size_t)snprintf(out, outlen, "syncwatch.%d.swt", pid);
+        return n < outlen ? 0 : -1;
+    }
+    size_t sl = strlen(spec);
+    struct stat st;
+    if (spec[sl - 1] == '/' || (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))) {
+        n = (size_t)snprintf(out, outlen, "%s%ssyncwatch.%d.swt", spec,
+                             spec[sl - 1] == '/' ? "" : "/", pid);
+        return n < outlen ? 0 : -1;
+    }
+    size_t o = 0;
+    int expanded = 0;
+    for (const char *p = spec; *p; p++) {
+        const char *piece = p;
+        size_t plen = 1;
+        if (p[0] == '%' && p[1] == 'p') {
+            piece = pidbuf;
+            plen = strlen(pidbuf);
+            expanded = 1;
+            p++;
+        }
+        if (o + plen >= outlen)
+            return -1;
+        memcpy(out + o, piece, plen);
+        o += plen;
+    }
+    out[o] = 0;
+    if (descendant && !expanded) {
+        n = (size_t)snprintf(out + o, outlen - o, ".%d", pid);
+        if (n >= outlen - o)
+            return -1;
+    }
+    return 0;
+}
