@@ -47,7 +47,8 @@ PROFILES = {
     "full": dict(
         threads=[1, 2, 4], micro_target_s=0.15, micro_rounds=5,
         peer_target_s=0.3, peer_configs=None, peer_timeout_s=120, tsan_rounds=3,
-        callgrind_iters=200000,
+        callgrind_iters=200000, callgrind_benches=["uncontended", "nested", "rwlock", "sem"],
+        real_peer_programs=None,
         pigz_mb=128, memcached_requests=200000, memcached_conns=4, python_items=2000000,
         real_rounds=3, real_peer_cap_s=120,
         analyzer_events=[10_000_000, 100_000_000], analyzer_timeout_s=600,
@@ -55,7 +56,8 @@ PROFILES = {
     "quick": dict(
         threads=[1, 2], micro_target_s=0.004, micro_rounds=1,
         peer_target_s=0.002, peer_configs=[("uncontended", 1)], peer_timeout_s=60, tsan_rounds=1,
-        callgrind_iters=2000,
+        callgrind_iters=2000, callgrind_benches=["uncontended"],
+        real_peer_programs=["pigz"],
         pigz_mb=2, memcached_requests=2000, memcached_conns=2, python_items=5000,
         real_rounds=1, real_peer_cap_s=20,
         analyzer_events=[100_000, 1_000_000], analyzer_timeout_s=60,
@@ -389,7 +391,7 @@ class Bench:
         modes = MODES if self.have_shim else ["native"]
         n = self.p["callgrind_iters"]
         loops = lambda i: i + i // 10 + 1
-        for b in ("uncontended", "nested", "rwlock", "sem"):
+        for b in self.p["callgrind_benches"]:
             row = {"bench": b, "threads": 1, "modes": {}}
             for m in modes:
                 counts = []
@@ -573,7 +575,10 @@ class Bench:
         # Peers: once each, within a time cap.
         cap = p["real_peer_cap_s"]
         if self.valgrind:
+            chosen = self.p["real_peer_programs"]
             for name, _, cmd in programs:
+                if chosen is not None and name not in chosen:
+                    continue
                 for peer in VALGRIND_PEERS:
                     log(f"peer {peer} {name} (cap {cap} s)")
                     r = run_proc(self.peer_cmd(peer, cmd), env=self.env_for("native"), timeout=cap)
@@ -586,7 +591,7 @@ class Bench:
                     else:
                         rows[name]["peers"][peer] = {"value": r.wall_s,
                                                      "ratio": r.wall_s / nat if nat else None}
-            if have_mc:
+            if have_mc and (chosen is None or "memcached" in chosen):
                 for peer in VALGRIND_PEERS:
                     log(f"peer {peer} memcached (cap {cap} s)")
                     self.keep_next = False
