@@ -8,3 +8,20 @@ add_executable(test_reader_robust ${CMAKE_CURRENT_LIST_DIR}/test_reader_robust.c
 target_link_libraries(test_reader_robust swgen_lib PkgConfig::CMOCKA)
 add_test(NAME unit.reader_robust COMMAND test_reader_robust)
 set_tests_properties(unit.reader_robust PROPERTIES LABELS "unit;asan" TIMEOUT 300)
+
+# libFuzzer harness of the reader (clang only): -DSW_FUZZ=ON.
+option(SW_FUZZ "build the libFuzzer harnesses (clang)" OFF)
+if(SW_FUZZ)
+  add_subdirectory(${CMAKE_CURRENT_LIST_DIR}/../fuzz ${CMAKE_BINARY_DIR}/tests/fuzz)
+endif()
+
+# The offline symbolizer against a small -g library (tests/tools/symtarget.c).
+add_executable(test_symbolize ${CMAKE_CURRENT_LIST_DIR}/test_symbolize.c
+               ${CMAKE_CURRENT_LIST_DIR}/../../analyzer/symbolize.c)
+target_link_libraries(test_symbolize PkgConfig::CMOCKA PkgConfig::LIBDW ${CMAKE_DL_LIBS})
+target_compile_definitions(test_symbolize PRIVATE
+  SW_SYMTARGET="$<TARGET_FILE:symtarget>"
+  SW_SYMTARGET_SPLIT="${CMAKE_BINARY_DIR}/tests/tools/symtarget-split")
+add_dependencies(test_symbolize symtarget symtarget_split)
+add_test(NAME unit.symbolize COMMAND test_symbolize)
+set_tests_properties(unit.symbolize PROPERTIES LABELS "unit;asan" TIMEOUT 120)

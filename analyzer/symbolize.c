@@ -1,0 +1,372 @@
+/* Offline symbolization with elfutils libdw/libdwfl (symbolize.h).
+ *
+ * Each recorded module gets its own Dwfl session, reported at the load bias
+ * computed from the recorded segment (start, file offset) and the file's
+ * program headers.  One session per module rather than one per process:
+ * MODULE records may overlap (a library unloaded and another loaded at the
+ * same address), which a single session refuses, and a module whose file is
+ * missing or rebuilt must fail alone.  Results are cached per (address,
+ * kind) in a uthash table; the strings they point to live in libdw's own
+ * tables until dwfl_end. */
+#include "analyzer/symbolize.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uthash.h>
+
+#define DEFAULT_DEBUG_DIRS ":.debug:/usr/lib/debug"
+
+struct module {
+    char *path;
+    uint64_t start, end;   /* recorded executable segment */
+    uint64_t lo, hi;       /* all PT_LOAD segments at run time: data lives there too */
+    int status;            /* SYM_OK or why lookups in it fail */
+    Dwfl *dwfl;
+    Dwfl_Module *mod;
+};
+
+enum lookup_kind { KIND_IP = 0, KIND_RETURN = 1, KIND_DATA = 2 };
+
+struct cache_key {
+    uint64_t addr;
+    uint64_t kind;
+};
+
+struct cache_entry {
+    struct cache_key key;
+    int status;
+    struct sym_frame frame;
+    struct sym_data data;
+    UT_hash_handle hh;
+};
+
+struct sym_ctx {
+    char *exe;
+    char *debug_dirs;
+    Dwfl_Callbacks callbacks;
+    struct module *modules;
+    size_t nmodules, capmodules;
+    struct cache_entry *cache;
+};
+
+const char *sym_strerror(int err)
+{
+    switch (err) {
+    case SYM_OK:
+        return "ok";
+    case SYM_E_NO_MODULE:
+        return "not in any loaded module";
+    case SYM_E_NO_FILE:
+        return "module file not found or not ELF";
+    case SYM_E_BUILD_ID:
+        return "build-id mismatch";
+    case SYM_E_NO_SYMBOL:
+        return "no symbol";
+    case SYM_E_NO_MEMORY:
+        return "out of memory";
+    case SYM_E_INVALID:
+        return "invalid argument";
+    default:
+        return "unknown error";
+    }
+}
+
+struct sym_ctx *sym_new(const char *exe, const char *debug_dirs)
+{
+    struct sym_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return NULL;
+    ctx->exe = exe && *exe ? strdup(exe) : NULL;
+    ctx->debug_dirs = strdup(debug_dirs ? debug_dirs : DEFAULT_DEBUG_DIRS);
+    if ((exe && *exe && !ctx->exe) || !ctx->debug_dirs) {
+        sym_free(ctx);
+        return NULL;
+    }
+    elf_version(EV_CURRENT);
+    ctx->callbacks.find_elf = dwfl_build_id_find_elf;
+    ctx->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+    ctx->callbacks.section_address = dwfl_offline_section_address;
+    ctx->callbacks.debuginfo_path = &ctx->debug_dirs;
+    return ctx;
+}
+
+void sym_free(struct sym_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    struct cache_entry *e, *tmp;
+    HASH_ITER(hh, ctx->cache, e, tmp) {
+        HASH_DEL(ctx->cache, e);
+        free(e);
+    }
+    for (size_t i = 0; i < ctx->nmodules; i++) {
+        if (ctx->modules[i].dwfl)
+            dwfl_end(ctx->modules[i].dwfl);
+        free(ctx->modules[i].path);
+    }
+    free(ctx->modules);
+    free(ctx->exe);
+    free(ctx->debug_dirs);
+    free(ctx);
+}
+
+/* Checks the file against the record and finds where it was loaded: the
+ * load bias (run-time address minus ELF virtual address) from the segment
+ * that holds the recorded file offset, and the run-time extent of all its
+ * loadable segments. */
+static int inspect_file(const struct sym_module *rec, const char *path, uint64_t *bias,
+                        uint64_t *lo, uint64_t *hi)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return SYM_E_NO_FILE;
+    int status = SYM_E_NO_FILE;
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    size_t nph;
+    if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nph) != 0)
+        goto out;
+    if (rec->build_id_len) {
+        const void *bid;
+        ssize_t n = dwelf_elf_gnu_build_id(elf, &bid);
+        if (n != (ssize_t)rec->build_id_len || memcmp(bid, rec->build_id, rec->build_id_len)) {
+            status = SYM_E_BUILD_ID;
+            goto out;
+        }
+    }
+    int found = 0;
+    uint64_t vlo = UINT64_MAX, vhi = 0;
+    for (size_t i = 0; i < nph; i++) {
+        GElf_Phdr ph;
+        if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+            continue;
+        if (ph.p_vaddr < vlo)
+            vlo = ph.p_vaddr;
+        if (ph.p_vaddr + ph.p_memsz > vhi)
+            vhi = ph.p_vaddr + ph.p_memsz;
+        if (!found && rec->offset >= ph.p_offset &&
+            (rec->offset < ph.p_offset + ph.p_filesz || rec->offset == ph.p_offset)) {
+            *bias = rec->start - (ph.p_vaddr + (rec->offset - ph.p_offset));
+            found = 1;
+        }
+    }
+    if (!found)
+        goto out;
+    *lo = vlo + *bias;
+    *hi = vhi + *bias;
+    status = SYM_OK;
+out:
+    if (elf)
+        elf_end(elf);
+    close(fd);
+    return status;
+}
+
+static int open_session(struct sym_ctx *ctx, struct module *m, uint64_t bias)
+{
+    m->dwfl = dwfl_begin(&ctx->callbacks);
+    if (!m->dwfl)
+        return SYM_E_NO_MEMORY;
+    dwfl_report_begin(m->dwfl);
+    /* ET_DYN: placed at the bias; ET_EXEC: at its own addresses (bias 0) */
+    m->mod = dwfl_report_elf(m->dwfl, m->path, m->path, -1, bias, false);
+    dwfl_report_end(m->dwfl, NULL, NULL);
+    if (!m->mod) {
+        dwfl_end(m->dwfl);
+        m->dwfl = NULL;
+        return SYM_E_NO_FILE;
+    }
+    return SYM_OK;
+}
+
+int sym_add_module(struct sym_ctx *ctx, const struct sym_module *rec)
+{
+    if (!ctx || !rec || rec->end <= rec->start || (!rec->build_id && rec->build_id_len))
+        return SYM_E_INVALID;
+    const char *path = rec->path && *rec->path ? rec->path : ctx->exe;
+    if (!path)
+        path = "";
+    for (size_t i = 0; i < ctx->nmodules; i++)
+        if (ctx->modules[i].start == rec->start && ctx->modules[i].end == rec->end &&
+            !strcmp(ctx->modules[i].path, path))
+            return ctx->modules[i].status;
+    if (ctx->nmodules == ctx->capmodules) {
+        size_t cap = ctx->capmodules ? 2 * ctx->capmodules : 16;
+        struct module *mods = realloc(ctx->modules, cap * sizeof *mods);
+        if (!mods)
+            return SYM_E_NO_MEMORY;
+        ctx->modules = mods;
+        ctx->capmodules = cap;
+    }
+    struct module *m = &ctx->modules[ctx->nmodules];
+    memset(m, 0, sizeof *m);
+    m->path = strdup(path);
+    if (!m->path)
+        return SYM_E_NO_MEMORY;
+    m->start = m->lo = rec->start;
+    m->end = m->hi = rec->end;
+    ctx->nmodules++;
+    uint64_t bias = 0;
+    m->status = *path ? inspect_file(rec, path, &bias, &m->lo, &m->hi) : SYM_E_NO_FILE;
+    if (m->status == SYM_OK)
+        m->status = open_session(ctx, m, bias);
+    /* a lookup cached before this module arrived may now resolve */
+    struct cache_entry *e, *tmp;
+    HASH_ITER(hh, ctx->cache, e, tmp) {
+        if (e->status == SYM_E_NO_MODULE) {
+            HASH_DEL(ctx->cache, e);
+            free(e);
+        }
+    }
+    return m->status;
+}
+
+/* The module of an address; the latest added wins where records overlap. */
+static struct module *find_module(struct sym_ctx *ctx, uint64_t addr, int data)
+{
+    for (size_t i = ctx->nmodules; i-- > 0;) {
+        struct module *m = &ctx->modules[i];
+        if (data ? (addr >= m->lo && addr < m->hi) : (addr >= m->start && addr < m->end))
+            return m;
+    }
+    return NULL;
+}
+
+/* The inlined function at addr, if the innermost DWARF scope is one. */
+static const char *inlined_name(Dwfl_Module *mod, uint64_t addr)
+{
+    Dwarf_Addr bias;
+    Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
+    if (!cu)
+        return NULL;
+    Dwarf_Die *scopes = NULL;
+    int n = dwarf_getscopes(cu, addr - bias, &scopes);
+    const char *name = NULL;
+    for (int i = 0; i < n; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_inlined_subroutine) {
+            name = dwarf_diename(&scopes[i]);
+            break;
+        }
+        if (tag == DW_TAG_subprogram)
+            break;
+    }
+    free(scopes);
+    return name;
+}
+
+static void resolve_ip(struct module *m, uint64_t addr, struct cache_entry *e)
+{
+    struct sym_frame *f = &e->frame;
+    GElf_Off off = 0;
+    GElf_Sym sym;
+    const char *name = dwfl_module_addrinfo(m->mod, addr, &off, &sym, NULL, NULL, NULL);
+    Dwfl_Line *line = dwfl_module_getsrc(m->mod, addr);
+    if (line) {
+        int lineno = 0, col = 0;
+        f->file = dwfl_lineinfo(line, NULL, &lineno, &col, NULL, NULL);
+        f->line = lineno > 0 ? (unsigned)lineno : 0;
+        f->column = col > 0 ? (unsigned)col : 0;
+    }
+    const char *inl = inlined_name(m->mod, addr);
+    if (inl) {
+        f->function = inl;
+        f->inlined = 1;
+        f->outer_function = name;
+    } else {
+        f->function = name;
+    }
+    f->function_offset = name ? off : 0;
+    e->status = f->function ? SYM_OK : SYM_E_NO_SYMBOL;
+}
+
+static void resolve_data(struct module *m, uint64_t addr, struct cache_entry *e)
+{
+    GElf_Off off = 0;
+    GElf_Sym sym;
+    const char *name = dwfl_module_addrinfo(m->mod, addr, &off, &sym, NULL, NULL, NULL);
+    int type = name ? GELF_ST_TYPE(sym.st_info) : STT_NOTYPE;
+    if (!name || type == STT_FUNC || type == STT_SECTION || type == STT_FILE ||
+        (sym.st_size && off >= sym.st_size) || (!sym.st_size && off)) {
+        e->status = SYM_E_NO_SYMBOL;
+        return;
+    }
+    e->data.name = name;
+    e->data.offset = off;
+    e->data.size = sym.st_size;
+    e->status = SYM_OK;
+}
+
+static struct cache_entry *lookup(struct sym_ctx *ctx, uint64_t addr, enum lookup_kind kind,
+                                  int *status)
+{
+    struct cache_key key = {addr, kind};
+    struct cache_entry *e;
+    HASH_FIND(hh, ctx->cache, &key, sizeof key, e);
+    if (e) {
+        *status = e->status;
+        return e;
+    }
+    e = calloc(1, sizeof *e);
+    if (!e) {
+        *status = SYM_E_NO_MEMORY;
+        return NULL;
+    }
+    e->key = key;
+    struct module *m = find_module(ctx, addr, kind == KIND_DATA);
+    if (!m) {
+        e->status = SYM_E_NO_MODULE;
+    } else {
+        e->frame.module = e->data.module = m->path;
+        if (m->status != SYM_OK)
+            e->status = m->status;
+        else if (kind == KIND_DATA)
+            resolve_data(m, addr, e);
+        else
+            resolve_ip(m, kind == KIND_RETURN ? addr - 1 : addr, e);
+    }
+    HASH_ADD(hh, ctx->cache, key, sizeof key, e);
+    *status = e->status;
+    return e;
+}
+
+int sym_lookup_ip(struct sym_ctx *ctx, uint64_t ip, int is_return_address, struct sym_frame *out)
+{
+    if (!ctx || !out)
+        return SYM_E_INVALID;
+    memset(out, 0, sizeof *out);
+    if (is_return_address && ip == 0)
+        return SYM_E_NO_MODULE;
+    int status;
+    struct cache_entry *e = lookup(ctx, ip, is_return_address ? KIND_RETURN : KIND_IP, &status);
+    if (!e)
+        return status;
+    if (status == SYM_OK)
+        *out = e->frame;
+    else
+        out->module = e->frame.module;
+    return status;
+}
+
+int sym_lookup_data(struct sym_ctx *ctx, uint64_t addr, struct sym_data *out)
+{
+    if (!ctx || !out)
+        return SYM_E_INVALID;
+    memset(out, 0, sizeof *out);
+    int status;
+    struct cache_entry *e = lookup(ctx, addr, KIND_DATA, &status);
+    if (!e)
+        return status;
+    if (status == SYM_OK)
+        *out = e->data;
+    else
+        out->module = e->data.module;
+    return status;
+}
