@@ -2,7 +2,8 @@
  *
  * The real functions are the GLIBC_2.3.2 versions (design fact 1): the
  * default symbol version; GLIBC_2.2.5 is an older, different
- * implementation that plain dlsym could return.
+ * implementation that plain dlsym could return.  pthread_cond_clockwait is
+ * the exception: it only exists as GLIBC_2.30/GLIBC_2.34.
  *
  * A wait releases its mutex inside glibc and re-acquires it before it
  * returns, without calling pthread_mutex_lock (design fact 3), so the hook
@@ -62,8 +63,10 @@ static int real_wait(const struct cond_call *c)
         return REAL_V(real_pthread_cond_timedwait, "pthread_cond_timedwait",
                       COND_VERSION)(c->cond, c->mutex, c->abstime);
     case COND_CLOCK:
-        return REAL_V(real_pthread_cond_clockwait, "pthread_cond_clockwait",
-                      COND_VERSION)(c->cond, c->mutex, c->clock, c->abstime);
+        /* Added in 2.30, after the condvar rewrite: it has no GLIBC_2.3.2
+         * version (its default is GLIBC_2.34), so plain dlsym is right. */
+        return REAL(real_pthread_cond_clockwait, "pthread_cond_clockwait")(c->cond, c->mutex,
+                                                                          c->clock, c->abstime);
     case COND_PLAIN:
     default:
         return REAL_V(real_pthread_cond_wait, "pthread_cond_wait", COND_VERSION)(c->cond,

@@ -1,0 +1,34 @@
+# End-to-end tests of the hook families (preload/hooks_*.c other than the
+# mutex, thread and process hooks): each test binary runs its own workload
+# under LD_PRELOAD of the built shim, then reads the trace with the common
+# reader and checks the records.  Label e2e (they need the shim).
+if(NOT TARGET syncwatch_preload)
+  message(FATAL_ERROR "tests/unit/hooks.cmake needs the shim target syncwatch_preload")
+endif()
+
+add_library(hooks_harness STATIC ${CMAKE_SOURCE_DIR}/tests/unit/hooks_harness.c
+            $<TARGET_OBJECTS:swcommon>)
+target_link_libraries(hooks_harness PUBLIC PkgConfig::CMOCKA Threads::Threads)
+target_compile_definitions(hooks_harness PRIVATE
+  HK_SHIM_PATH="$<TARGET_FILE:syncwatch_preload>")
+
+# A workload C++ program and a python3 script, run by test_hooks_cpp and
+# test_hooks_python.
+add_executable(hooks_prog_cpp ${CMAKE_SOURCE_DIR}/tests/unit/hooks_prog_cpp.cpp)
+target_link_libraries(hooks_prog_cpp Threads::Threads)
+target_compile_options(hooks_prog_cpp PRIVATE -fno-sanitize=all)
+target_link_options(hooks_prog_cpp PRIVATE -fno-sanitize=all)
+
+set(SW_HOOK_TESTS rwlock spin barrier cond c11 sem cpp python)
+foreach(family IN LISTS SW_HOOK_TESTS)
+  add_executable(test_hooks_${family} ${CMAKE_SOURCE_DIR}/tests/unit/test_hooks_${family}.c)
+  target_link_libraries(test_hooks_${family} hooks_harness)
+  add_dependencies(test_hooks_${family} syncwatch_preload)
+  add_test(NAME e2e.hooks_${family} COMMAND test_hooks_${family})
+  set_tests_properties(e2e.hooks_${family} PROPERTIES LABELS "e2e" TIMEOUT 60)
+endforeach()
+add_dependencies(test_hooks_cpp hooks_prog_cpp)
+target_compile_definitions(test_hooks_cpp PRIVATE
+  HK_CPP_PROG="$<TARGET_FILE:hooks_prog_cpp>")
+target_compile_definitions(test_hooks_python PRIVATE
+  HK_PY_PROG="${CMAKE_SOURCE_DIR}/tests/unit/hooks_prog_threading.py")

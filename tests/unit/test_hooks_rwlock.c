@@ -1,0 +1,281 @@
+/* The rwlock hooks under the shim: LOCK_NEW with the preference, read and
+ * write holds and which one an unlock drops, try failures, a contended
+ * acquisition (WAIT before ACQUIRE), timeouts, glibc's EINVAL for a bad
+ * clock even when the lock is free, destroy. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/unit/hooks_harness.h"
+
+#define CHECK(cond)                                                                    \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            printf("CHECK failed: %s (line %d)\n", #cond, __LINE__);                   \
+            return 1;                                                                  \
+        }                                                                              \
+    } while (0)
+
+/* ---- workload (runs under the shim) ---- */
+
+static pthread_rwlock_t rw_def;
+static pthread_rwlock_t rw_pref;
+static pthread_rwlock_t rw_static = PTHREAD_RWLOCK_INITIALIZER;
+static volatile pid_t helper_tid;
+
+static void *try_both(void *arg)
+{
+    (void)arg;
+    int a = pthread_rwlock_tryrdlock(&rw_def);
+    int b = pthread_rwlock_trywrlock(&rw_def);
+    return (void *)(intptr_t)(a == EBUSY && b == EBUSY);
+}
+
+static void *read_blocking(void *arg)
+{
+    (void)arg;
+    helper_tid = gettid();
+    if (pthread_rwlock_rdlock(&rw_def) != 0)
+        return (void *)0;
+    pthread_rwlock_unlock(&rw_def);
+    return (void *)1;
+}
+
+static void *write_timeout(void *arg)
+{
+    (void)arg;
+    struct timespec past;
+    clock_gettime(CLOCK_REALTIME, &past);
+    past.tv_sec -= 1;
+    return (void *)(intptr_t)(pthread_rwlock_timedwrlock(&rw_def, &past) == ETIMEDOUT);
+}
+
+static int run_thread(void *(*fn)(void *))
+{
+    pthread_t th;
+    void *ok = NULL;
+    if (pthread_create(&th, NULL, fn, NULL) != 0)
+        return 0;
+    pthread_join(th, &ok);
+    return ok != NULL;
+}
+
+static int workload_rwlock(void)
+{
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    CHECK(pthread_rwlock_init(&rw_pref, &attr) == 0);
+    pthread_rwlockattr_destroy(&attr);
+    CHECK(pthread_rwlock_init(&rw_def, NULL) == 0);
+    printf("rw_def=%p\nrw_pref=%p\nrw_static=%p\n", (void *)&rw_def, (void *)&rw_pref,
+           (void *)&rw_static);
+
+    /* Phase 1: read then write hold; the unlocks must say which. */
+    errno = 4242;
+    CHECK(pthread_rwlock_rdlock(&rw_def) == 0);
+    CHECK(pthread_rwlock_unlock(&rw_def) == 0);
+    CHECK(pthread_rwlock_wrlock(&rw_def) == 0);
+    CHECK(pthread_rwlock_unlock(&rw_def) == 0);
+    CHECK(errno == 4242);
+
+    /* Phase 2: try variants against a write hold fail with EBUSY. */
+    CHECK(pthread_rwlock_wrlock(&rw_def) == 0);
+    CHECK(run_thread(try_both));
+
+    /* Phase 3: a reader blocks behind the write hold. */
+    pthread_t th;
+    void *ok = NULL;
+    helper_tid = 0;
+    CHECK(pthread_create(&th, NULL, read_blocking, NULL) == 0);
+    while (helper_tid == 0)
+        usleep(1000);
+    hk_wait_blocked(helper_tid);
+    CHECK(pthread_rwlock_unlock(&rw_def) == 0);
+    pthread_join(th, &ok);
+    CHECK(ok != NULL);
+
+    /* Phase 4: a timed write lock times out behind a read hold. */
+    CHECK(pthread_rwlock_rdlock(&rw_def) == 0);
+    CHECK(run_thread(write_timeout));
+    CHECK(pthread_rwlock_unlock(&rw_def) == 0);
+
+    /* Phase 5: timed/clock variants on a free lock; a bad clock is EINVAL
+     * even though the lock is free. */
+    struct timespec future;
+    clock_gettime(CLOCK_MONOTONIC, &future);
+    future.tv_sec += 10;
+    CHECK(pthread_rwlock_clockrdlock(&rw_pref, CLOCK_MONOTONIC, &future) == 0);
+    CHECK(pthread_rwlock_unlock(&rw_pref) == 0);
+    CHECK(pthread_rwlock_clockrdlock(&rw_pref, CLOCK_PROCESS_CPUTIME_ID, &future) == EINVAL);
+    struct timespec bad = {.tv_sec = 0, .tv_nsec = 2000000000L};
+    CHECK(pthread_rwlock_timedwrlock(&rw_pref, &bad) == EINVAL);
+    CHECK(pthread_rwlock_trywrlock(&rw_pref) == 0); /* still free */
+    CHECK(pthread_rwlock_unlock(&rw_pref) == 0);
+
+    /* Phase 6: a statically initialised rwlock, then destroy. */
+    CHECK(pthread_rwlock_wrlock(&rw_static) == 0);
+    CHECK(pthread_rwlock_unlock(&rw_static) == 0);
+    CHECK(pthread_rwlock_destroy(&rw_def) == 0);
+    CHECK(pthread_rwlock_destroy(&rw_pref) == 0);
+    return 0;
+}
+
+static const struct hk_workload workloads[] = {
+    {"rwlock", workload_rwlock},
+    {NULL, NULL},
+};
+
+/* ---- tests (read the trace) ---- */
+
+static struct hk_run run;
+
+static int setup(void **state)
+{
+    (void)state;
+    hk_run_workload(&run, "rwlock");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    hk_free(&run);
+    return 0;
+}
+
+static void test_lock_new_kind_and_preference(void **state)
+{
+    (void)state;
+    const struct swt_rec *def = hk_lock_new(&run, hk_addr(&run, "rw_def"), 0);
+    const struct swt_rec *pref = hk_lock_new(&run, hk_addr(&run, "rw_pref"), 0);
+    assert_non_null(def);
+    assert_non_null(pref);
+    assert_int_equal(def->f[1], SWT_KIND_RWLOCK);
+    assert_int_equal(def->f[2], SWT_TYPE_RW_PREFER_READER);
+    assert_int_equal(pref->f[1], SWT_KIND_RWLOCK);
+    assert_int_equal(pref->f[2], SWT_TYPE_RW_PREFER_WRITER_NONREC);
+    assert_int_equal(def->f[3] & SWT_LOCK_FAILED_INIT, 0);
+    const struct swt_rec *st = hk_lock_new(&run, hk_addr(&run, "rw_static"), 0);
+    assert_non_null(st);
+    assert_true(st->f[3] & SWT_LOCK_STATIC);
+}
+
+static void test_unlock_says_read_or_write(void **state)
+{
+    (void)state;
+    uint32_t rw = (uint32_t)hk_lock_new(&run, hk_addr(&run, "rw_def"), 0)->f[0];
+    size_t pos = 0;
+    const struct swt_rec *a = hk_next(&run, &pos, 0, SWT_REC_ACQUIRE, rw, SWT_ACQ_READ,
+                                      SWT_ACQ_WRITE | SWT_ACQ_TRY | SWT_ACQ_CONTENDED);
+    assert_non_null(a);
+    const struct swt_rec *r1 =
+        hk_next(&run, &pos, a->thread, SWT_REC_RELEASE, rw, SWT_ACQ_READ, SWT_ACQ_WRITE);
+    assert_non_null(r1);
+    const struct swt_rec *w = hk_next(&run, &pos, a->thread, SWT_REC_ACQUIRE, rw, SWT_ACQ_WRITE,
+                                      SWT_ACQ_READ);
+    assert_non_null(w);
+    const struct swt_rec *r2 =
+        hk_next(&run, &pos, a->thread, SWT_REC_RELEASE, rw, SWT_ACQ_WRITE, SWT_ACQ_READ);
+    assert_non_null(r2);
+}
+
+static void test_try_failures_are_busy(void **state)
+{
+    (void)state;
+    uint32_t rw = (uint32_t)hk_lock_new(&run, hk_addr(&run, "rw_def"), 0)->f[0];
+    size_t pos = 0;
+    const struct swt_rec *f =
+        hk_next(&run, &pos, 0, SWT_REC_FAIL, rw, SWT_ACQ_READ | SWT_ACQ_TRY, 0);
+    assert_non_null(f);
+    assert_int_equal(f->f[3], EBUSY);
+    f = hk_next(&run, &pos, f->thread, SWT_REC_FAIL, rw, SWT_ACQ_WRITE | SWT_ACQ_TRY, 0);
+    assert_non_null(f);
+    assert_int_equal(f->f[3], EBUSY);
+}
+
+static void test_contended_read_waits_then_acquires(void **state)
+{
+    (void)state;
+    uint32_t rw = (uint32_t)hk_lock_new(&run, hk_addr(&run, "rw_def"), 0)->f[0];
+    size_t pos = 0;
+    const struct swt_rec *wt =
+        hk_next(&run, &pos, 0, SWT_REC_WAIT, rw, SWT_ACQ_READ, SWT_ACQ_TIMED);
+    assert_non_null(wt);
+    const struct swt_rec *acq = hk_next(&run, &pos, wt->thread, SWT_REC_ACQUIRE, rw,
+                                        SWT_ACQ_READ | SWT_ACQ_CONTENDED, 0);
+    assert_non_null(acq);
+    assert_true(acq->ns >= wt->ns);
+    assert_non_null(hk_next(&run, &pos, wt->thread, SWT_REC_RELEASE, rw, SWT_ACQ_READ, 0));
+}
+
+static void test_timed_write_times_out(void **state)
+{
+    (void)state;
+    uint32_t rw = (uint32_t)hk_lock_new(&run, hk_addr(&run, "rw_def"), 0)->f[0];
+    size_t pos = 0;
+    const struct swt_rec *wt =
+        hk_next(&run, &pos, 0, SWT_REC_WAIT, rw, SWT_ACQ_WRITE | SWT_ACQ_TIMED, 0);
+    assert_non_null(wt);
+    const struct swt_rec *f =
+        hk_next(&run, &pos, wt->thread, SWT_REC_FAIL, rw, SWT_ACQ_WRITE | SWT_ACQ_TIMED, 0);
+    assert_non_null(f);
+    assert_int_equal(f->f[3], ETIMEDOUT);
+    assert_int_equal(hk_count(&run, wt->thread, SWT_REC_ACQUIRE, rw, SWT_ACQ_WRITE, 0), 0);
+}
+
+static void test_bad_clock_is_einval_without_acquire(void **state)
+{
+    (void)state;
+    uint32_t rw = (uint32_t)hk_lock_new(&run, hk_addr(&run, "rw_pref"), 0)->f[0];
+    /* clockrdlock on a free lock: one success, one EINVAL; timedwrlock with a
+     * bad deadline: EINVAL; then the trywrlock succeeds. */
+    assert_int_equal(hk_count(&run, 0, SWT_REC_ACQUIRE, rw, SWT_ACQ_READ | SWT_ACQ_TIMED, 0), 1);
+    size_t pos = 0;
+    const struct swt_rec *f = hk_next(&run, &pos, 0, SWT_REC_FAIL, rw, SWT_ACQ_READ, 0);
+    assert_non_null(f);
+    assert_int_equal(f->f[3], EINVAL);
+    f = hk_next(&run, &pos, 0, SWT_REC_FAIL, rw, SWT_ACQ_WRITE | SWT_ACQ_TIMED, 0);
+    assert_non_null(f);
+    assert_int_equal(f->f[3], EINVAL);
+    assert_int_equal(hk_count(&run, 0, SWT_REC_WAIT, rw, 0, 0), 0);
+    assert_int_equal(hk_count(&run, 0, SWT_REC_ACQUIRE, rw, SWT_ACQ_WRITE | SWT_ACQ_TRY, 0), 1);
+}
+
+static void test_destroy_recorded(void **state)
+{
+    (void)state;
+    uint32_t rw = (uint32_t)hk_lock_new(&run, hk_addr(&run, "rw_def"), 0)->f[0];
+    size_t pos = 0;
+    const struct swt_rec *d = hk_next(&run, &pos, 0, SWT_REC_DESTROY, rw, 0, 0);
+    assert_non_null(d);
+    assert_int_equal(d->f[2], 0);
+}
+
+static int all_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lock_new_kind_and_preference),
+        cmocka_unit_test(test_unlock_says_read_or_write),
+        cmocka_unit_test(test_try_failures_are_busy),
+        cmocka_unit_test(test_contended_read_waits_then_acquires),
+        cmocka_unit_test(test_timed_write_times_out),
+        cmocka_unit_test(test_bad_clock_is_einval_without_acquire),
+        cmocka_unit_test(test_destroy_recorded),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
+
+int main(int argc, char **argv)
+{
+    return hk_main(argc, argv, workloads, all_tests);
+}

@@ -1,0 +1,298 @@
+/* The semaphore hooks under the shim: LOCK_NEW with the initial value,
+ * errno exactly as glibc sets it (EAGAIN, ETIMEDOUT, EINVAL for a bad
+ * deadline even when the semaphore is available, untouched on success),
+ * a post by another thread waking a waiter, the value after a post,
+ * cancellation (in a blocked wait, and pending at an available one), and
+ * named semaphores (one identity per address however often it is opened,
+ * destroyed at the last close). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/unit/hooks_harness.h"
+
+#define CHECK(cond)                                                                    \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            printf("CHECK failed: %s (line %d, errno %d)\n", #cond, __LINE__, errno);  \
+            return 1;                                                                  \
+        }                                                                              \
+    } while (0)
+
+/* ---- workload (runs under the shim) ---- */
+
+static sem_t s1; /* value 1: a lock, as CPython uses it */
+static sem_t s0; /* value 0: a signal */
+static sem_t s2; /* value 2, process-shared */
+static volatile pid_t helper_tid;
+
+static void *wait_s0(void *arg)
+{
+    (void)arg;
+    helper_tid = gettid();
+    return (void *)(intptr_t)(sem_wait(&s0) == 0);
+}
+
+static void *cancel_self_then_wait(void *arg)
+{
+    (void)arg;
+    pthread_cancel(pthread_self());
+    sem_wait(&s1); /* a cancellation point even though s1 is available */
+    return NULL;
+}
+
+static int value_of(sem_t *s)
+{
+    int v = -1;
+    sem_getvalue(s, &v);
+    return v;
+}
+
+static int workload_sem(void)
+{
+    CHECK(sem_init(&s1, 0, 1) == 0);
+    CHECK(sem_init(&s0, 0, 0) == 0);
+    CHECK(sem_init(&s2, 1, 2) == 0);
+    printf("s1=%p\ns0=%p\ns2=%p\n", (void *)&s1, (void *)&s0, (void *)&s2);
+
+    /* Success leaves errno alone. */
+    errno = 1234;
+    CHECK(sem_wait(&s1) == 0);
+    CHECK(errno == 1234);
+    CHECK(sem_post(&s1) == 0);
+    CHECK(errno == 1234);
+
+    /* Failures set exactly glibc's errno. */
+    errno = 0;
+    CHECK(sem_trywait(&s0) == -1 && errno == EAGAIN);
+    struct timespec past;
+    clock_gettime(CLOCK_REALTIME, &past);
+    past.tv_sec -= 1;
+    errno = 0;
+    CHECK(sem_timedwait(&s0, &past) == -1 && errno == ETIMEDOUT);
+    clock_gettime(CLOCK_MONOTONIC, &past);
+    past.tv_sec -= 1;
+    errno = 0;
+    CHECK(sem_clockwait(&s0, CLOCK_MONOTONIC, &past) == -1 && errno == ETIMEDOUT);
+    struct timespec bad = {.tv_sec = 0, .tv_nsec = 1000000000L};
+    errno = 0;
+    CHECK(sem_timedwait(&s1, &bad) == -1 && errno == EINVAL);
+    errno = 0;
+    CHECK(sem_clockwait(&s1, CLOCK_PROCESS_CPUTIME_ID, &past) == -1 && errno == EINVAL);
+    CHECK(value_of(&s1) == 1); /* not taken by the rejected calls */
+
+    /* Value after a post. */
+    CHECK(sem_post(&s2) == 0);
+    CHECK(value_of(&s2) == 3);
+
+    /* A waiter woken by main's post. */
+    pthread_t th;
+    void *res = NULL;
+    CHECK(pthread_create(&th, NULL, wait_s0, NULL) == 0);
+    while (helper_tid == 0)
+        usleep(1000);
+    hk_wait_blocked(helper_tid);
+    CHECK(sem_post(&s0) == 0);
+    pthread_join(th, &res);
+    CHECK(res != NULL);
+
+    /* Cancelled while blocked. */
+    helper_tid = 0;
+    CHECK(pthread_create(&th, NULL, wait_s0, NULL) == 0);
+    while (helper_tid == 0)
+        usleep(1000);
+    hk_wait_blocked(helper_tid);
+    CHECK(pthread_cancel(th) == 0);
+    pthread_join(th, &res);
+    CHECK(res == PTHREAD_CANCELED);
+
+    /* A pending cancellation acts at sem_wait even when it would not block. */
+    CHECK(pthread_create(&th, NULL, cancel_self_then_wait, NULL) == 0);
+    pthread_join(th, &res);
+    CHECK(res == PTHREAD_CANCELED);
+    CHECK(value_of(&s1) == 1);
+
+    /* Named: opened twice (same address), closed twice. */
+    char name[64];
+    snprintf(name, sizeof name, "/swhk-%d", (int)getpid());
+    sem_unlink(name);
+    errno = 0;
+    CHECK(sem_open(name, 0) == SEM_FAILED && errno == ENOENT);
+    sem_t *a = sem_open(name, O_CREAT | O_EXCL, 0600, 3);
+    CHECK(a != SEM_FAILED);
+    sem_t *b = sem_open(name, 0);
+    CHECK(b == a);
+    printf("named=%p\nname=%s\n", (void *)a, name);
+    CHECK(sem_wait(a) == 0);
+    CHECK(sem_post(b) == 0);
+    CHECK(sem_close(a) == 0);
+    CHECK(sem_close(b) == 0);
+    CHECK(sem_unlink(name) == 0);
+
+    CHECK(sem_destroy(&s1) == 0);
+    return 0;
+}
+
+static const struct hk_workload workloads[] = {
+    {"sem", workload_sem},
+    {NULL, NULL},
+};
+
+/* ---- tests (read the trace) ---- */
+
+static struct hk_run run;
+static uint32_t s1_id, s0_id, s2_id;
+
+static int setup(void **state)
+{
+    (void)state;
+    hk_run_workload(&run, "sem");
+    s1_id = hk_lock(&run, hk_addr(&run, "s1"));
+    s0_id = hk_lock(&run, hk_addr(&run, "s0"));
+    s2_id = hk_lock(&run, hk_addr(&run, "s2"));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    hk_free(&run);
+    return 0;
+}
+
+static void test_lock_new_values(void **state)
+{
+    (void)state;
+    const struct swt_rec *l1 = hk_lock_new(&run, hk_addr(&run, "s1"), 0);
+    const struct swt_rec *l2 = hk_lock_new(&run, hk_addr(&run, "s2"), 0);
+    assert_non_null(l1);
+    assert_non_null(l2);
+    assert_int_equal(l1->f[1], SWT_KIND_SEM);
+    assert_int_equal(l1->f[10], 1);
+    assert_int_equal(l1->f[3] & SWT_LOCK_PSHARED, 0);
+    assert_int_equal(l2->f[10], 2);
+    assert_true(l2->f[3] & SWT_LOCK_PSHARED);
+}
+
+static void test_failures_carry_glibc_errno(void **state)
+{
+    (void)state;
+    size_t pos = 0;
+    const struct swt_rec *f = hk_next(&run, &pos, 0, SWT_REC_FAIL, s0_id, SWT_ACQ_TRY, 0);
+    assert_non_null(f);
+    assert_int_equal(f->f[3], EAGAIN);
+    /* Both timeouts waited first, in the same thread. */
+    pos = 0;
+    for (int i = 0; i < 2; i++) {
+        const struct swt_rec *w = hk_next(&run, &pos, 0, SWT_REC_WAIT, s0_id, SWT_ACQ_TIMED, 0);
+        assert_non_null(w);
+        f = hk_next(&run, &pos, w->thread, SWT_REC_FAIL, s0_id, SWT_ACQ_TIMED, 0);
+        assert_non_null(f);
+        assert_int_equal(f->f[3], ETIMEDOUT);
+    }
+    /* The calls glibc rejects are forwarded untouched: nothing on s1 but
+     * main's one acquisition (the cancelled thread took nothing). */
+    assert_int_equal(hk_count(&run, 0, SWT_REC_FAIL, s1_id, 0, 0), 0);
+    assert_int_equal(hk_count(&run, 0, SWT_REC_ACQUIRE, s1_id, 0, 0), 1);
+    assert_int_equal(hk_count(&run, 0, SWT_REC_WAIT, s1_id, 0, 0), 0);
+}
+
+static void test_value_after_post(void **state)
+{
+    (void)state;
+    size_t pos = 0;
+    const struct swt_rec *p = hk_next(&run, &pos, 0, SWT_REC_SEM_POST, s2_id, 0, 0);
+    assert_non_null(p);
+    assert_int_equal(p->f[2], 3 + 1); /* the format stores value + 1; 0 = unknown */
+}
+
+static void test_post_by_another_thread_wakes_waiter(void **state)
+{
+    (void)state;
+    size_t pos = 0;
+    const struct swt_rec *w = hk_next(&run, &pos, 0, SWT_REC_WAIT, s0_id, 0, SWT_ACQ_TIMED);
+    assert_non_null(w);
+    const struct swt_rec *a =
+        hk_next(&run, &pos, w->thread, SWT_REC_ACQUIRE, s0_id, SWT_ACQ_CONTENDED, 0);
+    assert_non_null(a);
+    pos = 0;
+    const struct swt_rec *p = hk_next(&run, &pos, 0, SWT_REC_SEM_POST, s0_id, 0, 0);
+    assert_non_null(p);
+    assert_int_not_equal(p->thread, w->thread);
+    /* Stamped before the real post, so never after the wake-up. */
+    assert_true(p->ns <= a->ns);
+}
+
+static void test_cancelled_wait(void **state)
+{
+    (void)state;
+    size_t pos = 0;
+    const struct swt_rec *f = hk_next(&run, &pos, 0, SWT_REC_FAIL, s0_id, SWT_ACQ_CANCELED, 0);
+    assert_non_null(f);
+    assert_int_equal(f->f[3], ECANCELED);
+}
+
+static void test_named_semaphore_identity(void **state)
+{
+    (void)state;
+    uint64_t addr = hk_addr(&run, "named");
+    const struct swt_rec *l = hk_lock_new(&run, addr, 0);
+    assert_non_null(l);
+    assert_null(hk_lock_new(&run, addr, 1)); /* the second open is the same object */
+    assert_int_equal(l->f[1], SWT_KIND_SEM_NAMED);
+    assert_true(l->f[3] & SWT_LOCK_PSHARED);
+    assert_int_equal(l->f[10], 3);
+    assert_true(l->f[8] != 0); /* inode of the mapping, resolved by the recorder */
+    /* The name is the blob. */
+    const char *name = strstr(run.out, "name=");
+    assert_non_null(name);
+    name += 5;
+    size_t len = strcspn(name, "\n");
+    assert_int_equal(l->blob_len, len);
+    assert_memory_equal(l->blob, name, len);
+    uint32_t id = (uint32_t)l->f[0];
+    assert_int_equal(hk_count(&run, 0, SWT_REC_ACQUIRE, id, 0, 0), 1);
+    assert_int_equal(hk_count(&run, 0, SWT_REC_SEM_POST, id, 0, 0), 1);
+    /* One destroy: at the last close, not the first. */
+    assert_int_equal(hk_count(&run, 0, SWT_REC_DESTROY, id, 0, 0), 1);
+    size_t pos = 0;
+    assert_non_null(hk_next(&run, &pos, 0, SWT_REC_SEM_POST, id, 0, 0));
+    assert_non_null(hk_next(&run, &pos, 0, SWT_REC_DESTROY, id, 0, 0));
+}
+
+static void test_destroy(void **state)
+{
+    (void)state;
+    assert_int_equal(hk_count(&run, 0, SWT_REC_DESTROY, s1_id, 0, 0), 1);
+}
+
+static int all_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lock_new_values),
+        cmocka_unit_test(test_failures_carry_glibc_errno),
+        cmocka_unit_test(test_value_after_post),
+        cmocka_unit_test(test_post_by_another_thread_wakes_waiter),
+        cmocka_unit_test(test_cancelled_wait),
+        cmocka_unit_test(test_named_semaphore_identity),
+        cmocka_unit_test(test_destroy),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
+
+int main(int argc, char **argv)
+{
+    return hk_main(argc, argv, workloads, all_tests);
+}
