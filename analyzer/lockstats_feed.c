@@ -5,7 +5,7 @@
 #include <string.h>
 
 struct feed {
-    uint8_t *declared; /* per model lock: lockstats_declare done */
+    uint8_t *declared; /* per model lock: what lockstats_declare was told, 0 = nothing */
     size_t ndeclared;
 };
 
@@ -55,14 +55,17 @@ static uint32_t stats_lock(struct lockstats *ls, struct feed *f, const struct mo
         f->declared = d;
         f->ndeclared = n;
     }
-    if (!f->declared[node]) {
-        const struct model_lock *l = &m->locks[node];
-        /* A semaphore of initial value 1 is treated as a lock while the pass
-         * runs; the detectors ask the model (is_lock) in the end. */
-        bool like = !sem_kind(l->kind) || l->binary_sem || l->value == 1;
+    /* Declared again whenever what the model knows changes (a LOCK_NEW
+     * after the first use, a semaphore found to be binary). */
+    const struct model_lock *l = &m->locks[node];
+    /* A semaphore of initial value 1 is treated as a lock while the pass
+     * runs; the detectors ask the model (is_lock) in the end. */
+    bool like = !sem_kind(l->kind) || l->binary_sem || l->value == 1;
+    uint8_t sig = (uint8_t)(((l->kind & 0x3f) << 1 | like) + 1);
+    if (f->declared[node] != sig) {
         if (lockstats_declare(ls, node, l->kind, l->type, like))
             return LOCKSTATS_NONE;
-        f->declared[node] = 1;
+        f->declared[node] = sig;
     }
     return node;
 }
