@@ -239,15 +239,26 @@ static struct module *find_module(struct sym_ctx *ctx, uint64_t addr, int data)
     return NULL;
 }
 
-/* The inlined function at addr, if the innermost DWARF scope is one. */
-static const char *inlined_name(Dwfl_Module *mod, uint64_t addr)
+/* The compile unit containing addr.  libdwfl finds it through
+ * .debug_aranges, which clang does not emit by default: then the units are
+ * searched by their own address ranges (once per distinct address, as
+ * results are cached). */
+static Dwarf_Die *find_cu(Dwfl_Module *mod, uint64_t addr, Dwarf_Addr *bias)
 {
-    Dwarf_Addr bias;
-    Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
-    if (!cu)
-        return NULL;
+    Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, bias);
+    if (cu)
+        return cu;
+    while ((cu = dwfl_module_nextcu(mod, cu, bias)))
+        if (dwarf_haspc(cu, addr - *bias) > 0)
+            return cu;
+    return NULL;
+}
+
+/* The inlined function at addr, if the innermost DWARF scope is one. */
+static const char *inlined_name(Dwarf_Die *cu, Dwarf_Addr pc)
+{
     Dwarf_Die *scopes = NULL;
-    int n = dwarf_getscopes(cu, addr - bias, &scopes);
+    int n = dwarf_getscopes(cu, pc, &scopes);
     const char *name = NULL;
     for (int i = 0; i < n; i++) {
         int tag = dwarf_tag(&scopes[i]);
@@ -268,14 +279,18 @@ static void resolve_ip(struct module *m, uint64_t addr, struct cache_entry *e)
     GElf_Off off = 0;
     GElf_Sym sym;
     const char *name = dwfl_module_addrinfo(m->mod, addr, &off, &sym, NULL, NULL, NULL);
-    Dwfl_Line *line = dwfl_module_getsrc(m->mod, addr);
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cu = find_cu(m->mod, addr, &bias);
+    Dwarf_Line *line = cu ? dwarf_getsrc_die(cu, addr - bias) : NULL;
     if (line) {
         int lineno = 0, col = 0;
-        f->file = dwfl_lineinfo(line, NULL, &lineno, &col, NULL, NULL);
+        dwarf_lineno(line, &lineno);
+        dwarf_linecol(line, &col);
+        f->file = dwarf_linesrc(line, NULL, NULL);
         f->line = lineno > 0 ? (unsigned)lineno : 0;
         f->column = col > 0 ? (unsigned)col : 0;
     }
-    const char *inl = inlined_name(m->mod, addr);
+    const char *inl = cu ? inlined_name(cu, addr - bias) : NULL;
     if (inl) {
         f->function = inl;
         f->inlined = 1;
