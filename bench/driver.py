@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import random
+import re
 import resource
 import shutil
 import signal
@@ -131,6 +132,30 @@ def run_proc(cmd, env=None, timeout=None, cwd=None, stdout_path=None):
     etext = err.read().decode(errors="replace")
     err.close()
     return Proc(p.returncode, wall, ru.ru_maxrss, text, etext, bool(killed))
+
+
+def callgrind_functions(annotate, path):
+    """Self instruction counts per function ("function [library]") of a
+    callgrind output file."""
+    try:
+        r = subprocess.run([annotate, "--threshold=100", "--inclusive=no", "--auto=no", path],
+                           capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    funcs = {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.+?)\s*$", line)
+        if not m or "PROGRAM TOTALS" in line:
+            continue
+        where = m.group(2)
+        lib = ""
+        if where.endswith("]") and " [" in where:
+            where, lib = where.rsplit(" [", 1)
+            lib = os.path.basename(lib[:-1])
+        fn = where.rsplit(":", 1)[-1]
+        key = f"{fn} [{lib}]" if lib else fn
+        funcs[key] = funcs.get(key, 0) + int(m.group(1).replace(",", ""))
+    return funcs
 
 
 def median(xs):
@@ -384,20 +409,24 @@ class Bench:
 
     def run_callgrind(self):
         """Instructions per op of the hot path, from the difference of two
-        runs (N and 2N iterations), so start-up and set-up cancel out.
+        runs (N and 2N iterations), so start-up and set-up cancel out; per
+        function too, which says where a missed nanosecond target goes.
         Instruction counts do not depend on the machine's load."""
         if not self.valgrind:
             return
         modes = MODES if self.have_shim else ["native"]
         n = self.p["callgrind_iters"]
         loops = lambda i: i + i // 10 + 1
+        annotate = shutil.which("callgrind_annotate")
         for b in self.p["callgrind_benches"]:
+            log(f"callgrind {b}")
             row = {"bench": b, "threads": 1, "modes": {}}
             for m in modes:
-                counts = []
+                counts, funcs = [], []
                 for iters in (n, 2 * n):
                     d = self.new_trace_dir() if m in SHIM_MODES else None
-                    cmd = [self.valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                    out = os.path.join(self.work, f"callgrind-{b}-{m}-{iters}.out")
+                    cmd = [self.valgrind, "--tool=callgrind", f"--callgrind-out-file={out}",
                            self.micro, b, "1", str(iters)]
                     r = run_proc(cmd, env=self.env_for(m, d), timeout=300)
                     if d:
@@ -407,11 +436,18 @@ class Bench:
                         if "Collected :" in line:
                             got = int(line.split(":")[-1].strip())
                     counts.append(got)
+                    funcs.append(callgrind_functions(annotate, out) if annotate and got else {})
+                    if os.path.exists(out):
+                        os.unlink(out)
                 if None in counts:
                     row["modes"][m] = {"error": "callgrind failed"}
                     continue
-                per = (counts[1] - counts[0]) / (loops(2 * n) - loops(n))
-                row["modes"][m] = {"instructions_per_op": per}
+                span = loops(2 * n) - loops(n)
+                per = (counts[1] - counts[0]) / span
+                top = sorted(((f, (funcs[1].get(f, 0) - funcs[0].get(f, 0)) / span)
+                              for f in funcs[1]), key=lambda x: -x[1])
+                row["modes"][m] = {"instructions_per_op": per,
+                                   "functions": [[f, round(v, 1)] for f, v in top if v >= 0.5][:12]}
             nat = row["modes"].get("native", {}).get("instructions_per_op")
             for m in SHIM_MODES:
                 e = row["modes"].get(m)
@@ -820,6 +856,14 @@ def render_markdown(res):
                     cells.append("—" if a is None else f"{a:+.1f}")
             L.append("| " + " | ".join(cells) + " |")
         L.append("")
+        for r in res["callgrind"][:1]:
+            for mode in SHIM_MODES:
+                fns = r["modes"].get(mode, {}).get("functions")
+                if fns:
+                    L.append(f"Where the instructions of one `{r['bench']}` op go in {mode} mode "
+                             "(self instructions per op): " +
+                             ", ".join(f"`{f}` {v:.1f}" for f, v in fns[:8]) + ".")
+                    L.append("")
     if res["real"]:
         L.append("## Real programs")
         L.append("")
