@@ -136,6 +136,8 @@ struct gen {
     int cut_set;
     int64_t cut;
 
+    char *text; /* the writable copy of the input being compiled */
+
     /* the statement being compiled */
     struct tok toks[MAX_TOKS];
     size_t ntoks;
@@ -1601,13 +1603,13 @@ static void free_gen(struct gen *g)
         free(g->pokes[i].bytes);
     free(g->pokes);
     free(g->tear_threads);
+    free(g->text);
 }
 
 int swgen_compile(const char *text, const char *name, uint8_t **out, size_t *len, char *err,
                   size_t errlen)
 {
     struct gen *g = calloc(1, sizeof *g);
-    char *copy = NULL;
     *out = NULL;
     *len = 0;
     if (!g) {
@@ -1619,7 +1621,6 @@ int swgen_compile(const char *text, const char *name, uint8_t **out, size_t *len
     g->errlen = errlen;
     g->last_rec_off = -1;
     if (setjmp(g->fail)) {
-        free(copy);
         free_gen(g);
         free(g);
         return -1;
@@ -1648,9 +1649,9 @@ int swgen_compile(const char *text, const char *name, uint8_t **out, size_t *len
     g->auto_stats = 1;
     g->events = 1;
 
-    copy = xstrdup(g, text);
+    g->text = xstrdup(g, text);
     g->line = 0;
-    char *p = copy;
+    char *p = g->text;
     while (*p) {
         g->line++;
         char *nl = strchr(p, '\n');
@@ -1678,8 +1679,6 @@ int swgen_compile(const char *text, const char *name, uint8_t **out, size_t *len
     }
     g->line = 0;
     finish(g, out, len);
-    free(copy);
-    copy = NULL;
     free_gen(g);
     free(g);
     return 0;
