@@ -83,9 +83,10 @@ def valgrind_fd_limit():
 class Proc:
     """Result of one child process: exit code, wall time, peak RSS, output."""
 
-    def __init__(self, rc, wall_s, maxrss_kb, out, err, timed_out):
+    def __init__(self, rc, wall_s, maxrss_kb, out, err, timed_out, peak=None):
         self.rc, self.wall_s, self.maxrss_kb = rc, wall_s, maxrss_kb
         self.out, self.err, self.timed_out = out, err, timed_out
+        self.peak = peak or {}  # sampled peaks of /proc/PID/status fields, kB
 
     def json_line(self):
         for line in reversed(self.out.splitlines()):
@@ -98,7 +99,25 @@ class Proc:
         return None
 
 
-def run_proc(cmd, env=None, timeout=None, cwd=None, stdout_path=None):
+def sample_status(pid, peak, done):
+    """Peaks of RssAnon (heap, the analyzer's own memory) and RssFile (the
+    mapped trace, page cache the kernel can drop), which ru_maxrss lumps
+    together."""
+    path = f"/proc/{pid}/status"
+    while not done.is_set():
+        try:
+            with open(path) as f:
+                for line in f:
+                    k, _, v = line.partition(":")
+                    if k in ("RssAnon", "RssFile"):
+                        kb = int(v.split()[0])
+                        peak[k] = max(peak.get(k, 0), kb)
+        except (OSError, ValueError):
+            pass
+        done.wait(0.02)
+
+
+def run_proc(cmd, env=None, timeout=None, cwd=None, stdout_path=None, sample=False):
     """Runs cmd in its own process group; on timeout kills that group.
     wait4 gives the child's own peak RSS (the analyzer memory figure)."""
     out = open(stdout_path, "wb") if stdout_path else tempfile.TemporaryFile()
@@ -118,8 +137,15 @@ def run_proc(cmd, env=None, timeout=None, cwd=None, stdout_path=None):
     timer = threading.Timer(timeout, kill) if timeout else None
     if timer:
         timer.start()
+    peak, done, sampler = {}, threading.Event(), None
+    if sample:
+        sampler = threading.Thread(target=sample_status, args=(p.pid, peak, done), daemon=True)
+        sampler.start()
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
+    done.set()
+    if sampler:
+        sampler.join()
     if timer:
         timer.cancel()
     p.returncode = os.waitstatus_to_exitcode(status)
@@ -131,7 +157,7 @@ def run_proc(cmd, env=None, timeout=None, cwd=None, stdout_path=None):
     err.seek(0)
     etext = err.read().decode(errors="replace")
     err.close()
-    return Proc(p.returncode, wall, ru.ru_maxrss, text, etext, bool(killed))
+    return Proc(p.returncode, wall, ru.ru_maxrss, text, etext, bool(killed), peak)
 
 
 def callgrind_functions(annotate, path):
@@ -156,6 +182,14 @@ def callgrind_functions(annotate, path):
         key = f"{fn} [{lib}]" if lib else fn
         funcs[key] = funcs.get(key, 0) + int(m.group(1).replace(",", ""))
     return funcs
+
+
+def exit_text(r):
+    if r.timed_out:
+        return "timeout"
+    how = f"killed by signal {-r.rc}" if r.rc < 0 else f"exit {r.rc}"
+    tail = r.err.strip()[-300:]
+    return f"{how}: {tail}" if tail else how
 
 
 def median(xs):
@@ -318,7 +352,7 @@ class Bench:
             r, st = self.run_mode(mode, cmd, timeout, keep_stats)
         j = r.json_line()
         if r.rc != 0 or j is None:
-            why = "timeout" if r.timed_out else f"exit {r.rc}: {r.err.strip()[-300:]}"
+            why = exit_text(r)
             return None, st, why
         return j, st, None
 
@@ -535,7 +569,7 @@ class Bench:
                          timeout=cap_s + 30)
             result = r.json_line()
             if r.rc != 0 or result is None:
-                return None, None, f"client exit {r.rc}: {r.err.strip()[-300:]}"
+                return None, None, f"client: {exit_text(r)}"
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -584,7 +618,7 @@ class Bench:
                     r, st = self.run_mode(m, cmd, timeout=600, keep_stats=keep)
                     ok = r.rc == 0 and not r.timed_out
                     if not ok:
-                        self.fail(f"{name} {m} round {rnd + 1}: exit {r.rc} {r.err.strip()[-200:]}")
+                        self.fail(f"{name} {m} round {rnd + 1}: {exit_text(r)}")
                     samples[name][m].append(r.wall_s if ok else None)
                     if keep and st:
                         tstats[(name, m)] = st
@@ -623,7 +657,7 @@ class Bench:
                         rows[name]["peers"][peer] = {"error": f"> {cap} s (cap)",
                                                      "ratio_min": cap / nat if nat else None}
                     elif r.rc != 0:
-                        rows[name]["peers"][peer] = {"error": f"exit {r.rc}"}
+                        rows[name]["peers"][peer] = {"error": exit_text(r)[:80]}
                     else:
                         rows[name]["peers"][peer] = {"value": r.wall_s,
                                                      "ratio": r.wall_s / nat if nat else None}
@@ -660,16 +694,17 @@ class Bench:
             if self.have_report:
                 log(f"analyzing {n} events")
                 r = run_proc([self.report, path], timeout=self.p["analyzer_timeout_s"],
-                             stdout_path=os.devnull)
+                             stdout_path=os.devnull, sample=True)
                 row["exit"] = r.rc
                 if r.timed_out or r.rc not in (0, 1):
-                    row["error"] = ("timeout" if r.timed_out else
-                                    f"exit {r.rc}: {r.err.strip()[-300:]}")
+                    row["error"] = exit_text(r)
                     self.fail(f"syncwatch-report on {n} generated events: {row['error']}")
                 else:
                     row["wall_s"] = r.wall_s
                     row["events_per_s"] = gen["events"] / r.wall_s
                     row["peak_rss_mb"] = r.maxrss_kb / 1024
+                    row["peak_anon_mb"] = r.peak.get("RssAnon", 0) / 1024
+                    row["peak_file_mb"] = r.peak.get("RssFile", 0) / 1024
             self.results["analyzer"].append(row)
             os.unlink(path)
 
@@ -720,11 +755,16 @@ class Bench:
                 "" if eps >= TARGET_ANALYZER_EPS else f"missed by {(TARGET_ANALYZER_EPS - eps) / 1e6:.2f} M/s")
             if len(an) >= 2:
                 small = an[0]
-                grow = big["peak_rss_mb"] / small["peak_rss_mb"] if small["peak_rss_mb"] else None
+                key = "peak_anon_mb" if small.get("peak_anon_mb") and big.get("peak_anon_mb") \
+                    else "peak_rss_mb"
+                what = "heap (RssAnon)" if key == "peak_anon_mb" else "peak RSS"
+                grow = big[key] / small[key] if small[key] else None
                 evgrow = big["events"] / small["events"]
                 add("analyzer memory independent of trace length",
-                    f"{small['peak_rss_mb']:.0f} MB at {small['events'] / 1e6:g} M, "
-                    f"{big['peak_rss_mb']:.0f} MB at {big['events'] / 1e6:g} M events",
+                    f"{what} {small[key]:.0f} MB at {small['events'] / 1e6:g} M, "
+                    f"{big[key]:.0f} MB at {big['events'] / 1e6:g} M events "
+                    f"(peak RSS with the mapped trace: {small['peak_rss_mb']:.0f} / "
+                    f"{big['peak_rss_mb']:.0f} MB)",
                     None if grow is None else grow < 1.5,
                     "" if grow is None or grow < 1.5 else f"grows {grow:.1f}x for {evgrow:g}x events")
         self.results["targets"] = s
@@ -907,16 +947,18 @@ def render_markdown(res):
     if res["analyzer"]:
         L.append("## Analyzer (`syncwatch-report TRACE` on a generated trace)")
         L.append("")
-        L.append("| events | file | bytes/event | wall | events/s | peak RSS |")
-        L.append("|---:|---:|---:|---:|---:|---:|")
+        L.append("| events | file | bytes/event | wall | events/s | peak RSS | "
+                 "of it: heap (RssAnon) / mapped file (RssFile), sampled |")
+        L.append("|---:|---:|---:|---:|---:|---:|---:|")
         for a in res["analyzer"]:
             if "wall_s" in a:
                 L.append(f"| {a['events']:,} | {fmt_bytes(a['file_bytes'])} | "
                          f"{a['bytes_per_event']:.2f} | {a['wall_s']:.2f} s | "
-                         f"{a['events_per_s'] / 1e6:.2f} M | {a['peak_rss_mb']:.0f} MB |")
+                         f"{a['events_per_s'] / 1e6:.2f} M | {a['peak_rss_mb']:.0f} MB | "
+                         f"{a.get('peak_anon_mb', 0):.0f} MB / {a.get('peak_file_mb', 0):.0f} MB |")
             else:
                 L.append(f"| {a['events']:,} | {fmt_bytes(a['file_bytes'])} | "
-                         f"{a['bytes_per_event']:.2f} | {a.get('error', 'not run')[:60]} | | |")
+                         f"{a['bytes_per_event']:.2f} | {a.get('error', 'not run')[:60]} | | | |")
         L.append("")
     if res.get("targets"):
         L.append("## Targets")
