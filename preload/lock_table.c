@@ -7,22 +7,17 @@
 #include "common/trace_format.h"
 #include "preload/lock_table.h"
 
-struct lt_slot {
-    uint64_t addr; /* 0 = free */
-    uint32_t id;   /* 0 = not yet published, or forgotten after destroy */
-    uint32_t last_gen; /* generation of the id last forgotten here */
-};
 
 #define PROBE_LIMIT 4096u
 
-static struct lt_slot *slots;
-static struct lt_info *infos;
+struct lt_slot *lt_slots;
+struct lt_info *lt_infos;
 static uint32_t next_id = 1;
 uint8_t lt_epoch = 1;
 
 int lt_setup(void)
 {
-    if (slots)
+    if (lt_slots)
         return 0;
     void *s = mmap(NULL, sizeof(struct lt_slot) * LT_SLOTS, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -34,23 +29,18 @@ int lt_setup(void)
         munmap(s, sizeof(struct lt_slot) * LT_SLOTS);
         return -1;
     }
-    slots = s;
-    infos = i;
+    lt_slots = s;
+    lt_infos = i;
     return 0;
 }
 
-static inline uint32_t slot_of(uintptr_t addr)
-{
-    uint64_t h = (uint64_t)addr * 0x9e3779b97f4a7c15ull;
-    return (uint32_t)(h >> 44) & (LT_SLOTS - 1);
-}
 
 static uint32_t new_id(uintptr_t addr, unsigned kind, uint16_t generation)
 {
     uint32_t id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
     if (id >= LT_MAX_IDS)
         return 0;
-    struct lt_info *in = &infos[id];
+    struct lt_info *in = &lt_infos[id];
     in->addr = addr;
     in->generation = generation;
     in->last_owner = 0;
@@ -61,6 +51,7 @@ static uint32_t new_id(uintptr_t addr, unsigned kind, uint16_t generation)
     in->announced_epoch = 0;
     in->type = 0;
     in->lock_flags = 0;
+    in->foreign_posts = 0;
     return id;
 }
 
@@ -68,9 +59,9 @@ static uint32_t new_id(uintptr_t addr, unsigned kind, uint16_t generation)
 static struct lt_slot *find_slot(uintptr_t addr, int *claimed)
 {
     *claimed = 0;
-    uint32_t i = slot_of(addr);
+    uint32_t i = lt_slot_of(addr);
     for (uint32_t n = 0; n < PROBE_LIMIT; n++, i = (i + 1) & (LT_SLOTS - 1)) {
-        struct lt_slot *s = &slots[i];
+        struct lt_slot *s = &lt_slots[i];
         uint64_t a = __atomic_load_n(&s->addr, __ATOMIC_ACQUIRE);
         if (a == addr)
             return s;
@@ -110,7 +101,7 @@ uint32_t lt_lookup(uintptr_t addr, unsigned kind, int *fresh)
         *fresh = 1;
         return mine;
     }
-    infos[mine].meta = 0; /* wasted id, left unannounced */
+    lt_infos[mine].meta = 0; /* wasted id, left unannounced */
     return expect;
 }
 
@@ -121,7 +112,7 @@ uint32_t lt_renew(uintptr_t addr, unsigned kind)
     if (!s)
         return 0;
     uint32_t old = __atomic_load_n(&s->id, __ATOMIC_ACQUIRE);
-    uint16_t gen = old ? (uint16_t)(infos[old].generation + 1)
+    uint16_t gen = old ? (uint16_t)(lt_infos[old].generation + 1)
                        : (claimed ? 0 : (uint16_t)(s->last_gen + 1));
     uint32_t id = new_id(addr, kind, gen);
     if (id)
@@ -131,21 +122,17 @@ uint32_t lt_renew(uintptr_t addr, unsigned kind)
 
 void lt_forget(uint32_t id)
 {
-    if (!id || id >= LT_MAX_IDS || !slots)
+    if (!id || id >= LT_MAX_IDS || !lt_slots)
         return;
     int claimed;
-    struct lt_slot *s = find_slot((uintptr_t)infos[id].addr, &claimed);
+    struct lt_slot *s = find_slot((uintptr_t)lt_infos[id].addr, &claimed);
     if (!s)
         return;
-    s->last_gen = infos[id].generation;
+    s->last_gen = lt_infos[id].generation;
     uint32_t expect = id;
     __atomic_compare_exchange_n(&s->id, &expect, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 }
 
-struct lt_info *lt_info(uint32_t id)
-{
-    return (id && id < LT_MAX_IDS && infos) ? &infos[id] : NULL;
-}
 
 uint32_t lt_ids_used(void)
 {

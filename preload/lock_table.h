@@ -24,7 +24,36 @@ struct lt_info {
     uint8_t type;            /* enum swt_lock_type, for announcing again */
     uint8_t lock_flags;      /* enum swt_lock_flag */
     uint8_t pad[3];
+    /* Semaphores: posts by threads that did not hold it.  A holder whose
+     * entry saw another value knows its hold was ended by someone else. */
+    uint32_t foreign_posts;
+    uint32_t pad2;
 };
+
+/* The slot array, for the inline first-probe lookup below. */
+struct lt_slot {
+    uint64_t addr; /* 0 = free */
+    uint32_t id;   /* 0 = not yet published, or forgotten after destroy */
+    uint32_t last_gen; /* generation of the id last forgotten here */
+};
+extern struct lt_slot *lt_slots;
+extern struct lt_info *lt_infos;
+
+static inline uint32_t lt_slot_of(uintptr_t addr)
+{
+    uint64_t h = (uint64_t)addr * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(h >> 44) & (LT_SLOTS - 1);
+}
+
+/* The id of addr if its slot is the first probed (almost always), else 0:
+ * the caller then takes lt_lookup. */
+static inline uint32_t lt_lookup_fast(uintptr_t addr)
+{
+    const struct lt_slot *s = &lt_slots[lt_slot_of(addr)];
+    if (__builtin_expect(__atomic_load_n(&s->addr, __ATOMIC_ACQUIRE) == addr, 1))
+        return __atomic_load_n(&s->id, __ATOMIC_ACQUIRE);
+    return 0;
+}
 
 int lt_setup(void);
 /* The id of addr.  *fresh is set when this call created it (the caller
@@ -34,7 +63,10 @@ uint32_t lt_lookup(uintptr_t addr, unsigned kind, int *fresh);
 uint32_t lt_renew(uintptr_t addr, unsigned kind);
 /* The object was destroyed: its next sight gets a new id. */
 void lt_forget(uint32_t id);
-struct lt_info *lt_info(uint32_t id);
+static inline struct lt_info *lt_info(uint32_t id)
+{
+    return (id && id < LT_MAX_IDS && lt_infos) ? &lt_infos[id] : (struct lt_info *)0;
+}
 uint32_t lt_ids_used(void);
 
 /* The trace epoch: a fork child starts a new trace, in which every id must

@@ -45,6 +45,8 @@ struct rec_thread {
     uint32_t nstat_tables;
     struct rec_stat_table st[REC_STAT_TABLES];
     struct swt_stat_slot *held_slot[SWT_MAX_HELD]; /* stat slot of each held entry */
+    uint32_t held_posts[SWT_MAX_HELD]; /* semaphores: foreign_posts when acquired */
+    uint32_t sem_holds;                /* held entries that are semaphores */
     uint32_t edge_used;
     uint64_t edges[REC_EDGE_SET];
     struct rec_site_entry sites[REC_SITE_CACHE];
@@ -91,6 +93,8 @@ static inline int rec_tracing(void) { return rec_g.cfg.mode == SWT_MODE_TRACE; }
 /* rec_locks.c */
 void rec_locks_announce_held(struct rec_thread *t);
 void rec_locks_thread_reset(struct rec_thread *t);
+/* Drops semaphore holds ended by other threads' posts. */
+void rec_locks_prune(struct rec_thread *t);
 
 /* rec_threads.c */
 struct rec_thread *rec_threads_attach(uint32_t index);

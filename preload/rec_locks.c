@@ -149,13 +149,14 @@ uint32_t rec_lock_init(struct rec_thread *t, const void *addr, const struct rec_
     return id;
 }
 
-uint32_t rec_lock_id(struct rec_thread *t, const void *addr, unsigned kind)
+__attribute__((noinline)) static uint32_t lock_id_slow(struct rec_thread *t, const void *addr,
+                                                      unsigned kind)
 {
     int fresh;
     uint32_t id = lt_lookup((uintptr_t)addr, kind, &fresh);
-    if (__builtin_expect(!fresh, 1)) {
+    if (!fresh) {
         struct lt_info *in = lt_info(id);
-        if (__builtin_expect(!in || in->announced_epoch == lt_epoch, 1))
+        if (!in || in->announced_epoch == lt_epoch)
             return id;
         /* Inherited from the parent across fork: this trace needs it too. */
         if (lt_claim_announce(id))
@@ -177,6 +178,14 @@ uint32_t rec_lock_id(struct rec_thread *t, const void *addr, unsigned kind)
     if (lt_claim_announce(id))
         announce(t, id, SWT_NO_SITE, 0, NULL, 0);
     return id;
+}
+
+uint32_t rec_lock_id(struct rec_thread *t, const void *addr, unsigned kind)
+{
+    uint32_t id = lt_lookup_fast((uintptr_t)addr);
+    if (__builtin_expect(id != 0 && lt_infos[id].announced_epoch == lt_epoch, 1))
+        return id;
+    return lock_id_slow(t, addr, kind);
 }
 
 void rec_lock_destroy(struct rec_thread *t, uint32_t lock, uint32_t site, int err)
@@ -207,9 +216,23 @@ void rec_locks_thread_reset(struct rec_thread *t)
 
 /* ---- profile counters ---- */
 
-static struct swt_stat_slot *stat_slot(struct rec_thread *t, uint32_t lock, uint32_t site)
+static inline uint32_t stat_hash(uint32_t lock, uint32_t site)
 {
-    uint64_t h = mix64(((uint64_t)lock << 32) | site);
+    return (lock * 0x9e3779b1u) ^ (site * 0x85ebca77u);
+}
+
+/* First probe position: multiply-shift instead of h % cap (no division
+ * on the hot path). */
+static inline uint32_t stat_pos(uint32_t h, uint32_t cap)
+{
+    return (uint32_t)(((uint64_t)h * cap) >> 32);
+}
+
+__attribute__((noinline)) static struct swt_stat_slot *stat_slot_slow(struct rec_thread *t,
+                                                                       uint32_t lock,
+                                                                       uint32_t site)
+{
+    uint32_t h = stat_hash(lock, site);
     for (uint32_t i = 0;; i++) {
         if (i == t->nstat_tables) {
             if (i == REC_STAT_TABLES)
@@ -225,8 +248,7 @@ static struct swt_stat_slot *stat_slot(struct rec_thread *t, uint32_t lock, uint
         }
         struct rec_stat_table *tab = &t->st[i];
         uint32_t cap = tab->cap;
-        /* Multiply-shift instead of h % cap: no division on the hot path. */
-        uint32_t j = (uint32_t)(((h >> 32) * cap) >> 32);
+        uint32_t j = stat_pos(h, cap);
         for (uint32_t n = 0; n < cap; n++) {
             struct swt_stat_slot *s = &tab->slots[j];
             if (s->lock == lock && s->site == site)
@@ -245,7 +267,21 @@ static struct swt_stat_slot *stat_slot(struct rec_thread *t, uint32_t lock, uint
     }
 }
 
+static inline struct swt_stat_slot *stat_slot(struct rec_thread *t, uint32_t lock, uint32_t site)
+{
+    struct swt_stat_slot *s = &t->st[0].slots[stat_pos(stat_hash(lock, site), t->st[0].cap)];
+    if (__builtin_expect(s->lock == lock && s->site == site, 1))
+        return s;
+    return stat_slot_slow(t, lock, site);
+}
+
 /* ---- held list ---- */
+
+static inline void clear_wait(struct swt_thread_block *b)
+{
+    __atomic_store_n(&b->waiting_lock, 0, __ATOMIC_RELEASE);
+}
+
 
 static inline int held_find(const struct swt_thread_block *b, uint32_t lock)
 {
@@ -256,16 +292,50 @@ static inline int held_find(const struct swt_thread_block *b, uint32_t lock)
     return -1;
 }
 
-static void held_remove(struct rec_thread *t, int idx)
+static inline int is_sem(uint32_t lock)
+{
+    struct lt_info *in = lt_info(lock);
+    unsigned kind = in ? in->meta & LT_META_KIND_MASK : 0;
+    return kind == SWT_KIND_SEM || kind == SWT_KIND_SEM_NAMED;
+}
+
+static inline void held_remove(struct rec_thread *t, int idx)
 {
     struct swt_thread_block *b = t->blk;
     uint32_t n = b->nheld;
+    if (t->sem_holds && is_sem(b->held[idx].lock))
+        t->sem_holds--;
+    if (__builtin_expect((uint32_t)idx == n - 1, 1)) {
+        /* Entries past nheld are not read: no need to clear. */
+        __atomic_store_n(&b->nheld, n - 1, __ATOMIC_RELEASE);
+        return;
+    }
     for (uint32_t i = (uint32_t)idx; i + 1 < n; i++) {
         b->held[i] = b->held[i + 1];
         t->held_slot[i] = t->held_slot[i + 1];
+        t->held_posts[i] = t->held_posts[i + 1];
     }
     memset(&b->held[n - 1], 0, sizeof b->held[0]);
     __atomic_store_n(&b->nheld, n - 1, __ATOMIC_RELEASE);
+}
+
+/* Drops this thread's semaphore holds that another thread's post ended
+ * (CPython releases a threading.Lock from any thread, design fact 16), so
+ * that they make no lock-order edges and are not reported as held. */
+__attribute__((noinline)) static void prune_foreign_posts(struct rec_thread *t)
+{
+    struct swt_thread_block *b = t->blk;
+    for (uint32_t i = b->nheld; i-- > 0;) {
+        uint32_t lock = b->held[i].lock;
+        if (is_sem(lock) && lt_info(lock)->foreign_posts != t->held_posts[i])
+            held_remove(t, (int)i);
+    }
+}
+
+void rec_locks_prune(struct rec_thread *t)
+{
+    if (t->sem_holds)
+        prune_foreign_posts(t);
 }
 
 unsigned rec_held_flags(struct rec_thread *t, uint32_t lock)
@@ -300,7 +370,7 @@ static int edge_seen(struct rec_thread *t, uint64_t key)
     }
 }
 
-static void emit_edges(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site)
+__attribute__((noinline)) static void emit_edges(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site)
 {
     const struct swt_thread_block *b = t->blk;
     uint32_t n = b->nheld < SWT_MAX_HELD ? b->nheld : SWT_MAX_HELD;
@@ -346,81 +416,89 @@ void rec_wait(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site
     }
 }
 
-static inline void clear_wait(struct swt_thread_block *b)
+/* A lock this thread already holds was acquired again: a recursive mutex
+ * or a read re-lock deepens the hold; a binary semaphore's old hold was
+ * ended by another thread's post (any thread may post).  Returns 1 when
+ * handled, 0 when the caller records a new hold. */
+__attribute__((noinline)) static int acquire_again(struct rec_thread *t, int i, uint32_t lock,
+                                                   uint32_t meta, unsigned flags, uint32_t site)
 {
-    __atomic_store_n(&b->waiting_lock, 0, __ATOMIC_RELEASE);
+    struct swt_thread_block *b = t->blk;
+    unsigned kind = meta & LT_META_KIND_MASK;
+    if (kind == SWT_KIND_SEM || kind == SWT_KIND_SEM_NAMED) {
+        held_remove(t, i);
+        return 0;
+    }
+    b->held[i].depth++;
+    flags |= SWT_ACQ_RECURSIVE;
+    if (b->waiting_lock == lock)
+        clear_wait(b);
+    if (rec_tracing()) {
+        uint64_t f[3] = {lock, flags, site};
+        rec_write_core(t, SWT_REC_ACQUIRE, rec_now(), f, 3);
+    }
+    return 1;
+}
+
+__attribute__((noinline)) static void count_wait(struct rec_thread *t, struct swt_stat_slot *s,
+                                                 uint64_t now)
+{
+    struct swt_thread_block *b = t->blk;
+    uint64_t ns = ticks_to_ns(now - b->waiting_since_ticks);
+    clear_wait(b);
+    if (!s)
+        return;
+    s->contentions++;
+    s->wait_total_ns += ns;
+    if (s->contentions == 1 || ns < s->wait_min_ns)
+        s->wait_min_ns = ns;
+    if (ns > s->wait_max_ns)
+        s->wait_max_ns = ns;
+    s->wait_hist[swt_hist_bucket(ns)]++;
 }
 
 void rec_acquired(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site)
 {
-    if (!t || !lock)
+    if (__builtin_expect(!t || !lock || lock >= LT_MAX_IDS, 0))
         return;
     struct swt_thread_block *b = t->blk;
-    struct lt_info *in = lt_info(lock);
-    uint32_t meta = in ? in->meta : 0;
+    struct lt_info *in = &lt_infos[lock];
+    uint32_t meta = in->meta;
+    if (t->sem_holds)
+        prune_foreign_posts(t);
+    uint32_t n = b->nheld;
+    if (n && !(meta & LT_META_NOHOLD)) {
+        int i = held_find(b, lock);
+        if (i >= 0 && acquire_again(t, i, lock, meta, flags, site))
+            return;
+        n = b->nheld;
+    }
     int tracing = rec_tracing();
     int waited = b->waiting_lock == lock;
-
-    if (!(meta & LT_META_NOHOLD) && b->nheld) {
-        int i = held_find(b, lock);
-        if (i >= 0) {
-            unsigned kind = meta & LT_META_KIND_MASK;
-            if (kind == SWT_KIND_SEM || kind == SWT_KIND_SEM_NAMED) {
-                /* A binary semaphore taken again: someone else posted it in
-                 * between (any thread may), so the old hold is over. */
-                held_remove(t, i);
-            } else {
-                b->held[i].depth++;
-                flags |= SWT_ACQ_RECURSIVE;
-                if (waited)
-                    clear_wait(b);
-                if (tracing) {
-                    uint64_t f[3] = {lock, flags, site};
-                    rec_write_core(t, SWT_REC_ACQUIRE, rec_now(), f, 3);
-                }
-                return;
-            }
-        }
-    }
-
     uint64_t now = 0;
     if (tracing || waited) {
         now = rec_now();
-    } else if (--t->hold_countdown == 0) {
+    } else if (__builtin_expect(--t->hold_countdown == 0, 0)) {
         t->hold_countdown = rec_g.cfg.hold_sample;
         now = rec_now();
     }
     struct swt_stat_slot *s = stat_slot(t, lock, site);
+    if (__builtin_expect(s != NULL, 1))
+        s->acquisitions++;
     if (waited) {
         flags |= SWT_ACQ_CONTENDED;
-        clear_wait(b);
+        count_wait(t, s, now);
     }
-    if (s) {
-        s->acquisitions++;
-        if (waited) {
-            uint64_t ns = ticks_to_ns(now - b->waiting_since_ticks);
-            s->contentions++;
-            s->wait_total_ns += ns;
-            if (s->contentions == 1 || ns < s->wait_min_ns)
-                s->wait_min_ns = ns;
-            if (ns > s->wait_max_ns)
-                s->wait_max_ns = ns;
-            s->wait_hist[swt_hist_bucket(ns)]++;
-        }
+    uint32_t prev = in->last_owner;
+    if (prev != t->index) {
+        if (prev && s)
+            s->owner_changes++;
+        in->last_owner = t->index;
     }
-    if (in) {
-        uint32_t prev = in->last_owner;
-        if (prev != t->index) {
-            if (prev && s)
-                s->owner_changes++;
-            in->last_owner = t->index;
-        }
-    }
-    if (b->nheld)
+    if (n)
         emit_edges(t, lock, flags, site);
     if (!(meta & LT_META_NOHOLD)) {
-        uint32_t n = b->nheld;
-        if (n < SWT_MAX_HELD) {
+        if (__builtin_expect(n < SWT_MAX_HELD, 1)) {
             struct swt_held *h = &b->held[n];
             h->lock = lock;
             h->flags = flags & ~(unsigned)SWT_ACQ_CONTENDED;
@@ -428,6 +506,11 @@ void rec_acquired(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t 
             h->depth = 1;
             h->since_ticks = now;
             t->held_slot[n] = s;
+            unsigned kind = meta & LT_META_KIND_MASK;
+            if (kind == SWT_KIND_SEM || kind == SWT_KIND_SEM_NAMED) {
+                t->held_posts[n] = __atomic_load_n(&in->foreign_posts, __ATOMIC_RELAXED);
+                t->sem_holds++;
+            }
             __atomic_store_n(&b->nheld, n + 1, __ATOMIC_RELEASE);
         } else {
             b->held_overflow++;
@@ -455,6 +538,21 @@ void rec_failed(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t si
     }
 }
 
+__attribute__((noinline)) static uint64_t count_hold(struct swt_stat_slot *s, uint64_t since)
+{
+    uint64_t now = rec_now();
+    if (s) {
+        uint64_t ns = ticks_to_ns(now - since);
+        s->hold_samples++;
+        s->hold_total_ns += ns;
+        if (s->hold_samples == 1 || ns < s->hold_min_ns)
+            s->hold_min_ns = ns;
+        if (ns > s->hold_max_ns)
+            s->hold_max_ns = ns;
+    }
+    return now;
+}
+
 void rec_released(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site)
 {
     if (!t || !lock)
@@ -469,19 +567,8 @@ void rec_released(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t 
             h->depth--;
             flags |= SWT_ACQ_RECURSIVE;
         } else {
-            if (h->since_ticks) {
-                now = rec_now();
-                struct swt_stat_slot *s = t->held_slot[i];
-                if (s) {
-                    uint64_t ns = ticks_to_ns(now - h->since_ticks);
-                    s->hold_samples++;
-                    s->hold_total_ns += ns;
-                    if (s->hold_samples == 1 || ns < s->hold_min_ns)
-                        s->hold_min_ns = ns;
-                    if (ns > s->hold_max_ns)
-                        s->hold_max_ns = ns;
-                }
-            }
+            if (h->since_ticks)
+                now = count_hold(t->held_slot[i], h->since_ticks);
             held_remove(t, i);
         }
     } else if (b->held_overflow) {
@@ -532,12 +619,29 @@ void rec_cond_signal(struct rec_thread *t, uint32_t cond, unsigned flags, uint32
     rec_write_core(t, SWT_REC_COND_SIGNAL, rec_now(), f, 3);
 }
 
+/* A post ends this thread's hold of a binary semaphore, or, posted by a
+ * thread that does not hold it, ends the holder's (counted in the lock's
+ * foreign_posts, which the holder checks). */
 void rec_sem_post(struct rec_thread *t, uint32_t sem, uint32_t site, long value)
 {
-    if (!t || !sem || !rec_tracing())
+    if (!t || !sem)
         return;
-    uint64_t f[3] = {sem, site, value >= 0 ? (uint64_t)value + 1 : 0};
-    rec_write_core(t, SWT_REC_SEM_POST, rec_now(), f, 3);
+    struct swt_thread_block *b = t->blk;
+    int i = b->nheld ? held_find(b, sem) : -1;
+    uint64_t now = 0;
+    if (i >= 0) {
+        if (b->held[i].since_ticks)
+            now = count_hold(t->held_slot[i], b->held[i].since_ticks);
+        held_remove(t, i);
+    } else {
+        struct lt_info *in = lt_info(sem);
+        if (in && !(in->meta & LT_META_NOHOLD))
+            __atomic_fetch_add(&in->foreign_posts, 1, __ATOMIC_RELAXED);
+    }
+    if (rec_tracing()) {
+        uint64_t f[3] = {sem, site, value >= 0 ? (uint64_t)value + 1 : 0};
+        rec_write_core(t, SWT_REC_SEM_POST, now ? now : rec_now(), f, 3);
+    }
 }
 
 void rec_barrier_wait(struct rec_thread *t, uint32_t barrier, uint32_t site)

@@ -185,6 +185,7 @@ void rec_thread_exit(struct rec_thread *t, unsigned how)
     if (!t || t->exited)
         return;
     t->exited = 1;
+    rec_locks_prune(t);
     struct swt_thread_block *b = t->blk;
     uint8_t blob[SWT_MAX_HELD * 5];
     uint8_t *p = blob;

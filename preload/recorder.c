@@ -296,7 +296,7 @@ static int ensure_init(void)
     return ok ? 0 : -1;
 }
 
-static struct rec_thread *enter_slow(void)
+__attribute__((noinline, cold)) static struct rec_thread *enter_slow(void)
 {
     if (rec_tls.flags)
         return NULL;
