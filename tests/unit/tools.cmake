@@ -9,6 +9,22 @@ target_link_libraries(test_reader_robust swgen_lib PkgConfig::CMOCKA)
 add_test(NAME unit.reader_robust COMMAND test_reader_robust)
 set_tests_properties(unit.reader_robust PROPERTIES LABELS "unit;asan" TIMEOUT 300)
 
+# The golden traces of tests/data through the reader's file path.
+add_executable(test_reader_golden ${CMAKE_CURRENT_LIST_DIR}/test_reader_golden.c
+               $<TARGET_OBJECTS:swcommon>)
+target_link_libraries(test_reader_golden PkgConfig::CMOCKA)
+target_compile_definitions(test_reader_golden PRIVATE SW_TEST_DATA_DIR="${SW_TEST_DATA_DIR}")
+add_dependencies(test_reader_golden swgen_data)
+add_test(NAME unit.reader_golden COMMAND test_reader_golden)
+set_tests_properties(unit.reader_golden PROPERTIES LABELS "unit;asan" TIMEOUT 60)
+
+# swgen as a command: an error in the text is one line naming the line, exit 2.
+add_test(NAME unit.swgen_cli COMMAND sh -c
+  "$<TARGET_FILE:swgen> -e 'T1 acquire A' -e 'T1 frob' /dev/null 2>&1; test $? -eq 2"
+  )
+set_tests_properties(unit.swgen_cli PROPERTIES LABELS "unit" TIMEOUT 30
+  PASS_REGULAR_EXPRESSION "swgen: -e:2: unknown verb 'frob'")
+
 # libFuzzer harness of the reader (clang only): -DSW_FUZZ=ON.
 option(SW_FUZZ "build the libFuzzer harnesses (clang)" OFF)
 if(SW_FUZZ)
