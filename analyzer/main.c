@@ -1,8 +1,488 @@
-/* syncwatch-report: options and dispatch (placeholder until the CLI lands). */
+/* syncwatch-report: options, loading the traces of one run, and dispatch to
+ * the report, `info` and `dump`.
+ *
+ * Exit codes: 0 no findings (of the --fail-on kinds), 1 findings, 2 usage
+ * or input error.  Every input problem is one message naming the file, the
+ * byte offset and what is wrong. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
-int main(void)
+#include "analyzer/detect.h"
+#include "analyzer/dump.h"
+#include "analyzer/findings.h"
+#include "analyzer/lockstats.h"
+#include "analyzer/lockstats_feed.h"
+#include "analyzer/model.h"
+#include "analyzer/names.h"
+#include "analyzer/render.h"
+#include "analyzer/report_opts.h"
+#include "analyzer/xalloc.h"
+#include "common/trace_reader.h"
+
+#ifndef SW_VERSION
+#define SW_VERSION "0.0.0"
+#endif
+
+#define EXIT_FINDINGS 1
+#define EXIT_INPUT 2
+
+static const char usage_text[] =
+    "usage: syncwatch-report [OPTIONS] TRACE|DIR...\n"
+    "       syncwatch-report info TRACE\n"
+    "       syncwatch-report dump TRACE\n"
+    "\n"
+    "Reads the traces of one run (a DIR means every *.swt in it; a process and its\n"
+    "fork children belong together) and reports potential and actual deadlocks,\n"
+    "abandoned locks, lock misuse, starvation and contention hotspots.\n"
+    "\n"
+    "  --format text|json      output format (default text)\n"
+    "  -o, --output FILE       write the report to FILE instead of stdout\n"
+    "  --fail-on KINDS         comma list of kinds that make exit status 1: deadlock,\n"
+    "                          cycle, abandoned, misuse, starvation, contention, all,\n"
+    "                          none (default: all but contention)\n"
+    "  --max-cycle-len N       longest lock-order cycle searched (default 8)\n"
+    "  -v, --verbose           also show the possible issues ruled out, and the rule\n"
+    "  --no-symbols            do not symbolize stacks (module+offset only)\n"
+    "  --color[=WHEN]          colour: auto (default: only on a terminal), always, never\n"
+    "  --no-color              same as --color=never\n"
+    "  --top N                 contention hotspots shown (default 10; 0 = all)\n"
+    "  --hold-threshold D      a hold at least D while someone waited is a long hold\n"
+    "                          (default 10ms; units ns, us, ms, s)\n"
+    "  --wait-threshold D      starvation: a wait at least D ... (default 100ms)\n"
+    "  --starve-count N        ... while other threads took the lock N times (default 10)\n"
+    "  -h, --help              this text\n"
+    "  --version               the version\n"
+    "\n"
+    "Exit status: 0 no findings, 1 findings (of the --fail-on kinds), 2 usage or input\n"
+    "error.\n";
+
+static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die_usage(const char *fmt, ...)
 {
-    fprintf(stderr, "syncwatch-report: not built yet\n");
-    return 2;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("syncwatch-report: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'syncwatch-report --help'.\n", stderr);
+    exit(EXIT_INPUT);
+}
+
+static void die_input(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die_input(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("syncwatch-report: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(EXIT_INPUT);
+}
+
+static unsigned parse_uint(const char *opt, const char *s, unsigned max)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || *s == '-' || v > max)
+        die_usage("%s wants a whole number up to %u, not '%s'", opt, max, s);
+    return (unsigned)v;
+}
+
+static uint64_t parse_duration(const char *opt, const char *s)
+{
+    uint64_t ns;
+    if (lockstats_parse_duration(s, &ns) < 0)
+        die_usage("%s wants a duration such as 250us, 10ms or 1.5s, not '%s'", opt, s);
+    return ns;
+}
+
+static unsigned parse_fail_on(const char *s)
+{
+    unsigned mask = 0;
+    char *copy = xstrdup(s), *save = NULL;
+    for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(w, "all"))
+            mask |= (1u << FINDING_KIND_COUNT) - 1;
+        else if (!strcmp(w, "none"))
+            ;
+        else {
+            int k = findings_kind_parse(w);
+            if (k < 0)
+                die_usage("--fail-on: unknown kind '%s' (deadlock, cycle, abandoned, misuse, "
+                          "starvation, contention, all, none)",
+                          w);
+            mask |= 1u << k;
+        }
+    }
+    free(copy);
+    return mask;
+}
+
+/* ---- inputs ---- */
+
+struct inputs {
+    char **paths;
+    size_t n, cap;
+};
+
+static void add_path(struct inputs *in, char *p)
+{
+    if (in->n == in->cap) {
+        in->cap = in->cap ? in->cap * 2 : 8;
+        in->paths = xrealloc(in->paths, in->cap * sizeof *in->paths);
+    }
+    in->paths[in->n++] = p;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void expand(struct inputs *in, const char *arg)
+{
+    struct stat st;
+    if (stat(arg, &st) < 0)
+        die_input("%s: %s", arg, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) {
+        add_path(in, xstrdup(arg));
+        return;
+    }
+    DIR *d = opendir(arg);
+    if (!d)
+        die_input("%s: %s", arg, strerror(errno));
+    size_t before = in->n;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len > 4 && !strcmp(e->d_name + len - 4, ".swt"))
+            add_path(in, xasprintf("%s/%s", arg, e->d_name));
+    }
+    closedir(d);
+    if (in->n == before)
+        die_input("%s: directory holds no trace (*.swt) files", arg);
+    qsort(in->paths + before, in->n - before, sizeof *in->paths, cmp_str);
+}
+
+static struct swt_trace **open_all(const struct inputs *in)
+{
+    struct swt_trace **t = xcalloc(in->n, sizeof *t);
+    char err[SWT_ERR_LEN];
+    for (size_t i = 0; i < in->n; i++) {
+        t[i] = swt_open(in->paths[i], err, sizeof err);
+        if (!t[i])
+            die_input("%s", err);
+    }
+    /* A file cut short lost records from the middle of the run, not just
+     * its end (a killed program leaves whole chunks: they are allocated in
+     * the file before use): the analysis would be wrong, so refuse. */
+    for (size_t i = 0; i < in->n; i++)
+        for (size_t k = 0; k < swt_warning_count(t[i]); k++) {
+            const struct swt_warning *w = swt_warning_at(t[i], k);
+            if (!strncmp(w->text, "truncated file", 14))
+                die_input("%s: offset %" PRIu64 ": %s", in->paths[i], w->offset, w->text);
+        }
+    for (size_t i = 1; i < in->n; i++) {
+        const struct swt_file_header *a = swt_header(t[0]), *b = swt_header(t[i]);
+        if (a->run_id != b->run_id)
+            die_input("%s: offset %zu: run id %016" PRIx64 " differs from %s's %016" PRIx64
+                      ": these traces come from different runs; analyze each run on its own",
+                      in->paths[i], offsetof(struct swt_file_header, run_id), b->run_id,
+                      in->paths[0], a->run_id);
+        if (a->pid == b->pid && a->start_ticks == b->start_ticks)
+            die_input("%s: the same trace as %s is given twice", in->paths[i], in->paths[0]);
+    }
+    return t;
+}
+
+/* ---- progress ---- */
+
+struct progress {
+    struct timespec start;
+    bool shown;
+};
+
+static double elapsed(const struct timespec *a)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - a->tv_sec) + (double)(now.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void progress_cb(void *ctx, uint64_t done, uint64_t total)
+{
+    struct progress *p = ctx;
+    if (elapsed(&p->start) < 1.0 || !total)
+        return;
+    unsigned pct = (unsigned)(done * 100 / total);
+    if (pct > 100)
+        pct = 100;
+    char bar[41];
+    memset(bar, ' ', 40);
+    memset(bar, '#', pct * 40 / 100);
+    bar[40] = 0;
+    fprintf(stderr, "\rsyncwatch-report: [%s] %3u%%", bar, pct);
+    p->shown = true;
+}
+
+/* ---- the report ---- */
+
+static int run_report(const struct report_opts *o, const struct inputs *in, const char *output)
+{
+    struct swt_trace **traces = open_all(in);
+    FILE *out = stdout;
+    if (output) {
+        out = fopen(output, "w");
+        if (!out)
+            die_input("%s: cannot write the report: %s", output, strerror(errno));
+    }
+
+    struct lockstats_config cfg;
+    lockstats_config_from_opts(&cfg, o);
+    struct lockstats *ls = lockstats_new(&cfg);
+    if (!ls)
+        die_input("out of memory");
+    struct model_observer obs;
+    lockstats_observer(ls, &obs);
+
+    struct progress prog;
+    clock_gettime(CLOCK_MONOTONIC, &prog.start);
+    prog.shown = false;
+    struct model_opts mo = {.derive_edges = true};
+    if (isatty(2)) {
+        mo.progress = progress_cb;
+        mo.progress_ctx = &prog;
+    }
+    struct model m;
+    char err[SWT_ERR_LEN];
+    int rc = model_build(&m, traces, in->n, &mo, &obs, 1, err, sizeof err);
+    if (prog.shown)
+        fprintf(stderr, "\r%60s\r", "");
+    if (rc < 0)
+        die_input("%s", err);
+    if (lockstats_failed(ls))
+        die_input("out of memory");
+    lockstats_label_model(&m, ls);
+
+    /* Reader warnings (torn tails, missing chunks): the analysis goes on. */
+    size_t nw = 0;
+    for (size_t i = 0; i < in->n; i++)
+        nw += swt_warning_count(traces[i]);
+    char **warnings = xcalloc(nw ? nw : 1, sizeof *warnings);
+    nw = 0;
+    for (size_t i = 0; i < in->n; i++)
+        for (size_t k = 0; k < swt_warning_count(traces[i]); k++) {
+            const struct swt_warning *w = swt_warning_at(traces[i], k);
+            warnings[nw] = xasprintf("%s: offset %" PRIu64 ": %s", swt_path(traces[i]),
+                                     w->offset, w->text);
+            fprintf(stderr, "syncwatch-report: warning: %s\n", warnings[nw]);
+            nw++;
+        }
+
+    struct names *names = names_new(&m, o->symbols);
+    names_name_locks(names, &m);
+
+    struct findings fs;
+    findings_init(&fs);
+    detect_deadlocks(&m, o, &fs);
+    detect_cycles(&m, o, &fs);
+    detect_abandoned(&m, o, &fs);
+    detect_misuse(&m, o, &fs);
+    detect_starvation(&m, ls, o, &fs);
+    detect_contention(&m, ls, o, &fs);
+    findings_sort(&fs, &m);
+
+    struct render_input ri = {
+        .m = &m,
+        .fs = &fs,
+        .names = names,
+        .o = o,
+        .files = (const char *const *)in->paths,
+        .nfiles = in->n,
+        .warnings = (const char *const *)warnings,
+        .nwarnings = nw,
+    };
+    if (o->format == REPORT_JSON)
+        render_json(out, &ri);
+    else
+        render_text(out, &ri);
+    int status = findings_count(&fs, o->fail_on) ? EXIT_FINDINGS : 0;
+    if (fflush(out) != 0 || ferror(out) || (output && fclose(out) != 0))
+        die_input("%s: cannot write the report: %s", output ? output : "stdout",
+                  strerror(errno));
+
+    findings_free(&fs);
+    names_free(names);
+    model_free(&m);
+    lockstats_free(ls);
+    for (size_t i = 0; i < nw; i++)
+        free(warnings[i]);
+    free(warnings);
+    for (size_t i = 0; i < in->n; i++)
+        swt_close(traces[i]);
+    free(traces);
+    return status;
+}
+
+static int run_single(const char *cmd, int argc, char **argv, int first)
+{
+    if (argc - first != 1)
+        die_usage("%s takes exactly one trace file", cmd);
+    char err[SWT_ERR_LEN];
+    struct swt_trace *t = swt_open(argv[first], err, sizeof err);
+    if (!t)
+        die_input("%s", err);
+    int rc = !strcmp(cmd, "info") ? dump_info(stdout, t, err, sizeof err)
+                                  : dump_events(stdout, t, err, sizeof err);
+    for (size_t k = 0; k < swt_warning_count(t); k++) {
+        const struct swt_warning *w = swt_warning_at(t, k);
+        fprintf(stderr, "syncwatch-report: warning: %s: offset %" PRIu64 ": %s\n", swt_path(t),
+                w->offset, w->text);
+    }
+    swt_close(t);
+    if (fflush(stdout) != 0)
+        die_input("stdout: %s", strerror(errno));
+    if (rc < 0)
+        die_input("%s", err);
+    return 0;
+}
+
+enum {
+    OPT_FORMAT = 256,
+    OPT_FAIL_ON,
+    OPT_MAX_CYCLE,
+    OPT_NO_SYMBOLS,
+    OPT_COLOR,
+    OPT_NO_COLOR,
+    OPT_TOP,
+    OPT_HOLD,
+    OPT_WAIT,
+    OPT_STARVE,
+    OPT_VERSION,
+};
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"output", required_argument, NULL, 'o'},
+        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+        {"max-cycle-len", required_argument, NULL, OPT_MAX_CYCLE},
+        {"verbose", no_argument, NULL, 'v'},
+        {"no-symbols", no_argument, NULL, OPT_NO_SYMBOLS},
+        {"color", optional_argument, NULL, OPT_COLOR},
+        {"colour", optional_argument, NULL, OPT_COLOR},
+        {"no-color", no_argument, NULL, OPT_NO_COLOR},
+        {"no-colour", no_argument, NULL, OPT_NO_COLOR},
+        {"top", required_argument, NULL, OPT_TOP},
+        {"hold-threshold", required_argument, NULL, OPT_HOLD},
+        {"wait-threshold", required_argument, NULL, OPT_WAIT},
+        {"starve-count", required_argument, NULL, OPT_STARVE},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {0, 0, 0, 0},
+    };
+    struct report_opts o;
+    report_opts_init(&o);
+    int color = -1; /* auto */
+    const char *output = NULL;
+    /* A subcommand comes first; options after it are not taken. */
+    if (argc > 1 && (!strcmp(argv[1], "info") || !strcmp(argv[1], "dump"))) {
+        int first = 2;
+        if (argc > 2 && !strcmp(argv[2], "--"))
+            first = 3;
+        return run_single(argv[1], argc, argv, first);
+    }
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_FORMAT:
+            if (!strcmp(optarg, "text"))
+                o.format = REPORT_TEXT;
+            else if (!strcmp(optarg, "json"))
+                o.format = REPORT_JSON;
+            else
+                die_usage("--format: unknown format '%s' (text, json)", optarg);
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case OPT_FAIL_ON:
+            o.fail_on = parse_fail_on(optarg);
+            break;
+        case OPT_MAX_CYCLE:
+            o.max_cycle_len = parse_uint("--max-cycle-len", optarg, 64);
+            if (o.max_cycle_len < 2)
+                die_usage("--max-cycle-len must be at least 2");
+            break;
+        case 'v':
+            o.verbose = true;
+            break;
+        case OPT_NO_SYMBOLS:
+            o.symbols = false;
+            break;
+        case OPT_COLOR:
+            if (!optarg || !strcmp(optarg, "always"))
+                color = 1;
+            else if (!strcmp(optarg, "never"))
+                color = 0;
+            else if (!strcmp(optarg, "auto"))
+                color = -1;
+            else
+                die_usage("--color: expected auto, always or never, not '%s'", optarg);
+            break;
+        case OPT_NO_COLOR:
+            color = 0;
+            break;
+        case OPT_TOP:
+            o.top = parse_uint("--top", optarg, 1000000);
+            break;
+        case OPT_HOLD:
+            o.hold_threshold_ns = parse_duration("--hold-threshold", optarg);
+            break;
+        case OPT_WAIT:
+            o.wait_threshold_ns = parse_duration("--wait-threshold", optarg);
+            break;
+        case OPT_STARVE:
+            o.starve_count = parse_uint("--starve-count", optarg, 1000000000);
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case OPT_VERSION:
+            printf("syncwatch-report %s (trace format %d.%d)\n", SW_VERSION, SWT_VERSION_MAJOR,
+                   SWT_VERSION_MINOR);
+            return 0;
+        case ':':
+            die_usage("option %s needs a value", argv[optind - 1]);
+        default:
+            die_usage("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        die_usage("no trace given");
+    if (color < 0)
+        color = !output && isatty(1) && !getenv("NO_COLOR");
+    o.color = color;
+    struct inputs in = {0};
+    for (int i = optind; i < argc; i++)
+        expand(&in, argv[i]);
+    int status = run_report(&o, &in, output);
+    for (size_t i = 0; i < in.n; i++)
+        free(in.paths[i]);
+    free(in.paths);
+    return status;
 }

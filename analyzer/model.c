@@ -445,7 +445,8 @@ static void note_edge(struct model *m, uint32_t thread, uint32_t from_lock, uint
         gates_overflow = true;
     }
     qsort(gates, ngates, sizeof *gates, cmp_u32);
-    struct model_edge *e = &m->edges[edge_index(m, from, to)];
+    size_t ei = edge_index(m, from, to); /* may move m->edges */
+    struct model_edge *e = &m->edges[ei];
     if (count)
         e->count++;
     uint32_t epoch = m->priv->ts[thread].epoch;
@@ -859,6 +860,9 @@ static void on_sem_post(struct ctx *c)
     /* value is "value after the post + 1"; a binary semaphore never
      * exceeds 1, else it counts something and is no lock. */
     if (l->binary_sem && r->f[2] > 2) {
+        /* Taken as a lock before: a second release, not a counter. */
+        if (l->acquisitions)
+            add_fact(m, MODEL_FACT_SEM_OVERPOST, c->thread, lock, c->ev.site, c->ns);
         l->binary_sem = false;
         l->is_lock = false;
     }
@@ -986,12 +990,12 @@ static void on_thread_start(struct ctx *c)
 {
     struct model *m = c->m;
     const struct swt_rec *r = c->r;
-    struct model_thread *t = &m->threads[c->thread];
     if (r->f[1]) {
-        uint32_t parent = thread_of(m, c->proc, r->f[1]);
-        t->parent = parent;
+        uint32_t parent = thread_of(m, c->proc, r->f[1]); /* may move m->threads */
+        m->threads[c->thread].parent = parent;
         vc_inherit(m, c->thread, parent);
     }
+    struct model_thread *t = &m->threads[c->thread];
     t->create_site = stack_of(m, c->proc, r->f[2]);
     t->start_ns = c->ns;
 }
@@ -1371,6 +1375,35 @@ static void label_gil(struct model *m)
     }
 }
 
+/* T<n>: by process (in start order), then thread index, so that the main
+ * thread of the first process is T1 and numbers match the program's own
+ * creation order; stable across runs of the same program. */
+static const struct model *sort_threads_model;
+
+static int cmp_thread_order(const void *a, const void *b)
+{
+    const struct model_thread *x = &sort_threads_model->threads[*(const uint32_t *)a];
+    const struct model_thread *y = &sort_threads_model->threads[*(const uint32_t *)b];
+    if (x->proc != y->proc)
+        return x->proc < y->proc ? -1 : 1;
+    return x->tindex < y->tindex ? -1 : x->tindex > y->tindex;
+}
+
+static void number_threads(struct model *m)
+{
+    if (!m->nthreads)
+        return;
+    uint32_t *order = xmalloc(m->nthreads * sizeof *order);
+    for (size_t i = 0; i < m->nthreads; i++)
+        order[i] = (uint32_t)i;
+    sort_threads_model = m;
+    qsort(order, m->nthreads, sizeof *order, cmp_thread_order);
+    sort_threads_model = NULL;
+    for (size_t i = 0; i < m->nthreads; i++)
+        m->threads[order[i]].display = (uint32_t)i + 1;
+    free(order);
+}
+
 static int cmp_edge(const void *a, const void *b)
 {
     const struct model_edge *x = a, *y = b;
@@ -1576,6 +1609,7 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
         swt_foreach_stat(p->ps[i].trace, stat_cb, &c);
     }
     label_gil(m);
+    number_threads(m);
     /* Edge order must not depend on hash order. */
     {
         struct edge_entry *e, *tmp;

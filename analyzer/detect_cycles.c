@@ -1,0 +1,363 @@
+/* Potential deadlocks: elementary cycles of the lock-order graph that some
+ * interleaving of the recorded threads could turn into a real deadlock.
+ *
+ * An edge keeps its occurrences apart by thread, read/write/try mode and the
+ * other locks held (model_edge_variant).  A cycle is reported when one
+ * variant per edge can be chosen such that all of these hold:
+ *   - no edge was taken with a trylock (it cannot block; semaphores excepted:
+ *     CPython's blocking acquire starts with sem_trywait),
+ *   - no two adjacent edges meet as -(*R)-> L -(S*)->: L acquired as a
+ *     recursive read (reader-preferring rwlock) right where the next edge
+ *     holds L shared (the kernel lockdep "strong path" rule),
+ *   - at least two different threads take part,
+ *   - no lock is held exclusively across every edge (a gate lock),
+ *   - no chosen occurrence happened before another (thread create/join,
+ *     fork), so they could overlap in time.
+ * Otherwise it is kept as a pruned finding naming the first rule, in that
+ * order, that made it impossible; --verbose shows those. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/detect.h"
+#include "analyzer/lockgraph.h"
+#include "analyzer/xalloc.h"
+
+enum {
+    C_TRY = 1u << 0,
+    C_RR = 1u << 1,
+    C_MULTI = 1u << 2,   /* at least two threads */
+    C_DISTINCT = 1u << 3, /* every edge its own thread (a cleaner scenario) */
+    C_GATE = 1u << 4,
+    C_HB = 1u << 5,
+    C_ALL = C_TRY | C_RR | C_MULTI | C_GATE | C_HB,
+};
+
+#define SEARCH_BUDGET 200000u
+
+struct choose {
+    const struct model *m;
+    const uint32_t *nodes;
+    const struct model_edge *const *edges;
+    size_t n;
+    unsigned rules;
+    const struct model_edge_variant **pick;
+    unsigned long steps;
+    bool budget_hit;
+};
+
+static bool reader_preferring(const struct model_lock *l)
+{
+    return l->kind == SWT_KIND_RWLOCK &&
+           (l->type == SWT_TYPE_DEFAULT || l->type == SWT_TYPE_RW_PREFER_READER);
+}
+
+static bool try_usable(const struct model *m, const struct model_edge *e,
+                       const struct model_edge_variant *v)
+{
+    if (!(v->to_flags & SWT_ACQ_TRY))
+        return true;
+    const struct model_lock *to = &m->locks[e->to];
+    return to->kind == SWT_KIND_SEM || to->kind == SWT_KIND_SEM_NAMED;
+}
+
+/* Edge a (acquiring L) followed by edge b (holding L). */
+static bool rr_broken(const struct model *m, const struct model_edge *a,
+                      const struct model_edge_variant *va, const struct model_edge_variant *vb)
+{
+    return (va->to_flags & SWT_ACQ_READ) && reader_preferring(&m->locks[a->to]) &&
+           (vb->from_flags & SWT_ACQ_READ);
+}
+
+static bool gates_common(const struct choose *c)
+{
+    const struct model_edge_variant *v0 = c->pick[0];
+    for (uint32_t g = 0; g < v0->ngates; g++) {
+        bool all = true;
+        for (size_t i = 1; i < c->n && all; i++) {
+            bool has = false;
+            for (uint32_t k = 0; k < c->pick[i]->ngates; k++)
+                has |= c->pick[i]->gates[k] == v0->gates[g];
+            all = has;
+        }
+        if (all)
+            return true;
+    }
+    return false;
+}
+
+static bool pick_edge(struct choose *c, size_t i)
+{
+    if (i == c->n) {
+        if (c->rules & C_RR && rr_broken(c->m, c->edges[c->n - 1], c->pick[c->n - 1], c->pick[0]))
+            return false;
+        if (c->rules & (C_MULTI | C_DISTINCT)) {
+            bool multi = false;
+            for (size_t k = 1; k < c->n; k++)
+                multi |= c->pick[k]->thread != c->pick[0]->thread;
+            if (!multi)
+                return false;
+        }
+        if ((c->rules & C_GATE) && gates_common(c))
+            return false;
+        return true;
+    }
+    const struct model_edge *e = c->edges[i];
+    for (uint32_t k = 0; k < e->nvariants; k++) {
+        if (++c->steps > SEARCH_BUDGET) {
+            c->budget_hit = true;
+            return false;
+        }
+        const struct model_edge_variant *v = &e->variants[k];
+        if ((c->rules & C_TRY) && !try_usable(c->m, e, v))
+            continue;
+        if ((c->rules & C_RR) && i > 0 && rr_broken(c->m, c->edges[i - 1], c->pick[i - 1], v))
+            continue;
+        bool ok = true;
+        for (size_t j = 0; j < i && ok; j++) {
+            if ((c->rules & C_DISTINCT) && c->pick[j]->thread == v->thread)
+                ok = false;
+            if ((c->rules & C_HB) &&
+                (model_hb_before(c->m, c->pick[j], v) || model_hb_before(c->m, v, c->pick[j])))
+                ok = false;
+        }
+        if (!ok)
+            continue;
+        c->pick[i] = v;
+        if (pick_edge(c, i + 1))
+            return true;
+        if (c->budget_hit)
+            return false;
+    }
+    return false;
+}
+
+static bool feasible(struct choose *c, unsigned rules)
+{
+    c->rules = rules;
+    c->steps = 0;
+    c->budget_hit = false;
+    bool ok = pick_edge(c, 0);
+    /* Out of budget: too many ways to check; say it could happen rather
+     * than drop a real deadlock. */
+    return ok || c->budget_hit;
+}
+
+struct cycles_ctx {
+    const struct model *m;
+    const struct report_opts *o;
+    struct findings *out;
+    uint64_t seq;
+};
+
+static const char *lk(const struct model *m, uint32_t lock, char *buf, size_t len)
+{
+    return model_lock_label(m, lock, buf, len);
+}
+
+static const char *th(const struct model *m, uint32_t t, char *buf, size_t len)
+{
+    return model_thread_label(m, t, buf, len);
+}
+
+static char *cycle_text(const struct model *m, const uint32_t *nodes, size_t n)
+{
+    size_t cap = 64 * (n + 1), len = 0;
+    char *s = xmalloc(cap);
+    s[0] = 0;
+    char b[160];
+    for (size_t i = 0; i <= n; i++) {
+        const char *l = lk(m, nodes[i % n], b, sizeof b);
+        size_t need = strlen(l) + 5;
+        if (len + need >= cap) {
+            cap = (len + need) * 2;
+            s = xrealloc(s, cap);
+        }
+        len += (size_t)snprintf(s + len, cap - len, "%s%s", i ? " -> " : "", l);
+    }
+    return s;
+}
+
+/* Explains why no choice of occurrences can deadlock. */
+static void explain_prune(struct cycles_ctx *cx, struct finding *f, struct choose *c)
+{
+    const struct model *m = cx->m;
+    char b1[160], b2[160], b3[160];
+    if (!feasible(c, C_TRY)) {
+        for (size_t i = 0; i < c->n; i++) {
+            const struct model_edge *e = c->edges[i];
+            bool any = false;
+            for (uint32_t k = 0; k < e->nvariants; k++)
+                any |= try_usable(m, e, &e->variants[k]);
+            if (!any) {
+                finding_prune(f, "trylock",
+                              "%s was only ever acquired with a trylock while %s was held; a "
+                              "trylock cannot block, so this order cannot deadlock",
+                              lk(m, e->to, b1, sizeof b1), lk(m, e->from, b2, sizeof b2));
+                return;
+            }
+        }
+    }
+    if (!feasible(c, C_TRY | C_RR)) {
+        finding_prune(f, "read-read",
+                      "the cycle only closes through read acquisitions of reader-preferring "
+                      "rwlocks held for reading by the other side; readers do not block "
+                      "readers (lockdep's recursive-read rule)");
+        return;
+    }
+    if (!feasible(c, C_TRY | C_RR | C_MULTI)) {
+        finding_prune(f, "single-thread",
+                      "every edge of the cycle was taken by %s alone; one thread cannot wait "
+                      "for itself across these locks",
+                      th(m, c->edges[0]->variants[0].thread, b1, sizeof b1));
+        return;
+    }
+    if (!feasible(c, C_TRY | C_RR | C_MULTI | C_GATE)) {
+        /* name a gate of a representative choice */
+        feasible(c, C_TRY | C_RR | C_MULTI);
+        uint32_t gate = MODEL_NONE;
+        const struct model_edge_variant *v0 = c->pick[0];
+        for (uint32_t g = 0; g < v0->ngates && gate == MODEL_NONE; g++) {
+            bool all = true;
+            for (size_t i = 1; i < c->n && all; i++) {
+                bool has = false;
+                for (uint32_t k = 0; k < c->pick[i]->ngates; k++)
+                    has |= c->pick[i]->gates[k] == v0->gates[g];
+                all = has;
+            }
+            if (all)
+                gate = v0->gates[g];
+        }
+        finding_prune(f, "gate-lock",
+                      "every order of the cycle was taken while holding %s, which lets only "
+                      "one of them run at a time",
+                      lk(m, gate, b1, sizeof b1));
+        if (gate != MODEL_NONE)
+            finding_lock(f, gate);
+        return;
+    }
+    feasible(c, C_TRY | C_RR | C_MULTI | C_GATE);
+    const struct model_edge_variant *a = NULL, *bb = NULL;
+    for (size_t i = 0; i < c->n && !a; i++)
+        for (size_t j = 0; j < c->n && !a; j++)
+            if (i != j && model_hb_before(m, c->pick[i], c->pick[j])) {
+                a = c->pick[i];
+                bb = c->pick[j];
+            }
+    if (a)
+        finding_prune(f, "happens-before",
+                      "%s's part of the cycle always finished before %s's began (ordered by "
+                      "thread creation, join or fork), so they cannot overlap; %s",
+                      th(m, a->thread, b1, sizeof b1), th(m, bb->thread, b2, sizeof b2),
+                      lk(m, c->edges[0]->from, b3, sizeof b3));
+    else
+        finding_prune(f, "happens-before",
+                      "the orders were taken by threads ordered by creation, join or fork");
+}
+
+static bool on_cycle(void *vctx, const uint32_t *nodes, const struct model_edge *const *edges,
+                     size_t n)
+{
+    struct cycles_ctx *cx = vctx;
+    const struct model *m = cx->m;
+    const struct model_edge_variant *pick[n];
+    struct choose c = {.m = m, .nodes = nodes, .edges = edges, .n = n, .pick = pick};
+    bool ok = feasible(&c, C_ALL | C_DISTINCT) || feasible(&c, C_ALL);
+    bool budget = c.budget_hit;
+
+    struct finding *f = findings_add(cx->out, FINDING_CYCLE, "lock-order-cycle", SEV_ERROR);
+    f->sort_key = cx->seq++;
+    char *text = cycle_text(m, nodes, n);
+    finding_title(f, "potential deadlock: lock-order cycle %s", text);
+    free(text);
+    for (size_t i = 0; i < n; i++)
+        finding_lock(f, nodes[i]);
+    finding_metric_u64(f, "length", n);
+    if (!ok) {
+        explain_prune(cx, f, &c);
+        /* a representative occurrence for each edge */
+        for (size_t i = 0; i < n; i++)
+            pick[i] = &edges[i]->variants[0];
+    }
+    char b1[160], b2[160], b3[160];
+    bool rw = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct model_edge_variant *v = pick[i];
+        uint32_t to = nodes[(i + 1) % n];
+        rw |= m->locks[nodes[i]].kind == SWT_KIND_RWLOCK;
+        finding_thread(f, v->thread);
+        char hnote[64], anote[64];
+        snprintf(hnote, sizeof hnote, "%s", (v->from_flags & SWT_ACQ_READ)    ? "for reading"
+                                           : (v->from_flags & SWT_ACQ_WRITE) ? "for writing"
+                                                                             : "");
+        snprintf(anote, sizeof anote, "%s%s",
+                 (v->to_flags & SWT_ACQ_READ)    ? "for reading"
+                 : (v->to_flags & SWT_ACQ_WRITE) ? "for writing"
+                                                 : "",
+                 (v->to_flags & SWT_ACQ_TRY) ? ((v->to_flags & (SWT_ACQ_READ | SWT_ACQ_WRITE))
+                                                    ? ", trylock"
+                                                    : "trylock")
+                                             : "");
+        finding_item(f, "holds", v->thread, nodes[i], v->from_site, 0, hnote[0] ? hnote : NULL);
+        finding_item(f, "then acquires", v->thread, to, v->to_site, v->first_ns,
+                     anote[0] ? anote : NULL);
+        finding_scenario(f, v->thread, nodes[i], to);
+    }
+    if (rw)
+        f->code = "lock-order-cycle-rw";
+    const struct model_edge_variant *v0 = pick[0], *v1 = pick[1 % n];
+    if (v1->thread != v0->thread) {
+        char who[160];
+        th(m, v1->thread, who, sizeof who);
+        finding_why(f,
+                    "%s acquires %s while holding %s, and %s takes the locks of this cycle in "
+                    "the opposite order. If both run at the same time, each can hold its first "
+                    "lock and wait forever for the other's: the program hangs.",
+                    th(m, v0->thread, b1, sizeof b1), lk(m, nodes[1 % n], b2, sizeof b2),
+                    lk(m, nodes[0], b3, sizeof b3), who);
+    } else {
+        finding_why(f,
+                    "%s acquires %s while holding %s, and the locks of this cycle are also "
+                    "taken in the opposite order. Two threads running these paths at the same "
+                    "time can each hold one lock and wait forever for the other: the program "
+                    "hangs.",
+                    th(m, v0->thread, b1, sizeof b1), lk(m, nodes[1 % n], b2, sizeof b2),
+                    lk(m, nodes[0], b3, sizeof b3));
+    }
+    finding_fix(f,
+                "Pick one global order for these locks and take them in that order on every "
+                "path (for example always %s first), or protect them with a single lock, or "
+                "take the later lock with a trylock and back off (release everything, retry) "
+                "when it is busy.",
+                lk(m, nodes[0], b1, sizeof b1));
+    if (budget)
+        findings_note(cx->out, "some cycles had too many recorded variants to check every "
+                               "combination; they are reported rather than pruned");
+    for (size_t i = 0; i < n; i++)
+        if (edges[i]->variants_overflow) {
+            findings_note(cx->out, "some lock-order edges were seen in more than %d "
+                                   "different ways; only the first %d are weighed",
+                          MODEL_MAX_VARIANTS, MODEL_MAX_VARIANTS);
+            break;
+        }
+    return true;
+}
+
+void detect_cycles(const struct model *m, const struct report_opts *o, struct findings *out)
+{
+    struct cycles_ctx cx = {.m = m, .o = o, .out = out};
+    struct lockgraph_result res;
+    lockgraph_cycles(m, o->max_cycle_len, on_cycle, &cx, &res);
+    if (res.cut_by_length)
+        findings_note(out,
+                      "the cycle search stopped at %u locks per cycle (--max-cycle-len); "
+                      "longer cycles may exist",
+                      o->max_cycle_len);
+    if (res.cut_by_budget)
+        findings_note(out, "the lock-order graph has too many cycles to list; the search "
+                           "stopped after %zu",
+                      res.cycles);
+    if (m->hb_disabled)
+        findings_note(out, "too many threads for happens-before ordering; cycles between "
+                           "threads ordered by create/join are not pruned");
+}

@@ -1,0 +1,31 @@
+/* Renderers: findings (and the model they refer to) to an output format.
+ * Every renderer shows the same fields, so formats agree. */
+#ifndef SYNCWATCH_ANALYZER_RENDER_H
+#define SYNCWATCH_ANALYZER_RENDER_H
+
+#include <stdio.h>
+
+#include "analyzer/findings.h"
+#include "analyzer/model.h"
+#include "analyzer/names.h"
+#include "analyzer/report_opts.h"
+
+/* What the report is about, for its header. */
+struct render_input {
+    const struct model *m;
+    const struct findings *fs;
+    struct names *names;
+    const struct report_opts *o;
+    const char *const *files;
+    size_t nfiles;
+    const char *const *warnings; /* reader warnings, already formatted */
+    size_t nwarnings;
+};
+
+void render_text(FILE *out, const struct render_input *in);
+void render_json(FILE *out, const struct render_input *in);
+
+/* "870 ns", "12.5 us", "201 ms", "1.50 s" */
+const char *render_duration(uint64_t ns, char *buf, size_t len);
+
+#endif
