@@ -151,8 +151,7 @@ SW_HOOK int mtx_unlock(mtx_t *mtx)
         return REAL(real_mtx_unlock, "mtx_unlock")(mtx);
     int saved = errno;
     uint32_t id = rec_lock_id(t, mtx, SWT_KIND_C11_MTX);
-    uint32_t site = rec_site(t, __builtin_return_address(0));
-    rec_released(t, id, SWT_ACQ_C11, site);
+    rec_released(t, id, SWT_ACQ_C11, rec_release_site(t, __builtin_return_address(0)));
     int rc = REAL(real_mtx_unlock, "mtx_unlock")(mtx);
     rec_leave(t);
     errno = saved;

@@ -244,11 +244,10 @@ SW_HOOK int pthread_rwlock_unlock(pthread_rwlock_t *rw)
         return REAL(real_pthread_rwlock_unlock, "pthread_rwlock_unlock")(rw);
     int saved = errno;
     uint32_t id = rec_lock_id(t, rw, SWT_KIND_RWLOCK);
-    uint32_t site = rec_site(t, __builtin_return_address(0));
-    /* The hold this thread has says which one the unlock drops; stamped
-     * before the real unlock so a waiter's acquisition comes after it. */
-    unsigned held = rec_held_flags(t, id) & (SWT_ACQ_READ | SWT_ACQ_WRITE);
-    rec_released(t, id, held, site);
+    /* Flags 0: the recorder takes READ or WRITE from this thread's hold.
+     * Stamped before the real unlock so a waiter's acquisition comes after
+     * it (design fact 14). */
+    rec_released(t, id, 0, rec_release_site(t, __builtin_return_address(0)));
     int err = REAL(real_pthread_rwlock_unlock, "pthread_rwlock_unlock")(rw);
     rec_leave(t);
     errno = saved;

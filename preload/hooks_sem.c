@@ -219,7 +219,8 @@ SW_HOOK int sem_post(sem_t *sem)
         return REAL(real_sem_post, "sem_post")(sem);
     int saved = errno;
     uint32_t id = rec_lock_id(t, sem, SWT_KIND_SEM);
-    uint32_t site = rec_site(t, __builtin_return_address(0));
+    /* A post is recorded only in trace mode: the release site rule applies. */
+    uint32_t site = rec_release_site(t, __builtin_return_address(0));
     /* The value this post makes, read before it so that the record can be
      * stamped before the real post (a woken waiter's acquisition must come
      * after it in the trace).  glibc's sem_getvalue is one relaxed load. */

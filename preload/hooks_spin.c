@@ -107,8 +107,7 @@ SW_HOOK int pthread_spin_unlock(pthread_spinlock_t *lock)
         return REAL(real_pthread_spin_unlock, "pthread_spin_unlock")(lock);
     int saved = errno;
     uint32_t id = rec_lock_id(t, addr_of(lock), SWT_KIND_SPIN);
-    uint32_t site = rec_site(t, __builtin_return_address(0));
-    rec_released(t, id, SWT_ACQ_SPIN, site);
+    rec_released(t, id, SWT_ACQ_SPIN, rec_release_site(t, __builtin_return_address(0)));
     int err = REAL(real_pthread_spin_unlock, "pthread_spin_unlock")(lock);
     rec_leave(t);
     errno = saved;

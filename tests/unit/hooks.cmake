@@ -3,7 +3,8 @@
 # under LD_PRELOAD of the built shim, then reads the trace with the common
 # reader and checks the records.  Label e2e (they need the shim).
 if(NOT TARGET syncwatch_preload)
-  message(FATAL_ERROR "tests/unit/hooks.cmake needs the shim target syncwatch_preload")
+  message(WARNING "no shim target syncwatch_preload: the hook tests are not built")
+  return()
 endif()
 
 add_library(hooks_harness STATIC ${CMAKE_SOURCE_DIR}/tests/unit/hooks_harness.c
