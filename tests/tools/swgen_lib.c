@@ -78,8 +78,7 @@ struct gthread {
     uint32_t nheld, overflow;
     uint32_t waiting, waiting_flags, waiting_site;
     uint64_t waiting_since;
-    uint64_t wait_began_ns; /* for stats: ns of the pending WAIT, per lock below */
-    uint32_t wait_lock;
+    uint64_t wait_began_ns; /* for stats: ns of the pending WAIT */
     uint64_t held_ns[SWT_MAX_HELD]; /* ns at acquisition, for hold stats */
     struct edge_key *edges;
     size_t nedges, capedges;
@@ -506,7 +505,8 @@ static struct gthread *touch_thread(struct gen *g, uint32_t idx, int auto_start)
     t->block_chunk = alloc_chunk(g, SWT_CHUNK_THREAD, idx, 0, 0);
     if (idx > g->max_thread)
         g->max_thread = idx;
-    if (auto_start && g->auto_start)
+    /* the recorder writes no THREAD_START for the main thread */
+    if (auto_start && g->auto_start && idx > 1)
         emit_start_record(g, idx, 0, SWT_NO_SITE, 0);
     return t;
 }
@@ -700,9 +700,9 @@ static int held_index(struct gthread *t, uint32_t lock)
 static void auto_edges(struct gen *g, uint32_t idx, struct gthread *t, uint32_t lock,
                        unsigned flags, uint32_t site)
 {
-    uint64_t held_hash = 1469598103934665603ull;
+    uint64_t held_hash = 0; /* of the set: order does not matter */
     for (uint32_t i = 0; i < t->nheld; i++)
-        held_hash = (held_hash ^ t->held[i].lock) * 1099511628211ull;
+        held_hash += (t->held[i].lock * 0x9e3779b97f4a7c15ull) ^ (t->held[i].lock >> 3);
     for (uint32_t i = 0; i < t->nheld; i++) {
         const struct swt_held *h = &t->held[i];
         if (h->lock == lock)
@@ -727,22 +727,68 @@ static void auto_edges(struct gen *g, uint32_t idx, struct gthread *t, uint32_t 
         uint8_t blob[SWT_MAX_HELD * 5];
         uint8_t *p = blob;
         for (uint32_t j = 0; j < t->nheld; j++)
-            if (t->held[j].lock != h->lock)
+            if (j != i && t->held[j].lock != lock)
                 p = swt_put_varint(p, t->held[j].lock);
         uint64_t f[] = {h->lock, lock, ef, h->site, site};
         emit(g, idx, SWT_REC_EDGE, f, 5, blob, (size_t)(p - blob));
     }
 }
 
+static void clear_wait(struct gthread *t)
+{
+    t->waiting = t->waiting_flags = t->waiting_site = 0;
+    t->waiting_since = 0;
+}
+
+static void set_wait(struct gen *g, struct gthread *t, uint32_t lock, unsigned flags,
+                     uint32_t site)
+{
+    t->waiting = lock;
+    t->waiting_flags = flags;
+    t->waiting_site = site;
+    t->waiting_since = ns_to_ticks(g, g->now_ns);
+    t->wait_began_ns = g->now_ns;
+}
+
+static void held_remove(struct gthread *t, int i)
+{
+    memmove(&t->held[i], &t->held[i + 1], (t->nheld - (uint32_t)i - 1) * sizeof t->held[0]);
+    memmove(&t->held_ns[i], &t->held_ns[i + 1], (t->nheld - (uint32_t)i - 1) * sizeof t->held_ns[0]);
+    t->nheld--;
+}
+
+static int is_sem(const struct glock *l)
+{
+    return l->kind == SWT_KIND_SEM || l->kind == SWT_KIND_SEM_NAMED;
+}
+
+/* An acquisition, as rec_acquired does it: a lock this thread already holds
+ * deepens the hold (RECURSIVE is added: recursive mutexes, read re-locks),
+ * except a binary semaphore, which starts a new hold; a WAIT before makes it
+ * CONTENDED; EDGE records come first, then the ACQUIRE. */
 static void do_acquire(struct gen *g, uint32_t idx, struct glock *l, unsigned flags, uint32_t site)
 {
     struct gthread *t = &g->threads[idx];
     uint64_t ticks = ns_to_ticks(g, g->now_ns);
-    int waited = t->wait_lock == l->id;
-    if (g->events) {
-        uint64_t f[] = {l->id, flags, site};
-        emit(g, idx, SWT_REC_ACQUIRE, f, 3, NULL, 0);
+    int hold = holdable(l);
+    int i = hold ? held_index(t, l->id) : -1;
+    if (i >= 0 && is_sem(l)) {
+        held_remove(t, i);
+        i = -1;
     }
+    if (i >= 0) {
+        t->held[i].depth++;
+        if (t->waiting == l->id)
+            clear_wait(t);
+        if (g->events) {
+            uint64_t f[] = {l->id, flags | SWT_ACQ_RECURSIVE, site};
+            emit(g, idx, SWT_REC_ACQUIRE, f, 3, NULL, 0);
+        }
+        return;
+    }
+    int waited = t->waiting == l->id;
+    if (waited)
+        flags |= SWT_ACQ_CONTENDED;
     if (g->auto_stats) {
         struct swt_stat_slot *s = slot_of(g, t, l->id, site);
         s->acquisitions++;
@@ -752,43 +798,64 @@ static void do_acquire(struct gen *g, uint32_t idx, struct glock *l, unsigned fl
             s->owner_changes++;
     }
     l->last_owner = idx;
-    if (t->waiting == l->id) {
-        t->waiting = 0;
-        t->waiting_flags = 0;
-        t->waiting_site = 0;
-        t->waiting_since = 0;
-    }
-    t->wait_lock = 0;
-    if (!holdable(l))
-        return;
-    int i = held_index(t, l->id);
-    if (i >= 0 && ((flags & SWT_ACQ_RECURSIVE) || (flags & t->held[i].flags & SWT_ACQ_READ))) {
-        t->held[i].depth++;
-        return;
-    }
-    if (g->auto_edges)
+    if (waited)
+        clear_wait(t);
+    if (g->auto_edges && t->nheld)
         auto_edges(g, idx, t, l->id, flags, site);
+    if (g->events) {
+        uint64_t f[] = {l->id, flags, site};
+        emit(g, idx, SWT_REC_ACQUIRE, f, 3, NULL, 0);
+    }
+    if (!hold)
+        return;
     if (t->nheld == SWT_MAX_HELD) {
         t->overflow++;
         return;
     }
     t->held_ns[t->nheld] = g->now_ns;
-    t->held[t->nheld++] = (struct swt_held){l->id, flags, site, 1, ticks};
+    t->held[t->nheld++] =
+        (struct swt_held){l->id, flags & ~(unsigned)SWT_ACQ_CONTENDED, site, 1, ticks};
 }
 
-static void do_release(struct gen *g, uint32_t idx, struct glock *l)
+/* A release, as rec_released does it: READ/WRITE come from the hold, and
+ * RECURSIVE when it only shallows.  Returns the flags to record. */
+static unsigned do_release(struct gen *g, uint32_t idx, struct glock *l, unsigned flags)
 {
     struct gthread *t = &g->threads[idx];
     int i = held_index(t, l->id);
-    if (i < 0)
-        return;
-    if (--t->held[i].depth > 0)
-        return;
+    if (i < 0) {
+        if (t->overflow)
+            t->overflow--;
+        return flags;
+    }
+    flags |= t->held[i].flags & (SWT_ACQ_READ | SWT_ACQ_WRITE);
+    if (t->held[i].depth > 1) {
+        t->held[i].depth--;
+        return flags | SWT_ACQ_RECURSIVE;
+    }
     if (g->auto_stats)
         stat_hold(slot_of(g, t, l->id, t->held[i].site), g->now_ns - t->held_ns[i]);
-    memmove(&t->held[i], &t->held[i + 1], (t->nheld - (uint32_t)i - 1) * sizeof t->held[0]);
-    memmove(&t->held_ns[i], &t->held_ns[i + 1], (t->nheld - (uint32_t)i - 1) * sizeof t->held_ns[0]);
-    t->nheld--;
+    held_remove(t, i);
+    return flags;
+}
+
+/* A post ends the poster's hold of a binary semaphore, or else the hold of
+ * the thread that holds it (the recorder notices that at the holder's next
+ * acquisition; the end state is the same). */
+static void do_post(struct gen *g, uint32_t idx, struct glock *l)
+{
+    if (held_index(&g->threads[idx], l->id) >= 0) {
+        do_release(g, idx, l, 0);
+        return;
+    }
+    for (uint32_t k = 1; k <= g->max_thread; k++) {
+        struct gthread *t = &g->threads[k];
+        int i = t->known ? held_index(t, l->id) : -1;
+        if (i >= 0) {
+            held_remove(t, i);
+            return;
+        }
+    }
 }
 
 /* ---- statements ---------------------------------------------------------------- */
@@ -859,12 +926,7 @@ static void stmt_thread(struct gen *g, uint32_t idx)
                 uint64_t f[] = {l->id, flags, site};
                 emit(g, idx, SWT_REC_WAIT, f, 3, NULL, 0);
             }
-            t->waiting = l->id;
-            t->waiting_flags = flags;
-            t->waiting_site = site;
-            t->waiting_since = ns_to_ticks(g, g->now_ns);
-            t->wait_lock = l->id;
-            t->wait_began_ns = g->now_ns;
+            set_wait(g, t, l->id, flags, site);
         } else if (!strcmp(verb, "fail")) {
             uint64_t err = opt_err(g, (flags & SWT_ACQ_TRY) ? EBUSY : ETIMEDOUT);
             if (g->events) {
@@ -874,19 +936,23 @@ static void stmt_thread(struct gen *g, uint32_t idx)
             if (g->auto_stats)
                 slot_of(g, t, l->id, site)->failures++;
             if (t->waiting == l->id)
-                t->waiting = t->waiting_flags = t->waiting_site = 0, t->waiting_since = 0;
-            t->wait_lock = 0;
+                clear_wait(t);
         } else {
+            flags = do_release(g, idx, l, flags);
             if (g->events) {
                 uint64_t f[] = {l->id, flags, site};
                 emit(g, idx, SWT_REC_RELEASE, f, 3, NULL, 0);
             }
-            do_release(g, idx, l);
         }
     } else if (!strcmp(verb, "cond-wait") || !strcmp(verb, "cond-wake")) {
         struct glock *c = use_lock(g, idx, need_positional(g, 2, "condvar name"), SWT_KIND_COND);
         struct glock *m = use_lock(g, idx, need_positional(g, 2, "mutex name"), SWT_KIND_MUTEX);
-        uint64_t third = !strcmp(verb, "cond-wait") ? opt_site(g, "site") : opt_err(g, 0);
+        int wait = !strcmp(verb, "cond-wait");
+        uint64_t third = wait ? opt_site(g, "site") : opt_err(g, 0);
+        if (wait)
+            set_wait(g, t, c->id, SWT_ACQ_COND, (uint32_t)third);
+        else if (t->waiting == c->id)
+            clear_wait(t);
         if (g->events) {
             uint64_t f[] = {c->id, m->id, third};
             emit(g, idx, !strcmp(verb, "cond-wait") ? SWT_REC_COND_WAIT : SWT_REC_COND_WAKE, f,
@@ -909,12 +975,16 @@ static void stmt_thread(struct gen *g, uint32_t idx)
             uint64_t f[] = {s->id, site, value};
             emit(g, idx, SWT_REC_SEM_POST, f, 3, NULL, 0);
         }
-        do_release(g, idx, s);
+        do_post(g, idx, s);
     } else if (!strcmp(verb, "barrier-wait") || !strcmp(verb, "barrier-done")) {
         struct glock *b =
             use_lock(g, idx, need_positional(g, 2, "barrier name"), SWT_KIND_BARRIER);
         int wait = !strcmp(verb, "barrier-wait");
         uint64_t second = wait ? opt_site(g, "site") : opt_err(g, 0);
+        if (wait)
+            set_wait(g, t, b->id, 0, (uint32_t)second);
+        else if (t->waiting == b->id)
+            clear_wait(t);
         if (g->events) {
             uint64_t f[] = {b->id, second};
             emit(g, idx, wait ? SWT_REC_BARRIER_WAIT : SWT_REC_BARRIER_DONE, f, 2, NULL, 0);
