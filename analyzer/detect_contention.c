@@ -3,7 +3,9 @@
  * call site and per thread, and the holder sites the waiters waited on.
  *
  * Not crying wolf: a lock nobody waited for is never a hotspot, nor one
- * whose waits add up to less than HOTSPOT_MIN_WAIT_NS or less than
+ * waited for only once (a one-shot hand-off: CPython's Thread.join waits
+ * once on the thread's sentinel lock, held for the thread's whole life),
+ * nor one whose waits add up to less than HOTSPOT_MIN_WAIT_NS or less than
  * HOTSPOT_MIN_SHARE_PCT of the run (a few short waits are what any
  * multi-threaded program shows, and CPython's GIL switches leave such waits
  * on every Python lock).  A lock used like CPython's GIL is labelled in a
@@ -17,13 +19,14 @@
 #include "analyzer/lockstats_feed.h"
 #include "analyzer/xalloc.h"
 
+#define HOTSPOT_MIN_CONTENTIONS 2
 #define HOTSPOT_MIN_WAIT_NS (1000ull * 1000)
 #define HOTSPOT_MIN_SHARE_PCT 5
 #define HOTSPOT_MAX_SITES 8 /* site rows shown per hotspot, the most blamed first */
 
 static bool is_hotspot(const struct model *m, const struct lockstats_lock_row *r)
 {
-    if (!r->c.contentions || !lockstats_reportable(m, r->lock))
+    if (r->c.contentions < HOTSPOT_MIN_CONTENTIONS || !lockstats_reportable(m, r->lock))
         return false;
     if (r->c.wait_total_ns < HOTSPOT_MIN_WAIT_NS)
         return false;
@@ -146,13 +149,17 @@ static void add_sites(struct finding *f, const struct lockstats_lock_row *r)
         const struct lockstats_site_row *s = sites[i];
         uint32_t stack = s->site == LOCKSTATS_NONE ? MODEL_NONE : s->site;
         char *note;
-        if (s->blamed_ns)
+        if (s->blamed_ns && s->long_holds)
             note = xasprintf("holds taken here kept waiters %s (%llu waits began "
-                             "meanwhile; %llu long holds, longest %s)",
+                             "meanwhile); %llu long holds, the longest %s",
                              lockstats_format_duration(s->blamed_ns, a, sizeof(a)),
                              (unsigned long long)s->blamed_waits,
                              (unsigned long long)s->long_holds,
                              lockstats_format_duration(s->long_hold_max_ns, b, sizeof(b)));
+        else if (s->blamed_ns)
+            note = xasprintf("holds taken here kept waiters %s (%llu waits began meanwhile)",
+                             lockstats_format_duration(s->blamed_ns, a, sizeof(a)),
+                             (unsigned long long)s->blamed_waits);
         else
             note = xasprintf("%llu acquisitions, %llu waited here for %s in total",
                              (unsigned long long)s->c.acquisitions,

@@ -511,6 +511,14 @@ int lockstats_wait(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t l
      * ends here. */
     if (p->waiting && end_wait(s, p, ns))
         return fail_oom(s);
+    /* A thread waiting for a lock it holds itself is not contending with
+     * anyone: on a semaphore it waits for a signal (CPython's Condition
+     * waits on a per-waiter lock it took itself), on a mutex it deadlocks
+     * itself (the misuse detector's business). */
+    if (p->depth && tracks_holds(lk)) {
+        lk->row.self_waits++;
+        return 0;
+    }
     lk->row.c.contentions++;
     p->row.c.contentions++;
     st->row.c.contentions++;

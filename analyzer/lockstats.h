@@ -31,7 +31,7 @@
 /* Defaults of the thresholds (also the CLI defaults, see docs/analyzer-stats.md). */
 #define LOCKSTATS_DEFAULT_WAIT_NS (100ull * 1000 * 1000) /* --wait-threshold 100ms */
 #define LOCKSTATS_DEFAULT_STARVE_COUNT 10u               /* --starve-count 10 */
-#define LOCKSTATS_DEFAULT_HOLD_NS (10ull * 1000 * 1000)  /* --hold-threshold 10ms */
+#define LOCKSTATS_DEFAULT_HOLD_NS (1000ull * 1000)       /* --hold-threshold 1ms */
 
 struct lockstats_config {
     /* Starvation: a wait at least this long ... */
@@ -130,6 +130,7 @@ struct lockstats_lock_row {
     uint64_t read_acquisitions;
     uint64_t unheld_wait_ns;      /* waiter time while no holder was known (hand-offs) */
     uint64_t unheld_waits;
+    uint64_t self_waits;          /* waits by a thread that held it already: not contention */
     uint64_t long_holds;
     uint64_t starved_waits;
     struct lockstats_run barge;   /* the longest barging run */

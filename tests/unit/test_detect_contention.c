@@ -78,7 +78,7 @@ static void test_hotspot_trace_mode(void **state)
     assert_int_equal(f->rows[0].ncells, f->ncolumns);
     assert_true(strstr(f->title, "5 of 10 acquisitions waited") != NULL);
     assert_non_null(f->why);
-    assert_true(strstr(f->fix, "5 holds lasted over 10.0 ms") != NULL);
+    assert_true(strstr(f->fix, "5 holds lasted over 1.0 ms") != NULL);
     /* nothing else: no starvation, nothing about the cold lock */
     assert_int_equal(s.fs.n, 1);
     scenario_free(&s);
@@ -114,11 +114,13 @@ static void test_top_n(void **state)
     unsigned waits[] = {10, 30, 20};
     unsigned t = 1;
     for (unsigned k = 0; k < 3; k++) {
-        say("T2 acquire %s @%ums", names[k], t);
-        say("T3 wait %s @%ums", names[k], t);
-        say("T2 release %s @%ums", names[k], t + waits[k]);
-        say("T3 acquire %s @%ums ; T3 release %s", names[k], t + waits[k], names[k]);
-        t += waits[k] + 1;
+        for (unsigned twice = 0; twice < 2; twice++) {
+            say("T2 acquire %s @%ums", names[k], t);
+            say("T3 wait %s @%ums", names[k], t);
+            say("T2 release %s @%ums", names[k], t + waits[k]);
+            say("T3 acquire %s @%ums ; T3 release %s", names[k], t + waits[k], names[k]);
+            t += waits[k] + 1;
+        }
     }
     scenario_default_opts(&s.o);
     s.o.top = 2;
@@ -259,6 +261,29 @@ static void test_binary_semaphore_hotspot(void **state)
     scenario_free(&s);
 }
 
+/* CPython's Thread.join: the thread holds its sentinel lock (a binary
+ * semaphore) for its whole life; join waits once for it.  Three joins of
+ * 200 ms each are not contention. */
+static void test_join_on_sentinel_is_not_a_hotspot(void **state)
+{
+    (void)state;
+    struct scenario s;
+    script_len = 0;
+    say("header pid=100 run=1 exe=/usr/bin/python3.11");
+    say("lock S2 kind=sem value=1 ; lock S3 kind=sem value=1 ; lock S4 kind=sem value=1");
+    for (unsigned t = 2; t <= 4; t++)
+        say("T%u acquire S%u site=bootstrap @%uus", t, t, t);
+    for (unsigned t = 2; t <= 4; t++) {
+        say("T1 wait S%u site=join @%ums", t, 2 + 200 * (t - 2));
+        say("T%u post S%u site=bootstrap @%ums", t, t, 201 + 200 * (t - 2));
+        say("T1 acquire S%u site=join @%ums ; T1 post S%u site=join", t, 201 + 200 * (t - 2), t);
+        say("T%u exit", t);
+    }
+    scenario_run(&s, script, false);
+    assert_int_equal(s.fs.n, 0);
+    scenario_free(&s);
+}
+
 static void test_no_stats(void **state)
 {
     (void)state;
@@ -283,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_gil_pattern_needs_python),
         cmocka_unit_test(test_counting_semaphore_is_not_a_hotspot),
         cmocka_unit_test(test_binary_semaphore_hotspot),
+        cmocka_unit_test(test_join_on_sentinel_is_not_a_hotspot),
         cmocka_unit_test(test_no_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -271,7 +271,10 @@ static void test_unfinished_wait(void **state)
 static void test_long_hold(void **state)
 {
     (void)state;
-    struct lockstats *s = lockstats_new(NULL);
+    struct lockstats_config cfg;
+    lockstats_config_default(&cfg);
+    cfg.hold_threshold_ns = 10 * MS;
+    struct lockstats *s = lockstats_new(&cfg);
     /* long but nobody waited: not flagged */
     lockstats_acquire(s, 0, T1, L, 0, S3);
     lockstats_release(s, 50 * MS, T1, L, 0, S3);
@@ -440,6 +443,28 @@ static void test_sem_as_lock(void **state)
     lockstats_free(s);
 }
 
+/* CPython's Condition: the waiter takes its own lock, then waits on it
+ * until the notifier posts it.  That is a signal, not contention. */
+static void test_self_wait_is_not_contention(void **state)
+{
+    (void)state;
+    struct lockstats *s = lockstats_new(NULL);
+    lockstats_declare(s, L, SWT_KIND_SEM, 0, true);
+    lockstats_acquire(s, 0, T1, L, 0, S1);
+    lockstats_wait(s, 10, T1, L, 0, S1);
+    lockstats_sem_post(s, 500, T2, L, S2);
+    lockstats_acquire(s, 500, T1, L, 0, S1);
+    lockstats_sem_post(s, 510, T1, L, S1);
+    lockstats_finish(s, 600);
+    const struct lockstats_lock_row *r = lockstats_lock(s, L);
+    assert_int_equal(r->c.contentions, 0);
+    assert_int_equal(r->self_waits, 1);
+    assert_int_equal(r->c.wait_count, 0);
+    assert_int_equal(r->unheld_wait_ns, 0);
+    assert_false(thread_row(r, T1)->waiting_at_end);
+    lockstats_free(s);
+}
+
 static void test_fail_and_after_finish(void **state)
 {
     (void)state;
@@ -512,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_profile_slot),
         cmocka_unit_test(test_gil_pattern),
         cmocka_unit_test(test_sem_as_lock),
+        cmocka_unit_test(test_self_wait_is_not_contention),
         cmocka_unit_test(test_fail_and_after_finish),
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_empty),
