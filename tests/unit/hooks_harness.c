@@ -40,12 +40,16 @@ static void rm_tree(const char *dir)
     rmdir(dir);
 }
 
-/* Child side of hk_run_argv: the environment, stdout into the pipe, exec. */
-static void exec_child(int out_fd, const char *dir, char *const argv[], const char *const env[])
+/* Child side of run(): the environment, stdout into the pipe, exec. */
+static void exec_child(int out_fd, const char *dir, char *const argv[], const char *const env[],
+                       int preload)
 {
     char output[300];
     snprintf(output, sizeof output, "%s/", dir);
-    setenv("LD_PRELOAD", HK_SHIM_PATH, 1);
+    if (preload)
+        setenv("LD_PRELOAD", HK_SHIM_PATH, 1);
+    else
+        unsetenv("LD_PRELOAD");
     setenv("SYNCWATCH_OUTPUT", output, 1);
     setenv("SYNCWATCH_MODE", "trace", 1);
     unsetenv("SYNCWATCH_DISABLE");
@@ -88,7 +92,8 @@ static void load_records(struct hk_run *r)
     }
 }
 
-void hk_run_argv(struct hk_run *r, char *const argv[], const char *const env[])
+/* Runs argv and checks that it exited 0; with preload, under the shim. */
+static void run(struct hk_run *r, char *const argv[], const char *const env[], int preload)
 {
     memset(r, 0, sizeof *r);
     snprintf(r->dir, sizeof r->dir, "/tmp/swhooks.XXXXXX");
@@ -101,7 +106,7 @@ void hk_run_argv(struct hk_run *r, char *const argv[], const char *const env[])
     assert_true(pid >= 0);
     if (pid == 0) {
         close(p[0]);
-        exec_child(p[1], r->dir, argv, env);
+        exec_child(p[1], r->dir, argv, env, preload);
     }
     close(p[1]);
     size_t len = 0;
@@ -123,17 +128,40 @@ void hk_run_argv(struct hk_run *r, char *const argv[], const char *const env[])
     if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0)
         fail_msg("%s ended with status 0x%x; its output:\n%s", argv[0], r->status, r->out);
     snprintf(r->trace_path, sizeof r->trace_path, "%s/syncwatch.%d.swt", r->dir, (int)pid);
+}
+
+void hk_run_argv(struct hk_run *r, char *const argv[], const char *const env[])
+{
+    run(r, argv, env, 1);
     load_records(r);
 }
 
-void hk_run_workload(struct hk_run *r, const char *name)
+static const char *self_path(void)
 {
     static char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     assert_true(n > 0);
     self[n] = '\0';
-    char *argv[] = {self, "--workload", (char *)name, NULL};
+    return self;
+}
+
+void hk_run_workload(struct hk_run *r, const char *name)
+{
+    char *argv[] = {(char *)self_path(), "--workload", (char *)name, NULL};
     hk_run_argv(r, argv, NULL);
+}
+
+void hk_workload_passes(const char *name, const char *mode)
+{
+    static struct hk_run r;
+    char *argv[] = {(char *)self_path(), "--workload", (char *)name, NULL};
+    char mode_env[64];
+    snprintf(mode_env, sizeof mode_env, "SYNCWATCH_MODE=%s", mode ? mode : "trace");
+    const char *env[] = {mode_env, NULL};
+    run(&r, argv, env, mode != NULL);
+    if (mode)
+        load_records(&r);
+    hk_free(&r);
 }
 
 void hk_free(struct hk_run *r)
