@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,8 +167,16 @@ static void expand(struct inputs *in, const char *arg)
     size_t before = in->n;
     struct dirent *e;
     while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len > 4 && !strcmp(e->d_name + len - 4, ".swt"))
+        /* NAME.swt, and NAME.swt.PID of fork children and exec'd programs */
+        const char *dot = strstr(e->d_name, ".swt");
+        bool trace = false;
+        while (dot && !trace) {
+            const char *rest = dot + 4;
+            trace = !*rest || (*rest == '.' && rest[1] && strspn(rest + 1, "0123456789") ==
+                                                              strlen(rest + 1));
+            dot = strstr(dot + 1, ".swt");
+        }
+        if (trace && e->d_name[0] != '.')
             add_path(in, xasprintf("%s/%s", arg, e->d_name));
     }
     closedir(d);

@@ -713,6 +713,10 @@ static void on_wait(struct ctx *c)
         return;
     struct tstate *ts = &m->priv->ts[c->thread];
     use_check(m, c->thread, lock, c->ev.site, c->ns);
+    /* The order exists from the attempt on: a thread that hangs here never
+     * gets to the ACQUIRE. */
+    if (find_held(m, c->thread, lock) < 0)
+        derive_edges(m, c->thread, lock, (uint32_t)r->f[1], c->ev.site, c->ns);
     ts->waiting_lock = lock;
     ts->waiting_flags = (uint32_t)r->f[1];
     ts->waiting_site = c->ev.site;
@@ -970,7 +974,7 @@ static void on_thread_exit(struct ctx *c)
     t->end = r->f[0] == SWT_THREAD_CANCELED ? MODEL_END_CANCELED : MODEL_END_EXITED;
     t->end_ns = c->ns;
     /* Profile mode has no ACQUIRE records: take the held ids of the record. */
-    if (!ts->nheld && r->blob_len) {
+    if (!(m->procs[c->proc].hdr.features & SWT_FEAT_EVENTS) && !ts->nheld && r->blob_len) {
         const uint8_t *p = r->blob, *end = r->blob + r->blob_len;
         uint64_t id;
         while (p < end && swt_get_varint(&p, end, &id) == 0) {
@@ -1311,9 +1315,13 @@ static void finalize_thread(struct model *m, uint32_t idx)
     struct pstate *ps = &p->ps[t->proc];
     const struct swt_thread_block *b = swt_thread_block(ps->trace, t->tindex);
     uint64_t base = ps->base_ns > p->run_base_ns ? ps->base_ns - p->run_base_ns : 0;
-    if (b) {
-        /* The block is the live state, kept up to date even when the
-         * program was killed: it wins over what the events left. */
+    /* With every event recorded the stream knows best (an unlock by another
+     * thread ends a hold the holder's block still lists); without events,
+     * or with some dropped, the block is the live state the recorder kept
+     * up to date even through a kill. */
+    const struct swt_file_header *hdr = &m->procs[t->proc].hdr;
+    bool stream = (hdr->features & SWT_FEAT_EVENTS) && !hdr->dropped_events && t->nevents;
+    if (b && !stream) {
         uint32_t n = b->nheld < SWT_MAX_HELD ? b->nheld : SWT_MAX_HELD;
         t->held = xcalloc(n ? n : 1, sizeof *t->held);
         t->nheld = 0;
@@ -1345,6 +1353,12 @@ static void finalize_thread(struct model *m, uint32_t idx)
                 t->end = MODEL_END_CANCELED;
         }
     } else {
+        if (b && t->end == MODEL_END_UNKNOWN) {
+            if (b->state == SWT_THREAD_EXITED)
+                t->end = MODEL_END_EXITED;
+            else if (b->state == SWT_THREAD_CANCELED)
+                t->end = MODEL_END_CANCELED;
+        }
         t->held = xcalloc(ts->nheld ? ts->nheld : 1, sizeof *t->held);
         if (ts->nheld)
             memcpy(t->held, ts->held, ts->nheld * sizeof *t->held);

@@ -106,6 +106,11 @@ static bool infrastructure(const struct model *m, uint32_t proc, uint64_t ip)
            !strncmp(b, "libunwind", 9) || !strncmp(b, "ld-linux", 8);
 }
 
+bool names_is_infrastructure(struct names *n, uint32_t proc, uint64_t ip)
+{
+    return infrastructure(n->m, proc, ip);
+}
+
 uint32_t names_first_user_frame(struct names *n, uint32_t stack)
 {
     if (stack == MODEL_NONE || stack >= n->m->nstacks)

@@ -29,6 +29,8 @@ const char *names_frame(struct names *n, uint32_t proc, uint64_t ip, char *buf, 
 /* Index of the first frame of stack that is the program's own (not the
  * shim, not libc's lock functions); 0 if none is. */
 uint32_t names_first_user_frame(struct names *n, uint32_t stack);
+/* Whether ip is in the shim, libc or the loader (not the program). */
+bool names_is_infrastructure(struct names *n, uint32_t proc, uint64_t ip);
 /* The site of a stack: its first user frame, or "?" without a stack. */
 const char *names_site(struct names *n, uint32_t stack, char *buf, size_t len);
 

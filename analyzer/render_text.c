@@ -52,12 +52,20 @@ static void print_stack(struct tx *t, uint32_t stack, const char *indent)
     const struct model_stack *s = &m->stacks[stack];
     uint32_t first = names_first_user_frame(t->in->names, stack);
     char buf[512];
-    uint32_t shown = 0;
-    for (uint32_t i = first; i < s->nframes && shown < MAX_FRAMES_SHOWN; i++, shown++)
-        fprintf(t->out, "%s#%u %s\n", indent, i - first,
+    uint32_t shown = 0, more = 0;
+    for (uint32_t i = first; i < s->nframes; i++) {
+        /* thread start-up and the shim's trampoline say nothing */
+        if (i > first && names_is_infrastructure(t->in->names, s->proc, s->ips[i]))
+            continue;
+        if (shown == MAX_FRAMES_SHOWN) {
+            more++;
+            continue;
+        }
+        fprintf(t->out, "%s#%u %s\n", indent, shown++,
                 names_frame(t->in->names, s->proc, s->ips[i], buf, sizeof buf));
-    if (s->nframes - first > MAX_FRAMES_SHOWN)
-        fprintf(t->out, "%s... %u more frames\n", indent, s->nframes - first - MAX_FRAMES_SHOWN);
+    }
+    if (more)
+        fprintf(t->out, "%s... %u more frames\n", indent, more);
 }
 
 static void print_value(struct tx *t, const struct finding_kv *kv)

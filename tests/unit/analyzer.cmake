@@ -1,0 +1,7 @@
+# Unit tests of the analyzer core (model, lock graph, detectors, CLI).
+# Synthetic traces come from swgen_lib (tests/tools), so tools.cmake must be
+# included first (tests/CMakeLists.txt does).
+add_executable(test_analyzer_detect ${CMAKE_CURRENT_LIST_DIR}/test_analyzer_detect.c)
+target_link_libraries(test_analyzer_detect swanalyzer swgen_lib PkgConfig::CMOCKA)
+add_test(NAME unit.analyzer_detect COMMAND test_analyzer_detect)
+set_tests_properties(unit.analyzer_detect PROPERTIES LABELS "unit;asan" TIMEOUT 120)

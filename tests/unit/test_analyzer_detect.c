@@ -1,0 +1,667 @@
+/* Exact detector tests: small traces written in swgen's text form
+ * (docs/testing.md), analyzed in memory, findings checked by kind, code and
+ * pruning rule.  No thread timing is involved anywhere. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "analyzer/detect.h"
+#include "analyzer/findings.h"
+#include "analyzer/model.h"
+#include "analyzer/report_opts.h"
+#include "common/trace_reader.h"
+#include "tests/tools/swgen.h"
+
+#define MAX_FILES 4
+
+struct run {
+    uint8_t *buf[MAX_FILES];
+    struct swt_trace *t[MAX_FILES];
+    size_t n;
+    struct model m;
+    struct findings fs;
+    struct report_opts o;
+};
+
+static struct run *analyze_files(const char *const *texts, size_t n, unsigned max_len)
+{
+    struct run *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    char err[512];
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        if (swgen_compile(texts[i], "test", &r->buf[i], &len, err, sizeof err) != 0)
+            fail_msg("swgen: %s", err);
+        r->t[i] = swt_open_buffer(r->buf[i], len, "test", err, sizeof err);
+        if (!r->t[i])
+            fail_msg("open: %s", err);
+    }
+    r->n = n;
+    report_opts_init(&r->o);
+    if (max_len)
+        r->o.max_cycle_len = max_len;
+    if (model_build(&r->m, r->t, n, NULL, NULL, 0, err, sizeof err) != 0)
+        fail_msg("model: %s", err);
+    findings_init(&r->fs);
+    detect_deadlocks(&r->m, &r->o, &r->fs);
+    detect_cycles(&r->m, &r->o, &r->fs);
+    detect_abandoned(&r->m, &r->o, &r->fs);
+    detect_misuse(&r->m, &r->o, &r->fs);
+    findings_sort(&r->fs, &r->m);
+    return r;
+}
+
+static struct run *analyze(const char *text) { return analyze_files(&text, 1, 0); }
+
+static void done(struct run *r)
+{
+    findings_free(&r->fs);
+    model_free(&r->m);
+    for (size_t i = 0; i < r->n; i++) {
+        swt_close(r->t[i]);
+        free(r->buf[i]);
+    }
+    free(r);
+}
+
+/* Findings with this code (NULL: any) that are (not) pruned. */
+static size_t count(const struct run *r, const char *code, bool pruned)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->fs.n; i++) {
+        const struct finding *f = r->fs.list[i];
+        if (f->pruned == pruned && (!code || !strcmp(f->code, code)))
+            n++;
+    }
+    return n;
+}
+
+static const struct finding *first(const struct run *r, const char *code)
+{
+    for (size_t i = 0; i < r->fs.n; i++)
+        if (!strcmp(r->fs.list[i]->code, code))
+            return r->fs.list[i];
+    return NULL;
+}
+
+static void expect_pruned(const char *text, const char *rule)
+{
+    struct run *r = analyze(text);
+    assert_int_equal(count(r, NULL, false), 0);
+    const struct finding *f = first(r, "lock-order-cycle");
+    if (!f)
+        f = first(r, "lock-order-cycle-rw");
+    assert_non_null(f);
+    assert_true(f->pruned);
+    assert_string_equal(f->prune_rule, rule);
+    assert_non_null(f->prune_reason);
+    done(r);
+}
+
+#define THREADS2 "header run=7\nT2 start parent=T1 ; T1 create T2\nT3 start parent=T1 ; T1 create T3\n"
+#define JOINS2 "T2 exit ; T3 exit ; T1 join T2 ; T1 join T3 ; T1 proc-exit status=0\n"
+
+static void test_abba_is_one_cycle(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2
+                            "T2 acquire A site=a1 ; T2 acquire B site=b1 ; T2 release B ; T2 release A\n"
+                            "T3 acquire B site=b2 ; T3 acquire A site=a2 ; T3 release A ; T3 release B\n"
+                            JOINS2);
+    assert_int_equal(count(r, NULL, false), 1);
+    const struct finding *f = first(r, "lock-order-cycle");
+    assert_non_null(f);
+    assert_false(f->pruned);
+    assert_int_equal(f->nlocks, 2);
+    assert_int_equal(f->nthreads, 2);
+    assert_int_equal(f->nscen, 2);
+    assert_int_equal(f->kind, FINDING_CYCLE);
+    /* every edge shows the held and the acquired lock with its stack */
+    assert_int_equal(f->nitems, 4);
+    assert_string_equal(f->items[0].role, "holds");
+    assert_int_not_equal(f->items[0].stack, MODEL_NONE);
+    assert_int_not_equal(f->items[1].stack, MODEL_NONE);
+    assert_int_equal(findings_count(&r->fs, 1u << FINDING_CYCLE), 1);
+    done(r);
+}
+
+static void test_clean_order_has_nothing(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2
+                            "T2 acquire A ; T2 acquire B ; T2 release B ; T2 release A\n"
+                            "T3 acquire A ; T3 acquire B ; T3 release B ; T3 release A\n" JOINS2);
+    assert_int_equal(r->fs.n, 0);
+    done(r);
+}
+
+static void test_abc_cycle_of_three(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\n"
+                            "T2 start parent=T1 ; T3 start parent=T1 ; T4 start parent=T1\n"
+                            "T2 acquire A ; T2 acquire B ; T2 release B ; T2 release A\n"
+                            "T3 acquire B ; T3 acquire C ; T3 release C ; T3 release B\n"
+                            "T4 acquire C ; T4 acquire A ; T4 release A ; T4 release C\n");
+    assert_int_equal(count(r, "lock-order-cycle", false), 1);
+    assert_int_equal(first(r, "lock-order-cycle")->nlocks, 3);
+    assert_int_equal(first(r, "lock-order-cycle")->nscen, 3);
+    done(r);
+}
+
+static void test_each_cycle_once(void **state)
+{
+    (void)state;
+    /* A<->B and B<->C and A->B->C->A: three elementary cycles, each once */
+    struct run *r = analyze("header run=7\nT2 start parent=T1 ; T3 start parent=T1\n"
+                            "T2 acquire A ; T2 acquire B ; T2 acquire C ; T2 release C ; T2 release B ; T2 release A\n"
+                            "T3 acquire C ; T3 acquire B ; T3 release B ; T3 release C\n"
+                            "T3 acquire B ; T3 acquire A ; T3 release A ; T3 release B\n"
+                            "T3 acquire C ; T3 acquire A ; T3 release A ; T3 release C\n");
+    /* edges A->B, A->C, B->C (T2); C->B, B->A, C->A (T3): cycles AB, AC, BC, A->B->C->A,
+     * A->C->B->A */
+    assert_int_equal(count(r, "lock-order-cycle", false), 5);
+    done(r);
+}
+
+static void test_max_cycle_len_notes_cut(void **state)
+{
+    (void)state;
+    const char *text = "header run=7\n"
+                       "T2 start parent=T1 ; T3 start parent=T1 ; T4 start parent=T1\n"
+                       "T2 acquire A ; T2 acquire B ; T2 release B ; T2 release A\n"
+                       "T3 acquire B ; T3 acquire C ; T3 release C ; T3 release B\n"
+                       "T4 acquire C ; T4 acquire A ; T4 release A ; T4 release C\n";
+    struct run *r = analyze_files(&text, 1, 2);
+    assert_int_equal(count(r, NULL, false), 0);
+    assert_true(r->fs.nnotes >= 1);
+    assert_non_null(strstr(r->fs.notes[0], "max-cycle-len"));
+    done(r);
+}
+
+static void test_single_thread_pruned(void **state)
+{
+    (void)state;
+    expect_pruned("header run=7\n"
+                  "T1 acquire A ; T1 acquire B ; T1 release B ; T1 release A\n"
+                  "T1 acquire B ; T1 acquire A ; T1 release A ; T1 release B\n",
+                  "single-thread");
+}
+
+static void test_gate_lock_pruned(void **state)
+{
+    (void)state;
+    expect_pruned(THREADS2
+                  "T2 acquire G ; T2 acquire A ; T2 acquire B ; T2 release B ; T2 release A ; T2 release G\n"
+                  "T3 acquire G ; T3 acquire B ; T3 acquire A ; T3 release A ; T3 release B ; T3 release G\n"
+                  JOINS2,
+                  "gate-lock");
+}
+
+static void test_gate_read_held_is_no_gate(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2 "lock G kind=rwlock\n"
+                            "T2 acquire G read ; T2 acquire A ; T2 acquire B ; T2 release B ; T2 release A ; T2 release G\n"
+                            "T3 acquire G read ; T3 acquire B ; T3 acquire A ; T3 release A ; T3 release B ; T3 release G\n"
+                            JOINS2);
+    assert_int_equal(count(r, "lock-order-cycle", false), 1);
+    done(r);
+}
+
+static void test_join_order_pruned(void **state)
+{
+    (void)state;
+    /* T2 runs A->B and is joined before T3, which runs B->A, is created */
+    expect_pruned("header run=7\n"
+                  "T2 start parent=T1 ; T1 create T2\n"
+                  "T2 acquire A ; T2 acquire B ; T2 release B ; T2 release A ; T2 exit\n"
+                  "T1 join T2\n"
+                  "T3 start parent=T1 ; T1 create T3\n"
+                  "T3 acquire B ; T3 acquire A ; T3 release A ; T3 release B ; T3 exit\n"
+                  "T1 join T3 ; T1 proc-exit\n",
+                  "happens-before");
+}
+
+static void test_parent_before_create_pruned(void **state)
+{
+    (void)state;
+    /* main takes A->B, then creates T2 which takes B->A */
+    expect_pruned("header run=7\n"
+                  "T1 acquire A ; T1 acquire B ; T1 release B ; T1 release A\n"
+                  "T2 start parent=T1 ; T1 create T2\n"
+                  "T2 acquire B ; T2 acquire A ; T2 release A ; T2 release B\n",
+                  "happens-before");
+}
+
+static void test_concurrent_parent_child_reported(void **state)
+{
+    (void)state;
+    /* main creates T2 first, then takes A->B while T2 takes B->A */
+    struct run *r = analyze("header run=7\n"
+                            "T2 start parent=T1 ; T1 create T2\n"
+                            "T1 acquire A ; T1 acquire B ; T1 release B ; T1 release A\n"
+                            "T2 acquire B ; T2 acquire A ; T2 release A ; T2 release B\n");
+    assert_int_equal(count(r, "lock-order-cycle", false), 1);
+    done(r);
+}
+
+static void test_trylock_pruned(void **state)
+{
+    (void)state;
+    expect_pruned(THREADS2
+                  "T2 acquire A ; T2 acquire B ; T2 release B ; T2 release A\n"
+                  "T3 acquire B ; T3 fail A try ; T3 release B\n"
+                  "T3 acquire B ; T3 acquire A try ; T3 release A ; T3 release B\n" JOINS2,
+                  "trylock");
+}
+
+static void test_rwlock_read_read_pruned(void **state)
+{
+    (void)state;
+    expect_pruned(THREADS2 "lock A kind=rwlock\nlock B kind=rwlock\n"
+                  "T2 acquire A read ; T2 acquire B read ; T2 release B ; T2 release A\n"
+                  "T3 acquire B read ; T3 acquire A read ; T3 release A ; T3 release B\n" JOINS2,
+                  "read-read");
+}
+
+static void test_rwlock_write_then_read_is_cycle(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2 "lock A kind=rwlock\nlock B kind=rwlock\n"
+                            "T2 acquire A write ; T2 acquire B read ; T2 release B ; T2 release A\n"
+                            "T3 acquire B write ; T3 acquire A read ; T3 release A ; T3 release B\n"
+                            JOINS2);
+    assert_int_equal(count(r, "lock-order-cycle-rw", false), 1);
+    done(r);
+}
+
+static void test_rwlock_read_then_write_is_cycle(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2 "lock A kind=rwlock\nlock B kind=rwlock\n"
+                            "T2 acquire A read ; T2 acquire B write ; T2 release B ; T2 release A\n"
+                            "T3 acquire B read ; T3 acquire A write ; T3 release A ; T3 release B\n"
+                            JOINS2);
+    assert_int_equal(count(r, "lock-order-cycle-rw", false), 1);
+    done(r);
+}
+
+static void test_writer_preferring_read_read_is_cycle(void **state)
+{
+    (void)state;
+    /* non-recursive readers can block behind a waiting writer */
+    struct run *r = analyze(THREADS2 "lock A kind=rwlock type=prefer-writer-nonrec\n"
+                            "lock B kind=rwlock type=prefer-writer-nonrec\n"
+                            "T2 acquire A read ; T2 acquire B read ; T2 release B ; T2 release A\n"
+                            "T3 acquire B read ; T3 acquire A read ; T3 release A ; T3 release B\n"
+                            JOINS2);
+    assert_int_equal(count(r, "lock-order-cycle-rw", false), 1);
+    done(r);
+}
+
+static void test_profile_mode_cycle_from_edges(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7 mode=profile\n"
+                            "T2 start parent=T1 ; T3 start parent=T1\n"
+                            "T2 acquire A ; T2 acquire B ; T2 release B ; T2 release A\n"
+                            "T3 acquire B ; T3 acquire A ; T3 release A ; T3 release B\n");
+    assert_int_equal(count(r, "lock-order-cycle", false), 1);
+    done(r);
+}
+
+static void test_python_sem_abba(void **state)
+{
+    (void)state;
+    /* threading.Lock: a value-1 semaphore, uncontended acquire = sem_trywait */
+    struct run *r = analyze(THREADS2 "lock A kind=sem value=1\nlock B kind=sem value=1\n"
+                            "T2 acquire A try ; T2 acquire B try ; T2 post B value=2 ; T2 post A value=2\n"
+                            "T3 acquire B try ; T3 acquire A try ; T3 post A value=2 ; T3 post B value=2\n"
+                            JOINS2);
+    assert_int_equal(count(r, "lock-order-cycle", false), 1);
+    assert_int_equal(count(r, NULL, false), 1);
+    done(r);
+}
+
+static void test_python_condition_is_clean(void **state)
+{
+    (void)state;
+    /* threading.Condition: the waiter takes its own lock W twice, the
+     * notifier posts W, the waiter then drops W by destroying it. */
+    struct run *r = analyze(THREADS2 "lock L kind=sem value=1\nlock W kind=sem value=1\n"
+                            "T2 acquire L try ; T2 acquire W try ; T2 post L value=2\n"
+                            "T2 wait W\n"
+                            "T3 acquire L try ; T3 post W value=2 ; T3 post L value=2\n"
+                            "T2 acquire W contended ; T2 acquire L try ; T2 destroy W\n"
+                            "T2 post L value=2\n" JOINS2);
+    assert_int_equal(count(r, NULL, false), 0);
+    done(r);
+}
+
+static void test_sem_handoff_is_clean(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2 "lock S kind=sem value=1\n"
+                            "T2 acquire S ; T3 post S value=2 ; T2 acquire S ; T3 post S value=2\n"
+                            JOINS2);
+    assert_int_equal(count(r, NULL, false), 0);
+    done(r);
+}
+
+static void test_counting_sem_is_no_lock(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2 "lock A kind=sem value=3\n"
+                            "T2 acquire A ; T2 acquire B ; T2 release B ; T2 post A value=4\n"
+                            "T3 acquire B ; T3 acquire A ; T3 post A value=4 ; T3 release B\n"
+                            JOINS2);
+    assert_int_equal(count(r, NULL, false), 0);
+    done(r);
+}
+
+/* ---- actual deadlocks ---- */
+
+static void test_real_deadlock_from_blocks(void **state)
+{
+    (void)state;
+    /* killed while hung: the thread blocks say who holds and who waits */
+    struct run *r = analyze(THREADS2
+                            "T2 acquire A ; T3 acquire B ; T2 wait B ; T3 wait A\n");
+    assert_int_equal(count(r, "deadlock", false), 1);
+    const struct finding *f = first(r, "deadlock");
+    assert_int_equal(f->kind, FINDING_DEADLOCK);
+    assert_int_equal(f->nthreads, 2);
+    assert_int_equal(f->nscen, 2);
+    /* the lock-order cycle is also there */
+    assert_int_equal(count(r, "lock-order-cycle", false), 1);
+    done(r);
+}
+
+static void test_deadlock_from_thread_state_only(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7 mode=profile\n"
+                            "T2 start parent=T1 ; T3 start parent=T1\nlock A\nlock B\n"
+                            "thread-state T2 held=A waiting=B\n"
+                            "thread-state T3 held=B waiting=A\n");
+    assert_int_equal(count(r, "deadlock", false), 1);
+    done(r);
+}
+
+static void test_self_deadlock(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nT1 acquire A ; T1 wait A\n");
+    assert_int_equal(count(r, "self-deadlock", false), 1);
+    assert_int_equal(count(r, "relock", false), 0);
+    done(r);
+}
+
+static void test_recursive_relock_is_fine(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nlock R type=recursive\n"
+                            "T1 acquire R ; T1 acquire R recursive ; T1 release R recursive ; "
+                            "T1 release R ; T1 proc-exit\n");
+    assert_int_equal(count(r, NULL, false), 0);
+    done(r);
+}
+
+static void test_errorcheck_relock_is_misuse(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nlock E type=errorcheck\n"
+                            "T1 acquire E ; T1 fail E err=EDEADLK ; T1 release E ; T1 proc-exit\n");
+    assert_int_equal(count(r, "relock", false), 1);
+    done(r);
+}
+
+/* ---- abandoned ---- */
+
+static void test_abandoned_thread_exit(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nT2 start parent=T1\nT2 acquire A ; T2 exit\n"
+                            "T1 join T2 ; T1 proc-exit\n");
+    assert_int_equal(count(r, "held-at-thread-exit", false), 1);
+    assert_int_equal(first(r, "held-at-thread-exit")->kind, FINDING_ABANDONED);
+    done(r);
+}
+
+static void test_abandoned_cancel(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nT2 start parent=T1\nT2 acquire A ; T2 exit how=canceled\n"
+                            "T1 proc-exit\n");
+    assert_int_equal(count(r, "held-at-thread-cancel", false), 1);
+    done(r);
+}
+
+static void test_held_at_kill(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nT1 acquire K\n");
+    assert_int_equal(count(r, "held-at-kill", false), 1);
+    assert_int_equal(first(r, "held-at-kill")->severity, SEV_ERROR);
+    done(r);
+}
+
+static void test_wait_on_abandoned(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nT2 start parent=T1\nT2 acquire A ; T2 exit\n"
+                            "T1 wait A\n");
+    assert_int_equal(count(r, "wait-on-abandoned", false), 1);
+    done(r);
+}
+
+static void test_held_at_fork(void **state)
+{
+    (void)state;
+    const char *texts[] = {
+        "header run=9 pid=100\nT2 start parent=T1\nT2 acquire LOG\nT1 fork child=101\n"
+        "T2 release LOG ; T2 exit ; T1 join T2 ; T1 proc-exit\n",
+        "header run=9 pid=101 ppid=100 fork-parent-pid=100 fork-parent-thread=1\n"
+        "T1 fork parent=100\nT1 proc-exit how=_exit\n",
+    };
+    struct run *r = analyze_files(texts, 2, 0);
+    assert_int_equal(count(r, "held-at-fork", false), 1);
+    done(r);
+}
+
+static void test_robust_owner_dead_across_processes(void **state)
+{
+    (void)state;
+    const char *texts[] = {
+        "header run=9 pid=100\nlock M flags=robust,pshared dev=1 ino=42 offset=0\n"
+        "T1 fork child=101\nT1 acquire M owner-dead @100 ; T1 release M ; T1 proc-exit\n",
+        "header run=9 pid=101 ppid=100 fork-parent-pid=100 fork-parent-thread=1\n"
+        "lock M flags=robust,pshared dev=1 ino=42 offset=0\n"
+        "T1 fork parent=100 ; T1 acquire M ; T1 proc-exit how=_exit\n",
+    };
+    struct run *r = analyze_files(texts, 2, 0);
+    assert_int_equal(count(r, "owner-dead", false), 1);
+    assert_int_equal(count(r, "held-at-exit", false), 1);
+    /* the child's lock and the parent's are one object */
+    const struct finding *f = first(r, "owner-dead");
+    assert_int_not_equal(f->nthreads, 0);
+    done(r);
+}
+
+/* ---- misuse ---- */
+
+static void test_misuse_unlock_unheld(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nT1 release A ; T1 proc-exit\n");
+    assert_int_equal(count(r, "unlock-unheld", false), 1);
+    done(r);
+}
+
+static void test_misuse_double_unlock(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nT1 acquire A ; T1 release A ; T1 release A ; "
+                            "T1 proc-exit\n");
+    assert_int_equal(count(r, "double-unlock", false), 1);
+    assert_int_equal(count(r, NULL, false), 1);
+    done(r);
+}
+
+static void test_misuse_unlock_other_thread(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2 "T2 acquire A ; T3 release A\n" JOINS2);
+    assert_int_equal(count(r, "unlock-not-owner", false), 1);
+    /* the hold is gone: no abandoned lock at T2's exit */
+    assert_int_equal(count(r, "held-at-thread-exit", false), 0);
+    done(r);
+}
+
+static void test_misuse_destroy_held(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nT1 acquire A ; T1 destroy A err=EBUSY ; "
+                            "T1 release A ; T1 proc-exit\n");
+    assert_int_equal(count(r, "destroy-held", false), 1);
+    done(r);
+}
+
+static void test_misuse_cond_two_mutexes(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2
+                            "T2 acquire M1 ; T2 release M1 cond ; T2 cond-wait C M1 ; "
+                            "T2 cond-wake C M1 ; T2 acquire M1 cond ; T2 release M1\n"
+                            "T3 acquire M2 ; T3 release M2 cond ; T3 cond-wait C M2 ; "
+                            "T3 cond-wake C M2 ; T3 acquire M2 cond ; T3 release M2\n" JOINS2);
+    assert_int_equal(count(r, "cond-two-mutexes", false), 1);
+    done(r);
+}
+
+static void test_misuse_cond_wait_unheld(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nlock M\nT1 release M cond ; T1 cond-wait C M ; "
+                            "T1 cond-wake C M err=ETIMEDOUT ; T1 acquire M cond ; T1 release M ; "
+                            "T1 proc-exit\n");
+    assert_int_equal(count(r, "cond-wait-unheld", false), 1);
+    assert_int_equal(count(r, "unlock-unheld", false), 0);
+    done(r);
+}
+
+static void test_correct_cond_wait_is_clean(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2
+                            "T2 acquire M ; T2 release M cond ; T2 cond-wait C M\n"
+                            "T3 acquire M ; T3 signal C ; T3 release M\n"
+                            "T2 cond-wake C M ; T2 acquire M cond ; T2 release M\n" JOINS2);
+    assert_int_equal(count(r, NULL, false), 0);
+    done(r);
+}
+
+static void test_misuse_use_after_destroy(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nT1 acquire A ; T1 release A ; T1 destroy A ; "
+                            "T1 acquire A ; T1 release A ; T1 proc-exit\n");
+    assert_int_equal(count(r, "use-after-destroy", false), 1);
+    done(r);
+}
+
+static void test_reinit_after_destroy_is_fine(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nlock A\nT1 acquire A ; T1 release A ; T1 destroy A\n"
+                            "T1 init A\nT1 acquire A ; T1 release A ; T1 proc-exit\n");
+    assert_int_equal(count(r, NULL, false), 0);
+    done(r);
+}
+
+static void test_sem_overpost(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nlock S kind=sem value=1\n"
+                            "T1 acquire S ; T1 post S value=2 ; T1 post S value=3 ; T1 proc-exit\n");
+    assert_int_equal(count(r, "sem-overpost", false), 1);
+    done(r);
+}
+
+static void test_stable_order(void **state)
+{
+    (void)state;
+    /* the same trace twice gives the same findings in the same order */
+    const char *text = THREADS2
+        "T2 acquire A ; T2 acquire B ; T2 release B ; T2 release A ; T2 release A\n"
+        "T3 acquire B ; T3 acquire A ; T3 release A ; T3 release B ; T3 acquire C\n" JOINS2;
+    struct run *a = analyze(text), *b = analyze(text);
+    assert_int_equal(a->fs.n, b->fs.n);
+    for (size_t i = 0; i < a->fs.n; i++) {
+        assert_string_equal(a->fs.list[i]->code, b->fs.list[i]->code);
+        assert_string_equal(a->fs.list[i]->title, b->fs.list[i]->title);
+    }
+    assert_true(a->fs.n >= 3);
+    /* kinds in order: cycle before abandoned before misuse */
+    for (size_t i = 1; i < a->fs.n; i++)
+        assert_true(a->fs.list[i - 1]->kind <= a->fs.list[i]->kind);
+    done(a);
+    done(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_abba_is_one_cycle),
+        cmocka_unit_test(test_clean_order_has_nothing),
+        cmocka_unit_test(test_abc_cycle_of_three),
+        cmocka_unit_test(test_each_cycle_once),
+        cmocka_unit_test(test_max_cycle_len_notes_cut),
+        cmocka_unit_test(test_single_thread_pruned),
+        cmocka_unit_test(test_gate_lock_pruned),
+        cmocka_unit_test(test_gate_read_held_is_no_gate),
+        cmocka_unit_test(test_join_order_pruned),
+        cmocka_unit_test(test_parent_before_create_pruned),
+        cmocka_unit_test(test_concurrent_parent_child_reported),
+        cmocka_unit_test(test_trylock_pruned),
+        cmocka_unit_test(test_rwlock_read_read_pruned),
+        cmocka_unit_test(test_rwlock_write_then_read_is_cycle),
+        cmocka_unit_test(test_rwlock_read_then_write_is_cycle),
+        cmocka_unit_test(test_writer_preferring_read_read_is_cycle),
+        cmocka_unit_test(test_profile_mode_cycle_from_edges),
+        cmocka_unit_test(test_python_sem_abba),
+        cmocka_unit_test(test_python_condition_is_clean),
+        cmocka_unit_test(test_sem_handoff_is_clean),
+        cmocka_unit_test(test_counting_sem_is_no_lock),
+        cmocka_unit_test(test_real_deadlock_from_blocks),
+        cmocka_unit_test(test_deadlock_from_thread_state_only),
+        cmocka_unit_test(test_self_deadlock),
+        cmocka_unit_test(test_recursive_relock_is_fine),
+        cmocka_unit_test(test_errorcheck_relock_is_misuse),
+        cmocka_unit_test(test_abandoned_thread_exit),
+        cmocka_unit_test(test_abandoned_cancel),
+        cmocka_unit_test(test_held_at_kill),
+        cmocka_unit_test(test_wait_on_abandoned),
+        cmocka_unit_test(test_held_at_fork),
+        cmocka_unit_test(test_robust_owner_dead_across_processes),
+        cmocka_unit_test(test_misuse_unlock_unheld),
+        cmocka_unit_test(test_misuse_double_unlock),
+        cmocka_unit_test(test_misuse_unlock_other_thread),
+        cmocka_unit_test(test_misuse_destroy_held),
+        cmocka_unit_test(test_misuse_cond_two_mutexes),
+        cmocka_unit_test(test_misuse_cond_wait_unheld),
+        cmocka_unit_test(test_correct_cond_wait_is_clean),
+        cmocka_unit_test(test_misuse_use_after_destroy),
+        cmocka_unit_test(test_reinit_after_destroy_is_fine),
+        cmocka_unit_test(test_sem_overpost),
+        cmocka_unit_test(test_stable_order),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
