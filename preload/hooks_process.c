@@ -24,6 +24,11 @@ static void *(*real_dlopen)(const char *, int);
 
 static main_fn program_main;
 
+/* Sets the process up before main even if no hook ran yet (and exports the
+ * run id for exec'ed children).  Lives here, not in the recorder core, so
+ * unit tests that link the core choose when it starts. */
+__attribute__((constructor)) static void shim_constructor(void) { rec_init(); }
+
 static void record_exit(unsigned how, int status)
 {
     int saved = errno;

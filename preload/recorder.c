@@ -352,8 +352,6 @@ void rec_init(void)
     }
 }
 
-__attribute__((constructor)) static void rec_constructor(void) { rec_init(); }
-
 /* ---- fork ---- */
 
 static uint32_t fork_thread_index;

@@ -1,0 +1,204 @@
+/* A program run under the shim by test_shim_e2e: it checks by itself that
+ * the mutex hooks return what glibc returns and leave errno alone, and
+ * produces thread, fork and exit events whose records the driver checks.
+ * Usage: shim_prog mutex|threads|fork|exit|locks */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int failures;
+
+#define CHECK_RC(call, want)                                                              \
+    do {                                                                                  \
+        errno = 4242;                                                                     \
+        int rc_ = (call);                                                                 \
+        if (rc_ != (want) || errno != 4242) {                                             \
+            fprintf(stderr, "shim_prog:%d: %s = %d (want %d), errno %d (want 4242)\n",    \
+                    __LINE__, #call, rc_, (want), errno);                                 \
+            failures++;                                                                   \
+        }                                                                                 \
+    } while (0)
+
+static pthread_mutex_t m_static = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t m_robust;
+
+static void *die_holding(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&m_robust);
+    return NULL; /* the robust mutex's owner dies */
+}
+
+static void *hold_briefly(void *arg)
+{
+    pthread_mutex_t *m = arg;
+    pthread_mutex_lock(m);
+    usleep(200000);
+    pthread_mutex_unlock(m);
+    return NULL;
+}
+
+static int mutex_checks(void)
+{
+    pthread_mutexattr_t a;
+    pthread_mutex_t normal, rec, err;
+    pthread_mutexattr_init(&a);
+    CHECK_RC(pthread_mutex_init(&normal, NULL), 0);
+    CHECK_RC(pthread_mutex_lock(&normal), 0);
+    CHECK_RC(pthread_mutex_trylock(&normal), EBUSY);
+    CHECK_RC(pthread_mutex_unlock(&normal), 0);
+    CHECK_RC(pthread_mutex_destroy(&normal), 0);
+
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    CHECK_RC(pthread_mutex_init(&rec, &a), 0);
+    CHECK_RC(pthread_mutex_lock(&rec), 0);
+    CHECK_RC(pthread_mutex_lock(&rec), 0);
+    CHECK_RC(pthread_mutex_trylock(&rec), 0);
+    CHECK_RC(pthread_mutex_unlock(&rec), 0);
+    CHECK_RC(pthread_mutex_unlock(&rec), 0);
+    CHECK_RC(pthread_mutex_unlock(&rec), 0);
+    CHECK_RC(pthread_mutex_unlock(&rec), EPERM);
+
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+    CHECK_RC(pthread_mutex_init(&err, &a), 0);
+    CHECK_RC(pthread_mutex_unlock(&err), EPERM);
+    CHECK_RC(pthread_mutex_lock(&err), 0);
+    CHECK_RC(pthread_mutex_lock(&err), EDEADLK);
+    CHECK_RC(pthread_mutex_trylock(&err), EBUSY);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    CHECK_RC(pthread_mutex_timedlock(&err, &ts), EDEADLK);
+    CHECK_RC(pthread_mutex_unlock(&err), 0);
+
+    /* A timed lock that times out while another thread holds it. */
+    pthread_t th;
+    CHECK_RC(pthread_mutex_init(&normal, NULL), 0);
+    pthread_create(&th, NULL, hold_briefly, &normal);
+    usleep(50000);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 10000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    CHECK_RC(pthread_mutex_timedlock(&normal, &ts), ETIMEDOUT);
+    CHECK_RC(pthread_mutex_lock(&normal), 0); /* contended: waits for the holder */
+    CHECK_RC(pthread_mutex_unlock(&normal), 0);
+    pthread_join(th, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    CHECK_RC(pthread_mutex_clocklock(&normal, CLOCK_MONOTONIC, &ts), 0);
+    CHECK_RC(pthread_mutex_unlock(&normal), 0);
+    CHECK_RC(pthread_mutex_clocklock(&normal, 12345, &ts), EINVAL);
+
+    /* Robust: the owner dies, the next locker gets EOWNERDEAD. */
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    CHECK_RC(pthread_mutex_init(&m_robust, &a), 0);
+    pthread_create(&th, NULL, die_holding, NULL);
+    pthread_join(th, NULL);
+    CHECK_RC(pthread_mutex_lock(&m_robust), EOWNERDEAD);
+    CHECK_RC(pthread_mutex_consistent(&m_robust), 0);
+    CHECK_RC(pthread_mutex_unlock(&m_robust), 0);
+
+    /* A statically initialised mutex is registered on first sight. */
+    CHECK_RC(pthread_mutex_lock(&m_static), 0);
+    CHECK_RC(pthread_mutex_unlock(&m_static), 0);
+    return failures ? 1 : 0;
+}
+
+static pthread_mutex_t ma = PTHREAD_MUTEX_INITIALIZER, mb = PTHREAD_MUTEX_INITIALIZER,
+                       mc = PTHREAD_MUTEX_INITIALIZER;
+
+static void *end_by_return(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&ma);
+    return NULL;
+}
+
+static void *end_by_exit(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&mb);
+    pthread_exit(NULL);
+}
+
+static void *end_by_cancel(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&mc);
+    for (;;)
+        pause(); /* a cancellation point */
+    return NULL;
+}
+
+static int thread_ends(void)
+{
+    pthread_t t1, t2, t3;
+    pthread_create(&t1, NULL, end_by_return, NULL);
+    pthread_join(t1, NULL);
+    pthread_create(&t2, NULL, end_by_exit, NULL);
+    pthread_setname_np(t2, "exiter");
+    pthread_join(t2, NULL);
+    pthread_create(&t3, NULL, end_by_cancel, NULL);
+    usleep(50000);
+    pthread_cancel(t3);
+    pthread_join(t3, NULL);
+    return 0;
+}
+
+static int forks(void)
+{
+    pthread_mutex_lock(&ma);
+    pid_t pid = fork();
+    if (pid == 0) {
+        pthread_mutex_unlock(&ma);
+        _exit(5);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    pthread_mutex_unlock(&ma);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 5 ? 0 : 1;
+}
+
+static int locks(void)
+{
+    for (int i = 0; i < 1000; i++) {
+        pthread_mutex_lock(&ma);
+        pthread_mutex_lock(&mb);
+        pthread_mutex_unlock(&mb);
+        pthread_mutex_unlock(&ma);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: shim_prog mutex|threads|fork|exit|locks\n");
+        return 2;
+    }
+    if (strcmp(argv[1], "mutex") == 0)
+        return mutex_checks();
+    if (strcmp(argv[1], "threads") == 0)
+        return thread_ends();
+    if (strcmp(argv[1], "fork") == 0)
+        return forks();
+    if (strcmp(argv[1], "exit") == 0)
+        return 3;
+    if (strcmp(argv[1], "locks") == 0)
+        return locks();
+    fprintf(stderr, "shim_prog: unknown mode %s\n", argv[1]);
+    return 2;
+}
