@@ -46,6 +46,7 @@ struct ls_pair {
     /* A condvar wait that released this mutex. */
     bool in_cond;
     uint64_t cond_since;
+    struct ls_site *last_site; /* lookup cache: a thread mostly uses one site per lock */
 };
 
 struct ls_site_key {
@@ -76,6 +77,7 @@ struct ls_lock {
     /* Row arrays built by lockstats_finish. */
     const struct lockstats_thread_row **thread_rows;
     const struct lockstats_site_row **site_rows;
+    struct ls_pair *last_pair; /* lookup cache: acquire and release come in pairs */
 };
 
 struct lockstats {
@@ -83,6 +85,10 @@ struct lockstats {
     struct ls_lock *locks;
     struct ls_pair *pairs;
     struct ls_site *sites;
+    /* Lock keys are dense (model indices): a direct index in front of the
+     * hash for keys below LS_DENSE_MAX. */
+    struct ls_lock **dense;
+    size_t ndense;
     bool finished;
     bool broken; /* out of memory: every later call fails */
     void *aux;
@@ -169,6 +175,7 @@ void lockstats_free(struct lockstats *s)
         free(lk);
     }
     free(s->lock_rows);
+    free(s->dense);
     if (s->aux_free)
         s->aux_free(s->aux);
     free(s);
@@ -233,12 +240,27 @@ int lockstats_parse_duration(const char *str, uint64_t *ns)
 
 /* ---- tables ---- */
 
+#define LS_DENSE_MAX (1u << 22)
+
 static struct ls_lock *get_lock(struct lockstats *s, uint32_t key)
 {
+    if (key < s->ndense && s->dense[key])
+        return s->dense[key];
     struct ls_lock *lk;
     HASH_FIND(hh, s->locks, &key, sizeof(key), lk);
     if (lk)
         return lk;
+    if (key < LS_DENSE_MAX && key >= s->ndense) {
+        size_t n = s->ndense ? s->ndense : 64;
+        while (n <= key)
+            n *= 2;
+        struct ls_lock **d = realloc(s->dense, n * sizeof(*d));
+        if (!d)
+            return NULL;
+        memset(d + s->ndense, 0, (n - s->ndense) * sizeof(*d));
+        s->dense = d;
+        s->ndense = n;
+    }
     lk = calloc(1, sizeof(*lk));
     if (!lk)
         return NULL;
@@ -251,16 +273,22 @@ static struct ls_lock *get_lock(struct lockstats *s, uint32_t key)
     lk->run.thread = LOCKSTATS_NONE;
     lk->last_acquirer = LOCKSTATS_NONE;
     HASH_ADD(hh, s->locks, key, sizeof(lk->key), lk);
+    if (key < s->ndense)
+        s->dense[key] = lk;
     return lk;
 }
 
 static struct ls_pair *get_pair(struct lockstats *s, struct ls_lock *lk, uint32_t thread)
 {
+    if (lk->last_pair && lk->last_pair->key.thread == thread)
+        return lk->last_pair;
     struct ls_pair_key key = {.lock = lk->key, .thread = thread};
     struct ls_pair *p;
     HASH_FIND(hh, s->pairs, &key, sizeof(key), p);
-    if (p)
+    if (p) {
+        lk->last_pair = p;
         return p;
+    }
     p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
@@ -268,6 +296,7 @@ static struct ls_pair *get_pair(struct lockstats *s, struct ls_lock *lk, uint32_
     p->lk = lk;
     p->row.thread = thread;
     HASH_ADD(hh, s->pairs, key, sizeof(p->key), p);
+    lk->last_pair = p;
     return p;
 }
 
@@ -466,7 +495,12 @@ static int enter(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t loc
         return -1;
     struct ls_lock *lk = get_lock(s, lock);
     struct ls_pair *p = lk ? get_pair(s, lk, thread) : NULL;
-    struct ls_site *st = p ? get_site(s, lk, site) : NULL;
+    struct ls_site *st = NULL;
+    if (p) {
+        st = p->last_site && p->last_site->key.site == site ? p->last_site
+                                                            : get_site(s, lk, site);
+        p->last_site = st;
+    }
     if (!st) {
         s->broken = true;
         return -1;
