@@ -5,3 +5,9 @@ add_executable(test_analyzer_detect ${CMAKE_CURRENT_LIST_DIR}/test_analyzer_dete
 target_link_libraries(test_analyzer_detect swanalyzer swgen_lib PkgConfig::CMOCKA)
 add_test(NAME unit.analyzer_detect COMMAND test_analyzer_detect)
 set_tests_properties(unit.analyzer_detect PROPERTIES LABELS "unit;asan" TIMEOUT 120)
+
+# The command line: exit codes, bad input messages, subcommands, formats.
+add_test(NAME unit.analyzer_cli
+  COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/test_analyzer_cli.sh $<TARGET_FILE:swgen>
+          $<TARGET_FILE:syncwatch-report>)
+set_tests_properties(unit.analyzer_cli PROPERTIES LABELS "unit;asan" TIMEOUT 120)
