@@ -64,14 +64,15 @@ static uint8_t *rollover(struct rec_thread *t, size_t need)
         p += swt_encode_ext(p, SWT_REC_DROPPED, 0, f, 1, NULL, 0);
         t->ev_pos = p;
     }
-    if (t->ev_pos + need > t->ev_end)
+    if ((size_t)(t->ev_end - t->ev_pos) < need)
         return NULL;
     return t->ev_pos;
 }
 
 uint8_t *rec_reserve(struct rec_thread *t, size_t need)
 {
-    if (__builtin_expect(t->ev_pos + need <= t->ev_end, 1))
+    /* A difference, not ev_pos + need: before the first chunk both are NULL. */
+    if (__builtin_expect((size_t)(t->ev_end - t->ev_pos) >= need, 1))
         return t->ev_pos;
     uint8_t *p = rollover(t, need);
     if (!p)
