@@ -236,6 +236,13 @@ static void report_hotspot(const struct model *m, const struct lockstats *ls,
                     (unsigned long long)r->long_holds,
                     lockstats_format_duration(cfg->hold_threshold_ns, thr, sizeof(thr)),
                     lockstats_format_duration(longest_hold, longest, sizeof(longest)));
+    else if (c->hold_count && c->hold_max_ns >= cfg->hold_threshold_ns)
+        finding_fix(f, "Holds of %s last up to %s (%s on average): move slow work (I/O, "
+                    "sleeping, allocation, logging) out of the critical sections, or split the "
+                    "lock (one per object or hash bucket).",
+                    name, lockstats_format_duration(c->hold_max_ns, longest, sizeof(longest)),
+                    lockstats_format_duration(lockstats_avg(c->hold_total_ns, c->hold_count),
+                                              thr, sizeof(thr)));
     else
         finding_fix(f, "Shorten the critical sections at the holder sites below, split the lock "
                     "(one per object or hash bucket), or use a reader-writer lock for "
