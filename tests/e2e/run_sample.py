@@ -119,24 +119,19 @@ def describe_spec(s):
 
 
 def lock_name(lock, table):
-    """The display name of a lock reference in the JSON: a name string, an
-    object with a name, or an index/id into the top-level lock table."""
-    if isinstance(lock, str):
-        return lock
+    """The display name of a lock reference in the JSON report (schema in
+    docs/json-schema.md): findings name locks by id into the top-level lock
+    table, whose entries carry the symbol or function:line name, or null for
+    a lock with neither (then L<id>, as the text report says)."""
     if isinstance(lock, dict):
-        for key in ("name", "symbol", "label", "display"):
-            if lock.get(key):
-                return str(lock[key])
-        ref = lock.get("id", lock.get("index"))
-        if ref is not None:
-            return lock_name(ref, table)
-        return json.dumps(lock, sort_keys=True)
-    if isinstance(lock, int) and table:
-        for entry in table:
-            if isinstance(entry, dict) and lock in (entry.get("id"), entry.get("index")):
-                return lock_name({k: v for k, v in entry.items() if k not in ("id", "index")}
-                                 or str(lock), None)
-    return str(lock)
+        entry = lock
+    else:
+        entry = next((e for e in table or [] if isinstance(e, dict) and e.get("id") == lock), None)
+        if entry is None:
+            return str(lock)
+    if entry.get("name"):
+        return str(entry["name"])
+    return "L%s" % entry.get("id", "?")
 
 
 def normalize(report):
