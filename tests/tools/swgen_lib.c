@@ -111,7 +111,8 @@ struct gen {
     /* state */
     uint64_t now_ns;
     int stmt_has_time;
-    struct gthread *threads; /* [MAX_THREADS + 1] */
+    struct gthread *threads; /* [cap_threads], grown as threads are mentioned */
+    uint32_t cap_threads;
     uint32_t max_thread;
     struct glock *locks;
     size_t nlocks, caplocks;
@@ -493,6 +494,16 @@ static void emit_start_record(struct gen *g, uint32_t thread, uint32_t parent, u
  * the recorder sets up a thread's block when the thread first enters it. */
 static struct gthread *touch_thread(struct gen *g, uint32_t idx, int auto_start)
 {
+    if (idx >= g->cap_threads) {
+        /* Only here, on a thread's first mention, can the array move: no
+         * caller holds a gthread pointer across a first mention. */
+        uint32_t cap = g->cap_threads ? g->cap_threads : 8;
+        while (cap <= idx)
+            cap *= 2;
+        g->threads = xrealloc(g, g->threads, cap * sizeof *g->threads);
+        memset(g->threads + g->cap_threads, 0, (cap - g->cap_threads) * sizeof *g->threads);
+        g->cap_threads = cap;
+    }
     struct gthread *t = &g->threads[idx];
     if (t->known)
         return t;
@@ -945,16 +956,17 @@ static void stmt_thread(struct gen *g, uint32_t idx)
             }
         }
     } else if (!strcmp(verb, "cond-wait") || !strcmp(verb, "cond-wake")) {
-        struct glock *c = use_lock(g, idx, need_positional(g, 2, "condvar name"), SWT_KIND_COND);
-        struct glock *m = use_lock(g, idx, need_positional(g, 2, "mutex name"), SWT_KIND_MUTEX);
+        /* ids, not pointers: the second use_lock may move the lock array */
+        uint32_t c = use_lock(g, idx, need_positional(g, 2, "condvar name"), SWT_KIND_COND)->id;
+        uint32_t m = use_lock(g, idx, need_positional(g, 2, "mutex name"), SWT_KIND_MUTEX)->id;
         int wait = !strcmp(verb, "cond-wait");
         uint64_t third = wait ? opt_site(g, "site") : opt_err(g, 0);
         if (wait)
-            set_wait(g, t, c->id, SWT_ACQ_COND, (uint32_t)third);
-        else if (t->waiting == c->id)
+            set_wait(g, t, c, SWT_ACQ_COND, (uint32_t)third);
+        else if (t->waiting == c)
             clear_wait(t);
         if (g->events) {
-            uint64_t f[] = {c->id, m->id, third};
+            uint64_t f[] = {c, m, third};
             emit(g, idx, !strcmp(verb, "cond-wait") ? SWT_REC_COND_WAIT : SWT_REC_COND_WAKE, f,
                  3, NULL, 0);
         }
@@ -1005,8 +1017,8 @@ static void stmt_thread(struct gen *g, uint32_t idx)
         lock_attrs(g, l);
         emit_lock_new(g, idx, l);
     } else if (!strcmp(verb, "edge")) {
-        struct glock *from = use_lock(g, idx, need_positional(g, 2, "from lock"), SWT_KIND_MUTEX);
-        struct glock *to = use_lock(g, idx, need_positional(g, 2, "to lock"), SWT_KIND_MUTEX);
+        uint32_t from = use_lock(g, idx, need_positional(g, 2, "from lock"), SWT_KIND_MUTEX)->id;
+        uint32_t to = use_lock(g, idx, need_positional(g, 2, "to lock"), SWT_KIND_MUTEX)->id;
         unsigned to_flags = acq_flag_words(g);
         unsigned from_flags = (unsigned)opt_u64(g, "from-flags", 0);
         if ((v = opt_str(g, "from")))
@@ -1015,7 +1027,7 @@ static void stmt_thread(struct gen *g, uint32_t idx)
         uint32_t ids[SWT_MAX_HELD];
         size_t nids;
         size_t blen = lock_list_blob(g, idx, (v = opt_str(g, "held")) ? v : "", blob, ids, &nids);
-        uint64_t f[] = {from->id, to->id, SWT_EDGE_FLAGS(from_flags, to_flags),
+        uint64_t f[] = {from, to, SWT_EDGE_FLAGS(from_flags, to_flags),
                         opt_site(g, "from-site"), opt_site(g, "to-site")};
         emit(g, idx, SWT_REC_EDGE, f, 5, blob, blen);
     } else if (is_start) {
@@ -1621,8 +1633,9 @@ static void finish(struct gen *g, uint8_t **out, size_t *len)
     }
     memcpy(g->buf, &g->hdr, sizeof g->hdr);
     for (size_t i = 0; i < g->ntear; i++) {
-        struct gthread *t = &g->threads[g->tear_threads[i]];
-        if (!t->known || t->last_rec_off < 0)
+        uint32_t idx = g->tear_threads[i];
+        struct gthread *t = idx < g->cap_threads ? &g->threads[idx] : NULL;
+        if (!t || !t->known || t->last_rec_off < 0)
             fail(g, "tear: T%u has no records", g->tear_threads[i]);
         g->buf[t->last_rec_off] = 0;
     }
@@ -1655,7 +1668,7 @@ static void free_gen(struct gen *g)
 {
     free(g->buf);
     if (g->threads) {
-        for (uint32_t i = 0; i <= MAX_THREADS; i++) {
+        for (uint32_t i = 0; i < g->cap_threads; i++) {
             free(g->threads[i].edges);
             free(g->threads[i].slots);
         }
@@ -1695,8 +1708,6 @@ int swgen_compile(const char *text, const char *name, uint8_t **out, size_t *len
         free(g);
         return -1;
     }
-    g->threads = xrealloc(g, NULL, (MAX_THREADS + 1) * sizeof *g->threads);
-    memset(g->threads, 0, (MAX_THREADS + 1) * sizeof *g->threads);
     memcpy(g->hdr.magic, SWT_MAGIC, SWT_MAGIC_LEN);
     g->hdr.version_major = SWT_VERSION_MAJOR;
     g->hdr.version_minor = SWT_VERSION_MINOR;

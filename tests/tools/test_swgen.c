@@ -353,6 +353,28 @@ static void test_unknown_ext_record_is_skipped(void **state)
     done(&g);
 }
 
+/* Found by fuzz_swgen: a statement that declares two locks at once must
+ * survive the lock table growing in between (ASan watches). */
+static void test_statement_declaring_several_locks(void **state)
+{
+    (void)state;
+    struct gen_trace g;
+    gen(&g, "lock L1 ; lock L2 ; lock L3 ; lock L4 ; lock L5 ; lock L6 ; lock L7\n"
+            "T1 cond-wait C M\n"
+            "lock L10 ; lock L11 ; lock L12 ; lock L13 ; lock L14 ; lock L15\n"
+            "T1 edge E1 E2 held=E3,E4\n");
+    struct swt_rec r[32];
+    size_t n = records(&g, r, 32);
+    const struct swt_rec *cw = find(r, n, SWT_REC_COND_WAIT, 0);
+    assert_int_equal(cw->f[0], 8);
+    assert_int_equal(cw->f[1], 9);
+    const struct swt_rec *e = find(r, n, SWT_REC_EDGE, 0);
+    assert_int_equal(e->f[0], 16);
+    assert_int_equal(e->f[1], 17);
+    assert_int_equal(e->blob_len, 2);
+    done(&g);
+}
+
 static void test_errors_name_the_line(void **state)
 {
     (void)state;
@@ -386,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_thread_blocks),
         cmocka_unit_test(test_damage),
         cmocka_unit_test(test_unknown_ext_record_is_skipped),
+        cmocka_unit_test(test_statement_declaring_several_locks),
         cmocka_unit_test(test_errors_name_the_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
