@@ -284,6 +284,71 @@ static void test_join_on_sentinel_is_not_a_hotspot(void **state)
     scenario_free(&s);
 }
 
+/* A process-shared mutex contended by a parent and its fork child is one
+ * lock: the child's waits are blamed on the parent's holds. */
+static void test_pshared_across_processes(void **state)
+{
+    (void)state;
+    const char *parent =
+        "header pid=100 run=9\n"
+        "lock P kind=mutex flags=pshared dev=8 ino=77 offset=64 addr=0x7000\n"
+        "T1 fork child=101 @1ms\n"
+        "T1 acquire P site=parent_hold @2ms ; T1 release P site=parent_hold @22ms\n"
+        "T1 acquire P site=parent_hold @30ms ; T1 release P site=parent_hold @50ms\n"
+        "T1 proc-exit status=0 @60ms\n";
+    const char *child =
+        "header pid=101 ppid=100 run=9 fork-parent-pid=100 fork-parent-thread=1\n"
+        "lock P kind=mutex flags=pshared dev=8 ino=77 offset=64 addr=0x9000 @1ms\n"
+        "T1 fork parent=100 @1ms\n"
+        "T1 wait P site=child_wait @3ms ; T1 acquire P contended site=child_wait @22ms\n"
+        "T1 release P site=child_wait @23ms\n"
+        "T1 wait P site=child_wait @31ms ; T1 acquire P contended site=child_wait @50ms\n"
+        "T1 release P site=child_wait @51ms\n"
+        "T1 proc-exit status=0 @55ms\n";
+    const char *texts[2] = {parent, child};
+    uint8_t *bufs[2];
+    struct swt_trace *traces[2];
+    char err[512];
+    for (int i = 0; i < 2; i++) {
+        size_t len;
+        if (swgen_compile(texts[i], "pshared", &bufs[i], &len, err, sizeof(err)))
+            fail_msg("swgen: %s", err);
+        traces[i] = swt_open_buffer(bufs[i], len, "pshared", err, sizeof(err));
+        if (!traces[i])
+            fail_msg("open: %s", err);
+    }
+    struct report_opts o;
+    scenario_default_opts(&o);
+    struct lockstats_config cfg;
+    lockstats_config_from_opts(&cfg, &o);
+    struct lockstats *ls = lockstats_new(&cfg);
+    struct model_observer obs;
+    lockstats_observer(ls, &obs);
+    struct model_opts mo;
+    memset(&mo, 0, sizeof(mo));
+    struct model m;
+    memset(&m, 0, sizeof(m));
+    if (model_build(&m, traces, 2, &mo, &obs, 1, err, sizeof(err)))
+        fail_msg("model: %s", err);
+    struct findings fs;
+    findings_init(&fs);
+    detect_contention(&m, ls, &o, &fs);
+    assert_int_equal(fs.n, 1);
+    const struct finding *f = fs.list[0];
+    assert_int_equal(scenario_metric(f, "acquisitions")->v.u, 4);
+    assert_int_equal(scenario_metric(f, "contentions")->v.u, 2);
+    assert_int_equal(scenario_metric(f, "wait_total")->v.u, 38 * 1000000ull);
+    assert_string_equal(f->items[0].role, "holder site");
+    assert_int_equal(m.stacks[f->items[0].stack].proc, 0); /* the parent's site */
+    findings_free(&fs);
+    lockstats_free(ls);
+    model_free(&m);
+    for (int i = 0; i < 2; i++) {
+        swt_close(traces[i]);
+        free(bufs[i]);
+    }
+}
+
 static void test_no_stats(void **state)
 {
     (void)state;
@@ -309,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_counting_semaphore_is_not_a_hotspot),
         cmocka_unit_test(test_binary_semaphore_hotspot),
         cmocka_unit_test(test_join_on_sentinel_is_not_a_hotspot),
+        cmocka_unit_test(test_pshared_across_processes),
         cmocka_unit_test(test_no_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
