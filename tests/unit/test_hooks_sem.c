@@ -36,6 +36,7 @@
 static sem_t s1; /* value 1: a lock, as CPython uses it */
 static sem_t s0; /* value 0: a signal */
 static sem_t s2; /* value 2, process-shared */
+static sem_t ea, eb; /* two locks, for the lock-order edges */
 static volatile pid_t helper_tid;
 
 static void *wait_s0(void *arg)
@@ -140,6 +141,20 @@ static int workload_sem(void)
     CHECK(sem_close(a) == 0);
     CHECK(sem_close(b) == 0);
     CHECK(sem_unlink(name) == 0);
+
+    /* A holder's own post ends its hold: taking eb after posting ea is no
+     * ea -> eb order; taking eb while holding ea is. */
+    CHECK(sem_init(&ea, 0, 1) == 0);
+    CHECK(sem_init(&eb, 0, 1) == 0);
+    printf("ea=%p\neb=%p\n", (void *)&ea, (void *)&eb);
+    CHECK(sem_wait(&ea) == 0);
+    CHECK(sem_post(&ea) == 0);
+    CHECK(sem_wait(&eb) == 0);
+    CHECK(sem_post(&eb) == 0);
+    CHECK(sem_wait(&eb) == 0);
+    CHECK(sem_wait(&ea) == 0);
+    CHECK(sem_post(&ea) == 0);
+    CHECK(sem_post(&eb) == 0);
 
     CHECK(sem_destroy(&s1) == 0);
     return 0;
@@ -272,6 +287,23 @@ static void test_named_semaphore_identity(void **state)
     assert_non_null(hk_next(&run, &pos, 0, SWT_REC_DESTROY, id, 0, 0));
 }
 
+static void test_post_by_holder_ends_its_hold(void **state)
+{
+    (void)state;
+    uint32_t ea = hk_lock(&run, hk_addr(&run, "ea"));
+    uint32_t eb = hk_lock(&run, hk_addr(&run, "eb"));
+    size_t from_ea = 0, eb_to_ea = 0;
+    for (size_t i = 0; i < run.nrecs; i++) {
+        const struct swt_rec *r = &run.recs[i];
+        if (r->type != SWT_REC_EDGE)
+            continue;
+        from_ea += r->f[0] == ea;
+        eb_to_ea += r->f[0] == eb && r->f[1] == ea;
+    }
+    assert_int_equal(from_ea, 0);
+    assert_int_equal(eb_to_ea, 1);
+}
+
 static void test_destroy(void **state)
 {
     (void)state;
@@ -295,6 +327,7 @@ static int all_tests(void)
         cmocka_unit_test(test_post_by_another_thread_wakes_waiter),
         cmocka_unit_test(test_cancelled_wait),
         cmocka_unit_test(test_named_semaphore_identity),
+        cmocka_unit_test(test_post_by_holder_ends_its_hold),
         cmocka_unit_test(test_destroy),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
