@@ -81,12 +81,14 @@ static uint32_t stack_of(uint32_t site)
     return site == LOCKSTATS_NONE ? MODEL_NONE : site;
 }
 
-/* The lock's longest barging run as a story step. */
-static void barge_item(const struct model *m, struct finding *f,
+/* The lock's longest barging run as a story step, when it is long enough
+ * to be part of the story (a reader taking its turn twice is not). */
+static void barge_item(const struct model *m, const struct lockstats *ls, struct finding *f,
                        const struct lockstats_lock_row *r)
 {
     const struct lockstats_run *b = &r->barge;
-    if (b->thread == LOCKSTATS_NONE || b->length < 2)
+    uint64_t min = lockstats_config(ls)->starve_count;
+    if (b->thread >= m->nthreads || b->length < 2 || b->length < min)
         return;
     char who[64], span[32];
     model_thread_label(m, b->waiter, who, sizeof(who));
@@ -141,12 +143,13 @@ static void report_starved(const struct model *m, const struct lockstats *ls,
                     "variable with turns), or split the work so one thread does not need the "
                     "lock in a tight loop.");
     }
-    char *note = xasprintf("waited %s from %s; %llu of its waits met the thresholds", dur,
-                           lockstats_format_duration(w->start_ns, thr, sizeof(thr)),
-                           (unsigned long long)t->starved_waits);
+    char *note = t->starved_waits > 1
+                     ? xasprintf("waited %s, the longest of %llu such waits", dur,
+                                 (unsigned long long)t->starved_waits)
+                     : xasprintf("waited %s", dur);
     finding_item(f, "waits", t->thread, r->lock, stack_of(w->site), w->start_ns, note);
     free(note);
-    barge_item(m, f, r);
+    barge_item(m, ls, f, r);
     finding_metric_ns(f, "wait", w->duration_ns);
     finding_metric_u64(f, "others_acquired", w->others_acquired);
     if (r->kind == SWT_KIND_RWLOCK)
@@ -182,7 +185,7 @@ static void report_barging(const struct model *m, const struct lockstats *ls,
     finding_fix(f, "Do the work between acquisitions outside the lock, or hand the lock over "
                 "explicitly when others wait.");
     finding_thread(f, b->waiter);
-    barge_item(m, f, r);
+    barge_item(m, ls, f, r);
     finding_metric_ns(f, "run_span", b->end_ns - b->start_ns);
     finding_metric_u64(f, "starve_count", cfg->starve_count);
     distribution_table(m, f, r);
