@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/trace_encode.h"
 #include "common/trace_format.h"
 #include "preload/config.h"
 #include "preload/recorder.h"
@@ -89,6 +90,31 @@ void rec_write_core(struct rec_thread *t, unsigned type, uint64_t ticks, const u
 void rec_write_ext(struct rec_thread *t, unsigned type, uint64_t ticks, const uint64_t *f,
                    unsigned n, const void *blob, size_t blob_len);
 static inline int rec_tracing(void) { return rec_g.cfg.mode == SWT_MODE_TRACE; }
+
+/* The hot record: a core record of three fields (ACQUIRE, RELEASE, WAIT),
+ * written inline.  Same bytes as swt_encode_core. */
+static inline void rec_write3(struct rec_thread *t, unsigned type, uint64_t ticks, uint64_t a,
+                              uint64_t b, uint64_t c)
+{
+    uint8_t *p = t->ev_pos;
+    if (__builtin_expect((size_t)(t->ev_end - p) < SWT_MAX_CORE_RECORD, 0)) {
+        uint64_t f[3] = {a, b, c};
+        rec_write_core(t, type, ticks, f, 3);
+        return;
+    }
+    if (ticks < t->ev_last_ticks)
+        ticks = t->ev_last_ticks;
+    uint8_t *rec = p;
+    p = swt_put_varint(p + 1, ticks - t->ev_last_ticks);
+    t->ev_last_ticks = ticks;
+    p = swt_put_varint(p, a);
+    p = swt_put_varint(p, b);
+    p = swt_put_varint(p, c);
+    swt_commit(rec, type);
+    t->ev_pos = p;
+    __atomic_store_n(&t->ev_chunk->used, (uint32_t)(p - (uint8_t *)(t->ev_chunk + 1)),
+                     __ATOMIC_RELAXED);
+}
 
 /* rec_locks.c */
 void rec_locks_announce_held(struct rec_thread *t);

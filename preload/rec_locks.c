@@ -64,7 +64,7 @@ uint32_t rec_site(struct rec_thread *t, const void *ret)
     if (!rec_g.cfg.stack_depth || !t)
         return SWT_NO_SITE;
     uintptr_t r = (uintptr_t)ret;
-    struct rec_site_entry *e = &t->sites[(mix64(r) >> 20) & (REC_SITE_CACHE - 1)];
+    struct rec_site_entry *e = &t->sites[(r * 0x9e3779b97f4a7c15ull) >> 55 & (REC_SITE_CACHE - 1)];
     if (__builtin_expect(e->ret == r, 1)) {
         if (e->hits == AMBIGUOUS)
             return capture_site(t, ret);
@@ -410,10 +410,8 @@ void rec_wait(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site
     b->waiting_site = site;
     b->waiting_since_ticks = now;
     __atomic_store_n(&b->waiting_lock, lock, __ATOMIC_RELEASE);
-    if (rec_tracing()) {
-        uint64_t f[3] = {lock, flags, site};
-        rec_write_core(t, SWT_REC_WAIT, now, f, 3);
-    }
+    if (rec_tracing())
+        rec_write3(t, SWT_REC_WAIT, now, lock, flags, site);
 }
 
 /* A lock this thread already holds was acquired again: a recursive mutex
@@ -516,10 +514,8 @@ void rec_acquired(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t 
             b->held_overflow++;
         }
     }
-    if (tracing) {
-        uint64_t f[3] = {lock, flags, site};
-        rec_write_core(t, SWT_REC_ACQUIRE, now, f, 3);
-    }
+    if (tracing)
+        rec_write3(t, SWT_REC_ACQUIRE, now, lock, flags, site);
 }
 
 void rec_failed(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site, int err)
@@ -574,10 +570,8 @@ void rec_released(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t 
     } else if (b->held_overflow) {
         b->held_overflow--;
     }
-    if (rec_tracing()) {
-        uint64_t f[3] = {lock, flags, site};
-        rec_write_core(t, SWT_REC_RELEASE, now ? now : rec_now(), f, 3);
-    }
+    if (rec_tracing())
+        rec_write3(t, SWT_REC_RELEASE, now ? now : rec_now(), lock, flags, site);
 }
 
 /* ---- condition variables, semaphores, barriers ---- */
