@@ -66,7 +66,11 @@ static void *wait_forever(void *arg)
 static int workload_cond(void)
 {
     CHECK(pthread_cond_init(&cv, NULL) == 0);
-    CHECK(pthread_cond_init(&cv_perm, NULL) == 0);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+    CHECK(pthread_cond_init(&cv_perm, &ca) == 0);
+    pthread_condattr_destroy(&ca);
     CHECK(pthread_cond_init(&cv_cancel, NULL) == 0);
     CHECK(pthread_mutex_init(&mu, NULL) == 0);
     pthread_mutexattr_t ma;
@@ -158,6 +162,10 @@ static void test_lock_new(void **state)
     const struct swt_rec *l = hk_lock_new(&run, hk_addr(&run, "cv"), 0);
     assert_non_null(l);
     assert_int_equal(l->f[1], SWT_KIND_COND);
+    assert_int_equal(l->f[3] & SWT_LOCK_PSHARED, 0);
+    const struct swt_rec *ps = hk_lock_new(&run, hk_addr(&run, "cv_perm"), 0);
+    assert_non_null(ps);
+    assert_true(ps->f[3] & SWT_LOCK_PSHARED);
 }
 
 static void test_wait_protocol_for_every_return(void **state)

@@ -74,6 +74,7 @@ static int workload_rwlock(void)
     pthread_rwlockattr_t attr;
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlockattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
     CHECK(pthread_rwlock_init(&rw_pref, &attr) == 0);
     pthread_rwlockattr_destroy(&attr);
     CHECK(pthread_rwlock_init(&rw_def, NULL) == 0);
@@ -164,7 +165,8 @@ static void test_lock_new_kind_and_preference(void **state)
     assert_int_equal(def->f[2], SWT_TYPE_RW_PREFER_READER);
     assert_int_equal(pref->f[1], SWT_KIND_RWLOCK);
     assert_int_equal(pref->f[2], SWT_TYPE_RW_PREFER_WRITER_NONREC);
-    assert_int_equal(def->f[3] & SWT_LOCK_FAILED_INIT, 0);
+    assert_int_equal(def->f[3] & (SWT_LOCK_FAILED_INIT | SWT_LOCK_PSHARED), 0);
+    assert_true(pref->f[3] & SWT_LOCK_PSHARED);
     const struct swt_rec *st = hk_lock_new(&run, hk_addr(&run, "rw_static"), 0);
     assert_non_null(st);
     assert_true(st->f[3] & SWT_LOCK_STATIC);
