@@ -69,7 +69,9 @@ static int named_opened(sem_t *addr)
         if (__atomic_load_n(&named[i].addr, __ATOMIC_RELAXED) == NULL &&
             __atomic_compare_exchange_n(&named[i].addr, &expected, addr, 0, __ATOMIC_ACQ_REL,
                                         __ATOMIC_RELAXED)) {
-            __atomic_store_n(&named[i].opens, 1, __ATOMIC_RELEASE);
+            /* An add, not a store: a racing open of the same address may
+             * already have counted itself in this slot. */
+            __atomic_add_fetch(&named[i].opens, 1, __ATOMIC_ACQ_REL);
             return 1;
         }
     }
