@@ -794,7 +794,9 @@ static void percentiles(const struct ls_hist *h, const struct lockstats_counts *
     bool got50 = false;
     for (unsigned b = 0; b < LOCKSTATS_HIST_BUCKETS; b++) {
         seen += h->n[b];
-        uint64_t v = lockstats_hist_upper(b);
+        /* The middle of the bucket: within 1/16 of any value in it. */
+        uint64_t lo = b ? lockstats_hist_upper(b - 1) + 1 : 0, hi = lockstats_hist_upper(b);
+        uint64_t v = lo + (hi - lo) / 2;
         if (v > c->wait_max_ns)
             v = c->wait_max_ns;
         if (v < c->wait_min_ns)

@@ -65,7 +65,7 @@ struct lockstats_counts {
 /* total / count, 0 when count is 0. */
 uint64_t lockstats_avg(uint64_t total, uint64_t count);
 
-/* A wait distribution: percentiles from the histogram (within 1/8 of the
+/* A wait distribution: percentiles from the histogram (within 1/16 of the
  * value in trace mode, a factor of 2 from profile counters), max exact. */
 struct lockstats_dist {
     uint64_t count;
