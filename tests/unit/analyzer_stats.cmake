@@ -6,13 +6,14 @@ target_include_directories(test_lockstats PRIVATE ${UTHASH_INCLUDE_DIR})
 target_link_libraries(test_lockstats PkgConfig::CMOCKA)
 add_test(NAME unit.lockstats COMMAND test_lockstats)
 
-# The detectors run swgen scenarios through the real model pass.
-foreach(t detect_contention detect_starvation)
+# The detectors run swgen scenarios through the real model pass;
+# lockstats_robust feeds damaged traces through the same path.
+foreach(t detect_contention detect_starvation lockstats_robust)
   if(EXISTS ${CMAKE_SOURCE_DIR}/tests/unit/test_${t}.c)
     add_executable(test_${t} ${CMAKE_SOURCE_DIR}/tests/unit/test_${t}.c)
     target_link_libraries(test_${t} swanalyzer swgen_lib PkgConfig::CMOCKA)
     add_test(NAME unit.${t} COMMAND test_${t})
-    set_tests_properties(unit.${t} PROPERTIES LABELS "unit;asan" TIMEOUT 60)
+    set_tests_properties(unit.${t} PROPERTIES LABELS "unit;asan" TIMEOUT 120)
   endif()
 endforeach()
 
