@@ -103,8 +103,9 @@ void detect_misuse(const struct model *m, const struct report_opts *o, struct fi
         }
         case MODEL_FACT_COND_NO_MUTEX:
             f = findings_add(out, FINDING_MISUSE, "cond-wait-unheld", SEV_ERROR);
-            finding_title(f, "misuse: %s waited on a condvar without holding its mutex %s", th,
-                          lk);
+            finding_title(f, "misuse: %s waited on condvar %s without holding its mutex %s", th,
+                          model_lock_label(m, x->lock2, b3, sizeof b3), lk);
+            finding_lock(f, x->lock2);
             finding_item(f, "waits without", x->thread, x->lock, x->site, x->ns, NULL);
             finding_why(f, "pthread_cond_wait must be called with the mutex locked: without "
                            "it the predicate check and the wait race with the signaller, and "

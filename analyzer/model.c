@@ -20,6 +20,8 @@
 /* Happens-before clocks cost threads^2 in the worst case. */
 #define HB_MAX_THREADS 4096
 
+#define TRAIL_MAX 16
+
 struct vc_snap {
     uint32_t epoch; /* valid from this epoch of its thread on */
     uint32_t n;
@@ -38,6 +40,15 @@ struct tstate {
     uint32_t vcn;
     struct vc_snap *snaps;
     size_t nsnaps;
+    /* Releases since this thread's last acquisition: pthread_atfork parent
+     * handlers unlock here between the fork and its FORK record. */
+    uint32_t trail_lock[TRAIL_MAX];
+    uint64_t trail_ns[TRAIL_MAX];
+    uint32_t ntrail;
+    /* A condvar wait's synthetic release found the mutex not held. */
+    uint32_t cond_unheld_mutex;
+    uint32_t cond_unheld_site;
+    uint32_t create_epoch; /* the creator's epoch at THREAD_CREATE, 0 = not seen yet */
 };
 
 struct lstate {
@@ -101,6 +112,8 @@ struct pstate {
     size_t stack_cap;
     struct addr_entry *addrs;
     bool saw_proc_exit;
+    bool fork_epoch_set;  /* the parent's FORK record of this process was seen */
+    uint32_t fork_epoch;  /* the forking thread's epoch then */
 };
 
 struct model_priv {
@@ -174,6 +187,7 @@ static uint32_t new_thread(struct model *m, uint32_t proc, uint32_t tindex)
     struct tstate *ts = &p->ts[idx];
     memset(ts, 0, sizeof *ts);
     ts->waiting_lock = MODEL_NONE;
+    ts->cond_unheld_mutex = MODEL_NONE;
     ts->epoch = 1;
     if (m->nthreads > HB_MAX_THREADS)
         m->hb_disabled = true;
@@ -196,9 +210,11 @@ static void vc_snapshot(struct model *m, uint32_t thread)
         memcpy(s->vc, ts->vc, ts->vcn * sizeof *s->vc);
 }
 
-/* child's clock starts from parent's: everything parent did so far happened
- * before anything child does. */
-static void vc_inherit(struct model *m, uint32_t child, uint32_t parent)
+/* child's clock starts from parent's: what parent did up to parent_epoch
+ * (its epoch when it created or forked child) happened before anything
+ * child does.  The parent's epoch moves on at its THREAD_CREATE / FORK
+ * record, which may come before or after the child's first record. */
+static void vc_inherit(struct model *m, uint32_t child, uint32_t parent, uint32_t parent_epoch)
 {
     if (m->hb_disabled || parent == MODEL_NONE || parent == child)
         return;
@@ -211,10 +227,9 @@ static void vc_inherit(struct model *m, uint32_t child, uint32_t parent)
         uint32_t a = vc_get(c->vc, c->vcn, i), b = vc_get(pa->vc, pa->vcn, i);
         c->vc[i] = a > b ? a : b;
     }
-    if (c->vc[parent] < pa->epoch)
-        c->vc[parent] = pa->epoch;
+    if (c->vc[parent] < parent_epoch)
+        c->vc[parent] = parent_epoch;
     c->vcn = n;
-    pa->epoch++;
     vc_snapshot(m, child);
 }
 
@@ -275,7 +290,8 @@ static uint32_t thread_of(struct model *m, uint32_t proc, uint64_t tindex)
             /* thread_of may grow m->procs' threads: keep no pointers across */
             uint32_t ft = thread_of(m, pr->parent_proc, pr->hdr.fork_parent_thread);
             m->procs[proc].fork_thread = ft;
-            vc_inherit(m, idx, ft);
+            struct pstate *cps = &m->priv->ps[proc];
+            vc_inherit(m, idx, ft, cps->fork_epoch_set ? cps->fork_epoch : m->priv->ts[ft].epoch);
         } else {
             vc_snapshot(m, idx);
         }
@@ -712,6 +728,7 @@ static void on_wait(struct ctx *c)
     if (lock == MODEL_NONE)
         return;
     struct tstate *ts = &m->priv->ts[c->thread];
+    ts->ntrail = 0;
     use_check(m, c->thread, lock, c->ev.site, c->ns);
     /* The order exists from the attempt on: a thread that hangs here never
      * gets to the ACQUIRE. */
@@ -741,6 +758,7 @@ static void on_acquire(struct ctx *c)
     uint32_t flags = (uint32_t)r->f[1];
     struct model_lock *l = &m->locks[lock];
     struct lstate *s = lst(m, lock);
+    m->priv->ts[c->thread].ntrail = 0;
     end_wait(m, c->thread, lock);
     use_check(m, c->thread, lock, c->ev.site, c->ns);
     l->acquisitions++;
@@ -780,6 +798,7 @@ static void on_fail(struct ctx *c)
     struct tstate *ts = &m->priv->ts[c->thread];
     bool waited = ts->waiting_lock == lock;
     end_wait(m, c->thread, lock);
+    use_check(m, c->thread, lock, c->ev.site, c->ns);
     uint32_t owner = holder_of(m, lock);
     if (owner != MODEL_NONE && owner != c->thread && m->priv->ts[owner].ended &&
         (waited || (c->r->f[1] & SWT_ACQ_TIMED))) {
@@ -818,6 +837,11 @@ static void on_release(struct ctx *c)
         if (hd->flags & SWT_ACQ_READ && s->readers)
             s->readers--;
         drop_held(m, c->thread, h);
+        struct tstate *ts = &m->priv->ts[c->thread];
+        if (ts->ntrail < TRAIL_MAX) {
+            ts->trail_lock[ts->ntrail] = m->locks[lock].node;
+            ts->trail_ns[ts->ntrail++] = c->ns;
+        }
         if (!s->readers || s->owner == c->thread) {
             s->owner = MODEL_NONE;
             s->owner_site = MODEL_NONE;
@@ -826,7 +850,9 @@ static void on_release(struct ctx *c)
         return;
     }
     if (flags & SWT_ACQ_COND) {
-        add_fact(m, MODEL_FACT_COND_NO_MUTEX, c->thread, lock, c->ev.site, c->ns);
+        /* reported at the COND_WAIT that follows, which names the condvar */
+        m->priv->ts[c->thread].cond_unheld_mutex = lock;
+        m->priv->ts[c->thread].cond_unheld_site = c->ev.site;
         return;
     }
     uint32_t owner = s->owner;
@@ -892,6 +918,14 @@ static void on_cond_wait(struct ctx *c)
     if (cond == MODEL_NONE || mutex == MODEL_NONE)
         return;
     use_check(m, c->thread, cond, c->ev.site, c->ns);
+    struct tstate *ts = &m->priv->ts[c->thread];
+    if (ts->cond_unheld_mutex == mutex) {
+        struct model_fact *f = add_fact(m, MODEL_FACT_COND_NO_MUTEX, c->thread, mutex,
+                                        ts->cond_unheld_site, c->ns);
+        if (f)
+            f->lock2 = cond;
+    }
+    ts->cond_unheld_mutex = MODEL_NONE;
     struct lstate *s = &m->priv->ls[cond];
     s->cond_waits++;
     if (s->cond_first_waiter == MODEL_NONE)
@@ -997,11 +1031,30 @@ static void on_thread_start(struct ctx *c)
     if (r->f[1]) {
         uint32_t parent = thread_of(m, c->proc, r->f[1]); /* may move m->threads */
         m->threads[c->thread].parent = parent;
-        vc_inherit(m, c->thread, parent);
+        if (parent != MODEL_NONE) {
+            const struct tstate *ct = &m->priv->ts[c->thread];
+            vc_inherit(m, c->thread, parent,
+                       ct->create_epoch ? ct->create_epoch : m->priv->ts[parent].epoch);
+        }
     }
     struct model_thread *t = &m->threads[c->thread];
     t->create_site = stack_of(m, c->proc, r->f[2]);
     t->start_ns = c->ns;
+}
+
+static void on_thread_create(struct ctx *c)
+{
+    struct model *m = c->m;
+    const struct swt_rec *r = c->r;
+    if (!r->f[0] || r->f[2])
+        return;
+    uint32_t child = thread_of(m, c->proc, r->f[0]);
+    if (child == MODEL_NONE || child == c->thread)
+        return;
+    struct tstate *ts = &m->priv->ts[c->thread];
+    if (!m->priv->ts[child].create_epoch)
+        m->priv->ts[child].create_epoch = ts->epoch;
+    ts->epoch++;
 }
 
 static void on_thread_join(struct ctx *c)
@@ -1028,8 +1081,15 @@ static void on_fork(struct ctx *c)
     for (size_t i = 0; i < m->nprocs; i++)
         if (m->procs[i].pid == (int32_t)r->f[1] && m->procs[i].parent_proc == c->proc)
             child = (uint32_t)i;
-    if (child != MODEL_NONE)
+    if (child != MODEL_NONE) {
         m->procs[child].fork_ns = c->ns;
+        struct pstate *cps = &m->priv->ps[child];
+        if (!cps->fork_epoch_set) {
+            cps->fork_epoch_set = true;
+            cps->fork_epoch = m->priv->ts[c->thread].epoch;
+        }
+    }
+    m->priv->ts[c->thread].epoch++;
     /* Locks other threads hold stay locked forever in the child, which has
      * only a copy of the forking thread. */
     for (size_t i = 0; i < m->nthreads; i++) {
@@ -1039,6 +1099,17 @@ static void on_fork(struct ctx *c)
         for (size_t k = 0; k < ts->nheld; k++) {
             const struct model_held *h = &ts->held[k];
             if (m->locks[h->lock].flags & SWT_LOCK_PSHARED)
+                continue;
+            /* The forking thread released this lock after its last
+             * acquisition and the holder took it since: the forker held it
+             * across the fork (pthread_atfork prepare/parent handlers) and
+             * this hold began after the fork. */
+            const struct tstate *ft = &m->priv->ts[c->thread];
+            bool after = false;
+            for (uint32_t k2 = 0; k2 < ft->ntrail; k2++)
+                if (ft->trail_lock[k2] == m->locks[h->lock].node && h->since_ns >= ft->trail_ns[k2])
+                    after = true;
+            if (after)
                 continue;
             struct model_fact *f =
                 add_fact(m, MODEL_FACT_HELD_AT_FORK, (uint32_t)i, h->lock, h->site, c->ns);
@@ -1244,6 +1315,9 @@ static void on_record(struct ctx *c)
         break;
     case SWT_REC_THREAD_START:
         on_thread_start(c);
+        break;
+    case SWT_REC_THREAD_CREATE:
+        on_thread_create(c);
         break;
     case SWT_REC_THREAD_EXIT:
         on_thread_exit(c);

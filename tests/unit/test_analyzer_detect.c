@@ -252,6 +252,80 @@ static void test_concurrent_parent_child_reported(void **state)
     done(r);
 }
 
+static void test_parent_after_create_is_concurrent(void **state)
+{
+    (void)state;
+    /* the child's first record comes after the parent's A->B: still concurrent */
+    struct run *r = analyze("header run=7 auto-start=0\n"
+                            "T1 start\nT1 create T2\n"
+                            "T1 acquire A ; T1 acquire B ; T1 release B ; T1 release A\n"
+                            "T2 start parent=T1\n"
+                            "T2 acquire B ; T2 acquire A ; T2 release A ; T2 release B\n");
+    assert_int_equal(count(r, "lock-order-cycle", false), 1);
+    done(r);
+}
+
+static void test_pshared_cycle_across_fork(void **state)
+{
+    (void)state;
+    const char *texts[] = {
+        "header run=9 pid=100\n"
+        "lock P flags=pshared dev=1 ino=7 offset=0\nlock Q flags=pshared dev=1 ino=7 offset=64\n"
+        "T1 fork child=101\n"
+        "T1 acquire P @1000 ; T1 acquire Q ; T1 release Q ; T1 release P ; T1 proc-exit\n",
+        "header run=9 pid=101 ppid=100 fork-parent-pid=100 fork-parent-thread=1\n"
+        "lock Q flags=pshared dev=1 ino=7 offset=64\nlock P flags=pshared dev=1 ino=7 offset=0\n"
+        "T1 fork parent=100 ; T1 acquire Q @2000 ; T1 acquire P ; T1 release P ; T1 release Q\n"
+        "T1 proc-exit how=_exit\n",
+    };
+    struct run *r = analyze_files(texts, 2, 0);
+    assert_int_equal(count(r, "lock-order-cycle", false), 1);
+    assert_int_equal(first(r, "lock-order-cycle")->nthreads, 2);
+    done(r);
+}
+
+static void test_fork_before_is_ordered(void **state)
+{
+    (void)state;
+    /* the parent's A->B ran before the fork: the child's B->A cannot overlap */
+    const char *texts[] = {
+        "header run=9 pid=100\n"
+        "lock P flags=pshared dev=1 ino=7 offset=0\nlock Q flags=pshared dev=1 ino=7 offset=64\n"
+        "T1 acquire P ; T1 acquire Q ; T1 release Q ; T1 release P\n"
+        "T1 fork child=101 @500 ; T1 proc-exit\n",
+        "header run=9 pid=101 ppid=100 fork-parent-pid=100 fork-parent-thread=1\n"
+        "lock Q flags=pshared dev=1 ino=7 offset=64 @600\nlock P flags=pshared dev=1 ino=7 offset=0\n"
+        "T1 fork parent=100 ; T1 acquire Q ; T1 acquire P ; T1 release P ; T1 release Q\n"
+        "T1 proc-exit how=_exit\n",
+    };
+    struct run *r = analyze_files(texts, 2, 0);
+    assert_int_equal(count(r, "lock-order-cycle", false), 0);
+    assert_int_equal(count(r, "lock-order-cycle", true), 1);
+    done(r);
+}
+
+static void test_atfork_handlers_are_no_held_at_fork(void **state)
+{
+    (void)state;
+    /* prepare takes L, parent handler releases it, the worker retakes it
+     * before the FORK record is written */
+    struct run *r = analyze("header run=7\nT2 start parent=T1 ; T3 start parent=T1\n"
+                            "T2 acquire L ; T2 release L\n"
+                            "T3 acquire L ; T3 release L ; T3 acquire X ; T3 release X\n"
+                            "T2 acquire L\n"
+                            "T3 fork child=555\n"
+                            "T2 release L ; T2 exit ; T3 exit\n");
+    assert_int_equal(count(r, "held-at-fork", false), 1);
+    done(r);
+    r = analyze("header run=7\nT2 start parent=T1 ; T3 start parent=T1\n"
+                "T3 acquire L ; T3 release L\n"
+                "T2 acquire L\n"
+                "T3 fork child=555\n"
+                "T2 release L ; T2 exit ; T3 exit\n");
+    assert_int_equal(count(r, "held-at-fork", false), 0);
+    done(r);
+}
+
 static void test_trylock_pruned(void **state)
 {
     (void)state;
@@ -630,6 +704,10 @@ int main(void)
         cmocka_unit_test(test_join_order_pruned),
         cmocka_unit_test(test_parent_before_create_pruned),
         cmocka_unit_test(test_concurrent_parent_child_reported),
+        cmocka_unit_test(test_parent_after_create_is_concurrent),
+        cmocka_unit_test(test_pshared_cycle_across_fork),
+        cmocka_unit_test(test_fork_before_is_ordered),
+        cmocka_unit_test(test_atfork_handlers_are_no_held_at_fork),
         cmocka_unit_test(test_trylock_pruned),
         cmocka_unit_test(test_rwlock_read_read_pruned),
         cmocka_unit_test(test_rwlock_write_then_read_is_cycle),
