@@ -65,6 +65,28 @@ static inline void acquire_result(struct rec_thread *t, uint32_t id, unsigned fl
         rec_failed(t, id, flags, site, r);
 }
 
+/* Forwarding for rec_enter() == NULL or a skipped caller (left here). */
+static int forward_lock(struct rec_thread *t, pthread_mutex_t *m)
+{
+    if (t)
+        rec_leave(t);
+    return REAL(real_pthread_mutex_lock, "pthread_mutex_lock")(m);
+}
+
+static int forward_trylock(struct rec_thread *t, pthread_mutex_t *m)
+{
+    if (t)
+        rec_leave(t);
+    return REAL(real_pthread_mutex_trylock, "pthread_mutex_trylock")(m);
+}
+
+static int forward_unlock(struct rec_thread *t, pthread_mutex_t *m)
+{
+    if (t)
+        rec_leave(t);
+    return REAL(real_pthread_mutex_unlock, "pthread_mutex_unlock")(m);
+}
+
 SW_HOOK int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 {
     struct rec_thread *t = rec_enter();
@@ -100,8 +122,8 @@ SW_HOOK int pthread_mutex_destroy(pthread_mutex_t *m)
 SW_HOOK int pthread_mutex_lock(pthread_mutex_t *m)
 {
     struct rec_thread *t = rec_enter();
-    if (!t)
-        return REAL(real_pthread_mutex_lock, "pthread_mutex_lock")(m);
+    if (!t || rec_skip_caller(t, RET))
+        return forward_lock(t, m);
     int *ep = &errno, saved = *ep;
     uint32_t id = rec_lock_id(t, m, SWT_KIND_MUTEX);
     uint32_t site = rec_site(t, RET);
@@ -120,8 +142,8 @@ SW_HOOK int pthread_mutex_lock(pthread_mutex_t *m)
 SW_HOOK int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     struct rec_thread *t = rec_enter();
-    if (!t)
-        return REAL(real_pthread_mutex_trylock, "pthread_mutex_trylock")(m);
+    if (!t || rec_skip_caller(t, RET))
+        return forward_trylock(t, m);
     int *ep = &errno, saved = *ep;
     uint32_t id = rec_lock_id(t, m, SWT_KIND_MUTEX);
     uint32_t site = rec_site(t, RET);
@@ -177,8 +199,8 @@ SW_HOOK int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
 SW_HOOK int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     struct rec_thread *t = rec_enter();
-    if (!t)
-        return REAL(real_pthread_mutex_unlock, "pthread_mutex_unlock")(m);
+    if (!t || rec_skip_caller(t, RET))
+        return forward_unlock(t, m);
     int *ep = &errno, saved = *ep;
     uint32_t id = rec_lock_id(t, m, SWT_KIND_MUTEX);
     /* Stamped before the real unlock, so the release precedes the next

@@ -84,6 +84,11 @@ uint32_t rec_site(struct rec_thread *t, const void *ret)
     return site;
 }
 
+int rec_skip_caller(struct rec_thread *t, const void *ret)
+{
+    return t->exited && stacks_is_unwinder((uintptr_t)ret);
+}
+
 uint32_t rec_release_site(struct rec_thread *t, const void *ret)
 {
     return rec_tracing() ? rec_site(t, ret) : SWT_NO_SITE;
@@ -96,8 +101,10 @@ uint32_t rec_release_site(struct rec_thread *t, const void *ret)
 static unsigned peek_pshared(const void *addr, unsigned kind)
 {
     switch (kind) {
-    case SWT_KIND_MUTEX:
-        return (((const pthread_mutex_t *)addr)->__data.__kind & 128) ? SWT_LOCK_PSHARED : 0;
+    case SWT_KIND_MUTEX: {
+        int k = ((const pthread_mutex_t *)addr)->__data.__kind;
+        return k >= 0 && (k & 128) ? SWT_LOCK_PSHARED : 0; /* -1: destroyed */
+    }
     case SWT_KIND_RWLOCK:
         return ((const pthread_rwlock_t *)addr)->__data.__shared ? SWT_LOCK_PSHARED : 0;
     case SWT_KIND_SEM: {
@@ -129,6 +136,11 @@ static void announce(struct rec_thread *t, uint32_t id, uint32_t site, uint64_t 
     uint64_t f[11] = {id,  in->meta & LT_META_KIND_MASK, in->type, in->lock_flags, in->addr,
                       in->generation, site, dev, ino, off, value};
     rec_write_ext(t, SWT_REC_LOCK_NEW, rec_now(), f, 11, name, name ? strlen(name) : 0);
+    /* Kept current (not only at exit) so a killed process's header says it. */
+    uint32_t used = lt_ids_used(), cur = rec_g.hdr->locks_registered;
+    while (cur < used && !__atomic_compare_exchange_n(&rec_g.hdr->locks_registered, &cur, used, 0,
+                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
 }
 
 uint32_t rec_lock_init(struct rec_thread *t, const void *addr, const struct rec_lock_attr *a,
@@ -171,9 +183,11 @@ __attribute__((noinline)) static uint32_t lock_id_slow(struct rec_thread *t, con
         int k = ((const pthread_mutex_t *)addr)->__data.__kind;
         static const uint8_t types[4] = {SWT_TYPE_DEFAULT, SWT_TYPE_RECURSIVE,
                                          SWT_TYPE_ERRORCHECK, SWT_TYPE_ADAPTIVE};
-        in->type = types[k & 3];
-        if (k & 16)
-            in->lock_flags |= SWT_LOCK_ROBUST;
+        if (k >= 0) { /* glibc marks a destroyed mutex with kind -1 */
+            in->type = types[k & 3];
+            if (k & 16)
+                in->lock_flags |= SWT_LOCK_ROBUST;
+        }
     }
     if (lt_claim_announce(id))
         announce(t, id, SWT_NO_SITE, 0, NULL, 0);

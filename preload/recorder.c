@@ -356,6 +356,11 @@ void rec_init(void)
 /* ---- fork ---- */
 
 static uint32_t fork_thread_index;
+/* When the process forked, as seen by the first parent handler: the
+ * recorder's handler is registered before the program's, so it runs after
+ * every program prepare handler and before every program parent handler
+ * (which may unlock what the prepare handlers locked). */
+static __thread uint64_t fork_ticks;
 
 static void atfork_prepare(void)
 {
@@ -364,7 +369,11 @@ static void atfork_prepare(void)
     fork_thread_index = t ? t->index : 0;
 }
 
-static void atfork_parent(void) { stacks_fork_parent(); }
+static void atfork_parent(void)
+{
+    fork_ticks = rec_now();
+    stacks_fork_parent();
+}
 
 /* The child runs only the forking thread: it starts its own trace file
  * (the inherited mapping is the parent's), announces again the locks,
@@ -400,7 +409,11 @@ void rec_fork_done(struct rec_thread *t, int role, int other_pid, int err)
         rec_threads_write_modules(t);
     uint64_t f[4] = {(uint64_t)role, (uint64_t)(uint32_t)other_pid, (uint64_t)err,
                      role == 1 ? rec_g.hdr->fork_parent_thread : t->index};
-    rec_write_ext(t, SWT_REC_FORK, rec_now(), f, 4, NULL, 0);
+    /* The fork hook keeps the thread inside the shim across the real fork,
+     * so no record of this thread comes between fork_ticks and this one. */
+    uint64_t when = role == 0 && fork_ticks ? fork_ticks : rec_now();
+    fork_ticks = 0;
+    rec_write_ext(t, SWT_REC_FORK, when, f, 4, NULL, 0);
 }
 
 /* ---- process end ---- */

@@ -4,6 +4,7 @@
  * fork so that a child never finds it held. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <link.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -28,6 +29,7 @@ typedef int (*unw_backtrace_fn)(void **buffer, int size);
 static unw_backtrace_fn unw_bt;
 static void *(*real_dlopen)(const char *, int);
 
+static uintptr_t unwinder_lo, unwinder_hi;
 static struct entry *table;
 static uintptr_t *arena;
 static uint32_t arena_used;
@@ -41,6 +43,25 @@ static void spin_lock(void)
         sched_yield();
 }
 static void spin_unlock(void) { __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE); }
+
+/* Finds the executable segment holding the address in arg: libunwind's code. */
+static int find_unwinder(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uintptr_t fn = (uintptr_t)arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && fn >= lo && fn < lo + ph->p_memsz) {
+            unwinder_lo = lo;
+            unwinder_hi = lo + ph->p_memsz;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int stacks_is_unwinder(uintptr_t ip) { return ip >= unwinder_lo && ip < unwinder_hi; }
 
 int stacks_setup(unsigned depth)
 {
@@ -60,6 +81,8 @@ int stacks_setup(unsigned depth)
     void *h = real_dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
     if (h)
         unw_bt = (unw_backtrace_fn)dlsym(h, "unw_backtrace");
+    if (unw_bt)
+        dl_iterate_phdr(find_unwinder, (void *)unw_bt);
     if (!unw_bt) {
         log_msg("syncwatch: cannot load libunwind.so.8; recording without stacks");
         return -1;

@@ -19,6 +19,9 @@ unsigned stacks_unwind(uintptr_t *ips, unsigned depth, const void *ret);
  * full. */
 uint32_t stacks_intern(const uintptr_t *ips, unsigned n, int *fresh);
 
+/* ip lies in libunwind's code (whose own locks are not the program's). */
+int stacks_is_unwinder(uintptr_t ip);
+
 /* Fork handling of the table's spinlock, and a new trace in the child. */
 void stacks_fork_prepare(void);
 void stacks_fork_parent(void);
