@@ -38,6 +38,7 @@ static int (*real_sem_post)(sem_t *);
 static int (*real_sem_getvalue)(sem_t *, int *);
 static sem_t *(*real_sem_open)(const char *, int, ...);
 static int (*real_sem_close)(sem_t *);
+static int (*real_sem_unlink)(const char *);
 
 /* ---- named semaphores opened in this process ----
  *
@@ -335,4 +336,18 @@ SW_HOOK int sem_close(sem_t *sem)
     rec_leave(t);
     errno = after;
     return rc;
+}
+
+/* Recorded as nothing of their own: reading the value changes nothing, and
+ * removing a name changes no open semaphore (a later sem_open of the name
+ * maps a new inode, which gets its own identity).  Interposed so the family
+ * is complete; the post hook calls the real sem_getvalue directly. */
+SW_HOOK int sem_getvalue(sem_t *__restrict sem, int *__restrict value)
+{
+    return REAL(real_sem_getvalue, "sem_getvalue")(sem, value);
+}
+
+SW_HOOK int sem_unlink(const char *name)
+{
+    return REAL(real_sem_unlink, "sem_unlink")(name);
 }
