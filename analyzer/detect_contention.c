@@ -290,6 +290,7 @@ void detect_contention(const struct model *m, const struct lockstats *ls,
     for (size_t i = 0; i < nhot && i < top; i++)
         report_hotspot(m, ls, hot[i], (unsigned)i + 1, out);
     if (nhot > top)
-        findings_note(out, "%zu more contended locks not shown (--top %u)", nhot - top, top);
+        findings_note(out, "%zu more contended lock%s not shown (--top %u)", nhot - top,
+                      nhot - top == 1 ? "" : "s", top);
     free(hot);
 }
