@@ -130,7 +130,8 @@ static void lock_metrics(struct finding *f, const struct lockstats_lock_row *r)
     finding_metric_str(f, "source", r->from_profile ? "profile counters" : "events");
 }
 
-static void add_sites(struct finding *f, const struct lockstats_lock_row *r)
+static void add_sites(struct finding *f, const struct lockstats_lock_row *r,
+                      uint64_t hold_threshold_ns)
 {
     const struct lockstats_site_row **sites = xcalloc(r->nsites + 1, sizeof(*sites));
     size_t n = 0, hidden = 0;
@@ -144,30 +145,21 @@ static void add_sites(struct finding *f, const struct lockstats_lock_row *r)
         hidden = n - HOTSPOT_MAX_SITES;
         n = HOTSPOT_MAX_SITES;
     }
-    char a[32], b[32];
+    char thr[32], note[160];
+    lockstats_format_duration(hold_threshold_ns, thr, sizeof(thr));
     for (size_t i = 0; i < n; i++) {
         const struct lockstats_site_row *s = sites[i];
         uint32_t stack = s->site == LOCKSTATS_NONE ? MODEL_NONE : s->site;
-        char *note;
+        /* Numbers stay in the table: the prose is the same from run to run. */
         if (s->blamed_ns && s->long_holds)
-            note = xasprintf("holds taken here kept waiters %s (%llu waits began "
-                             "meanwhile); %llu long holds, the longest %s",
-                             lockstats_format_duration(s->blamed_ns, a, sizeof(a)),
-                             (unsigned long long)s->blamed_waits,
-                             (unsigned long long)s->long_holds,
-                             lockstats_format_duration(s->long_hold_max_ns, b, sizeof(b)));
+            snprintf(note, sizeof(note),
+                     "holds taken here made others wait, some for longer than %s", thr);
         else if (s->blamed_ns)
-            note = xasprintf("holds taken here kept waiters %s (%llu waits began meanwhile)",
-                             lockstats_format_duration(s->blamed_ns, a, sizeof(a)),
-                             (unsigned long long)s->blamed_waits);
+            snprintf(note, sizeof(note), "holds taken here made others wait");
         else
-            note = xasprintf("%llu acquisitions, %llu waited here for %s in total",
-                             (unsigned long long)s->c.acquisitions,
-                             (unsigned long long)s->c.contentions,
-                             lockstats_format_duration(s->c.wait_total_ns, a, sizeof(a)));
+            snprintf(note, sizeof(note), "threads waited here");
         finding_item(f, s->blamed_ns ? "holder site" : "waiter site", MODEL_NONE, r->lock, stack,
                      0, note);
-        free(note);
         struct finding_row *row = finding_row(f);
         if (stack == MODEL_NONE)
             row_str(row, "where", "(unknown site)");
@@ -205,69 +197,52 @@ static void report_hotspot(const struct model *m, const struct lockstats *ls,
 {
     const struct lockstats_config *cfg = lockstats_config(ls);
     const struct lockstats_counts *c = &r->c;
-    char name[128], total[32], thr[32], longest[32];
+    char name[128], thr[32];
     model_lock_label(m, r->lock, name, sizeof(name));
-    lockstats_format_duration(c->wait_total_ns, total, sizeof(total));
+    lockstats_format_duration(cfg->hold_threshold_ns, thr, sizeof(thr));
 
+    /* The prose carries no measured numbers (they are in the metrics and
+     * the table), so two runs of one program read the same. */
     struct finding *f = findings_add(out, FINDING_CONTENTION, "contention-hotspot", SEV_WARNING);
     f->sort_key = rank;
     finding_lock(f, r->lock);
-    finding_title(f, "%s is contention hotspot #%u: %llu of %llu acquisitions waited, %s of "
-                  "waiting in total",
-                  name, rank, (unsigned long long)c->contentions,
-                  (unsigned long long)c->acquisitions, total);
-    if (m->duration_ns)
-        finding_why(f, "Threads spent %s waiting for %s, on average %.2f threads at every moment "
-                    "of the run; a waiting thread does no work, so this lock limits what more "
-                    "threads can gain.",
-                    total, name, (double)c->wait_total_ns / (double)m->duration_ns);
-    else
-        finding_why(f, "Threads spent %s waiting for %s; a waiting thread does no work, so "
-                    "this lock limits what more threads can gain.",
-                    total, name);
-    uint64_t longest_hold = 0;
-    for (size_t i = 0; i < r->nsites; i++)
-        if (r->sites[i]->long_hold_max_ns > longest_hold)
-            longest_hold = r->sites[i]->long_hold_max_ns;
+    finding_title(f, "%s is a contention hotspot: threads queued for it again and again", name);
+    finding_why(f, "A thread waiting for %s does no work: the time spent waiting (wait_total; "
+                "waited_on per holder site and thread) is what this lock costs, and it grows "
+                "with every thread added.",
+                name);
     if (r->long_holds)
-        finding_fix(f, "%llu holds lasted over %s while other threads waited (longest %s): move "
+        finding_fix(f, "Holds of %s longer than %s made other threads wait (long_holds): move "
                     "slow work (I/O, sleeping, allocation, logging) out of the critical sections "
                     "at the holder sites below.",
-                    (unsigned long long)r->long_holds,
-                    lockstats_format_duration(cfg->hold_threshold_ns, thr, sizeof(thr)),
-                    lockstats_format_duration(longest_hold, longest, sizeof(longest)));
+                    name, thr);
     else if (c->hold_count && c->hold_max_ns >= cfg->hold_threshold_ns)
-        finding_fix(f, "Holds of %s last up to %s (%s on average): move slow work (I/O, "
+        finding_fix(f, "Holds of %s last longer than %s (hold_max): move slow work (I/O, "
                     "sleeping, allocation, logging) out of the critical sections, or split the "
                     "lock (one per object or hash bucket).",
-                    name, lockstats_format_duration(c->hold_max_ns, longest, sizeof(longest)),
-                    lockstats_format_duration(lockstats_avg(c->hold_total_ns, c->hold_count),
-                                              thr, sizeof(thr)));
+                    name, thr);
     else
         finding_fix(f, "Shorten the critical sections at the holder sites below, split the lock "
                     "(one per object or hash bucket), or use a reader-writer lock for "
                     "read-mostly data.");
     finding_metric_u64(f, "rank", rank);
     lock_metrics(f, r);
+    if (m->duration_ns)
+        finding_metric_f64(f, "avg_waiting_threads",
+                           (double)c->wait_total_ns / (double)m->duration_ns);
     finding_columns(f, columns, sizeof(columns) / sizeof(columns[0]));
-    add_sites(f, r);
+    add_sites(f, r, cfg->hold_threshold_ns);
     add_threads(m, f, r);
 }
 
 static void note_gil(const struct model *m, const struct lockstats_lock_row *r,
                      struct findings *out)
 {
-    char name[128], waited[32];
+    char name[128];
     model_lock_label(m, r->lock, name, sizeof(name));
-    if (!r->cond_waits) {
-        findings_note(out, "%s is CPython's GIL: labelled, not reported as contention", name);
-        return;
-    }
-    findings_note(out, "%s is CPython's GIL: %llu threads waited %s for it on its condition "
-                  "variable (%llu waits, %llu timed out); labelled, not reported as contention",
-                  name, (unsigned long long)r->cond_threads,
-                  lockstats_format_duration(r->cond_wait_ns, waited, sizeof(waited)),
-                  (unsigned long long)r->cond_waits, (unsigned long long)r->cond_timeouts);
+    findings_note(out, "%s is CPython's GIL: labelled, not reported as contention (threads "
+                  "waiting for the GIL show as timed waits on its condition variable)",
+                  name);
 }
 
 void detect_contention(const struct model *m, const struct lockstats *ls,

@@ -90,11 +90,11 @@ static void barge_item(const struct model *m, const struct lockstats *ls, struct
     uint64_t min = lockstats_config(ls)->starve_count;
     if (b->thread >= m->nthreads || b->length < 2 || b->length < min)
         return;
-    char who[64], span[32];
+    char who[64];
     model_thread_label(m, b->waiter, who, sizeof(who));
-    char *note = xasprintf("took it %llu times in a row while %s waited (over %s)",
-                           (unsigned long long)b->length, who,
-                           lockstats_format_duration(b->end_ns - b->start_ns, span, sizeof(span)));
+    /* Numbers stay in the metrics (longest_run): prose reads the same in
+     * every run. */
+    char *note = xasprintf("took it again and again while %s waited", who);
     finding_thread(f, b->thread);
     finding_item(f, "barges", b->thread, r->lock, stack_of(b->site), b->start_ns, note);
     free(note);
@@ -109,13 +109,15 @@ static void report_starved(const struct model *m, const struct lockstats *ls,
     const struct lockstats_wait_record *w = &t->worst;
     bool writer = r->kind == SWT_KIND_RWLOCK && (w->flags & SWT_ACQ_WRITE) &&
                   w->reads_acquired >= cfg->starve_count;
-    char lock[128], who[64], dur[32], thr[32];
+    char lock[128], who[64], thr[32];
     model_lock_label(m, r->lock, lock, sizeof(lock));
     model_thread_label(m, t->thread, who, sizeof(who));
-    lockstats_format_duration(w->duration_ns, dur, sizeof(dur));
     lockstats_format_duration(cfg->wait_threshold_ns, thr, sizeof(thr));
-    const char *still = w->unfinished ? " and was still waiting when the trace ended" : "";
+    const char *still = w->unfinished ? "; it was still waiting when the trace ended" : "";
+    unsigned long long n = (unsigned long long)cfg->starve_count;
 
+    /* Thresholds are options, so they may appear in the prose; measured
+     * numbers go into the metrics and the table. */
     struct finding *f = findings_add(out, FINDING_STARVATION,
                                      writer ? "writer-starved-by-readers" : "starved-waiter",
                                      SEV_WARNING);
@@ -123,8 +125,9 @@ static void report_starved(const struct model *m, const struct lockstats *ls,
     finding_lock(f, r->lock);
     finding_thread(f, t->thread);
     if (writer) {
-        finding_title(f, "writer %s waited %s for %s while readers took it %llu times%s", who,
-                      dur, lock, (unsigned long long)w->reads_acquired, still);
+        finding_title(f, "writer %s was starved of %s by readers: it waited longer than %s while "
+                      "readers took the lock at least %llu times%s",
+                      who, lock, thr, n, still);
         finding_why(f, "The rwlock lets new readers in while a writer waits (glibc's default, "
                     "reader-preferring kind), so a steady stream of readers can keep the writer "
                     "out indefinitely.");
@@ -132,23 +135,20 @@ static void report_starved(const struct model *m, const struct lockstats *ls,
                     "PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP), or shorten and space out the "
                     "read sections.");
     } else {
-        finding_title(f, "%s waited %s for %s while other threads took it %llu times%s", who, dur,
-                      lock, (unsigned long long)w->others_acquired, still);
+        finding_title(f, "%s was starved of %s: it waited longer than %s while other threads "
+                      "took the lock at least %llu times%s",
+                      who, lock, thr, n, still);
         finding_why(f, "The lock is not fair: a thread that releases it and asks again at once "
-                    "usually wins against a woken waiter, so %s waited longer than %s while "
-                    "the lock kept changing hands.",
-                    who, thr);
+                    "usually wins against a woken waiter, so %s waited while the lock kept "
+                    "changing hands.",
+                    who);
         finding_fix(f, "Let the busy threads do their work outside the lock so that they leave "
                     "gaps, hand the lock over explicitly (a ticket or queue lock, or a condition "
                     "variable with turns), or split the work so one thread does not need the "
                     "lock in a tight loop.");
     }
-    char *note = t->starved_waits > 1
-                     ? xasprintf("waited %s, the longest of %llu such waits", dur,
-                                 (unsigned long long)t->starved_waits)
-                     : xasprintf("waited %s", dur);
+    const char *note = "its longest starving wait began here (wait, others_acquired)";
     finding_item(f, "waits", t->thread, r->lock, stack_of(w->site), w->start_ns, note);
-    free(note);
     barge_item(m, ls, f, r);
     finding_metric_ns(f, "wait", w->duration_ns);
     finding_metric_u64(f, "others_acquired", w->others_acquired);
@@ -169,16 +169,15 @@ static void report_barging(const struct model *m, const struct lockstats *ls,
 {
     const struct lockstats_config *cfg = lockstats_config(ls);
     const struct lockstats_run *b = &r->barge;
-    char lock[128], who[64], waiter[64], span[32];
+    char lock[128], who[64], waiter[64];
     model_lock_label(m, r->lock, lock, sizeof(lock));
     model_thread_label(m, b->thread, who, sizeof(who));
     model_thread_label(m, b->waiter, waiter, sizeof(waiter));
-    lockstats_format_duration(b->end_ns - b->start_ns, span, sizeof(span));
     struct finding *f = findings_add(out, FINDING_STARVATION, "barging", SEV_INFO);
     f->sort_key = UINT64_MAX - (b->end_ns - b->start_ns);
     finding_lock(f, r->lock);
-    finding_title(f, "%s took %s %llu times in a row over %s while %s waited", who, lock,
-                  (unsigned long long)b->length, span, waiter);
+    finding_title(f, "%s took %s at least %llu times in a row while %s waited", who, lock,
+                  (unsigned long long)cfg->starve_count, waiter);
     finding_why(f, "No single wait crossed the starvation thresholds, but the lock went to the "
                 "same thread again and again while others were queued: the waiters' progress "
                 "depends on that thread leaving a gap.");

@@ -67,8 +67,8 @@ static void test_starved_waiter(void **state)
     assert_int_equal(f->items[0].ns, 1000000);
     assert_string_equal(f->items[1].role, "barges");
     assert_int_equal(f->items[1].thread, hog);
-    assert_true(strstr(f->title, "waited 200.0 ms") != NULL);
-    assert_true(strstr(f->title, "12 times") != NULL);
+    assert_true(strstr(f->title, "was starved of L1: it waited longer than 100.0 ms while other "
+                                 "threads took the lock at least 10 times") != NULL);
     assert_null(strstr(f->title, "still waiting"));
     /* the lock's wait distribution: one row per thread */
     assert_int_equal(f->nrows, 2);
@@ -135,7 +135,7 @@ static void test_writer_starved_by_readers(void **state)
     assert_string_equal(f->code, "writer-starved-by-readers");
     assert_int_equal(f->threads[0], scenario_thread(&s, 4));
     assert_int_equal(scenario_metric(f, "reads_acquired")->v.u, 12);
-    assert_true(strstr(f->title, "readers took it 12 times") != NULL);
+    assert_true(strstr(f->title, "readers took the lock at least 10 times") != NULL);
     assert_true(strstr(f->fix, "PREFER_WRITER") != NULL);
     /* readers taking turns are the story, not a barging thread */
     assert_int_equal(f->nitems, 1);
