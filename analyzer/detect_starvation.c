@@ -139,15 +139,15 @@ static void report_starved(const struct model *m, const struct lockstats *ls,
                       "took the lock at least %llu times%s",
                       who, lock, thr, n, still);
         finding_why(f, "The lock is not fair: a thread that releases it and asks again at once "
-                    "usually wins against a woken waiter, so %s waited while the lock kept "
-                    "changing hands.",
+                    "usually wins against a woken waiter, so %s waited while other threads "
+                    "kept taking the lock.",
                     who);
         finding_fix(f, "Let the busy threads do their work outside the lock so that they leave "
                     "gaps, hand the lock over explicitly (a ticket or queue lock, or a condition "
                     "variable with turns), or split the work so one thread does not need the "
                     "lock in a tight loop.");
     }
-    const char *note = "its longest starving wait began here (wait, others_acquired)";
+    const char *note = "its longest starving wait began here";
     finding_item(f, "waits", t->thread, r->lock, stack_of(w->site), w->start_ns, note);
     barge_item(m, ls, f, r);
     finding_metric_ns(f, "wait", w->duration_ns);
