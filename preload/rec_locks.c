@@ -4,6 +4,7 @@
  * rec_enter and rec_leave on the program's lock/unlock path: no malloc, no
  * stdio, no interposed lock, no system call except on rare first sights. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <string.h>
@@ -40,7 +41,7 @@ static inline uint64_t ticks_to_ns(uint64_t ticks)
 
 /* ---- sites ---- */
 
-static uint32_t capture_site(struct rec_thread *t, const void *ret)
+static uint32_t capture_site_body(struct rec_thread *t, const void *ret)
 {
     uintptr_t ips[STACKS_MAX_DEPTH];
     unsigned n = stacks_unwind(ips, rec_g.cfg.stack_depth, ret);
@@ -56,6 +57,15 @@ static uint32_t capture_site(struct rec_thread *t, const void *ret)
         uint64_t f[2] = {id, n};
         rec_write_ext(t, SWT_REC_STACK, rec_now(), f, 2, blob, (size_t)(p - blob));
     }
+    return id;
+}
+
+/* Keeps errno: libunwind and the first STACK record may make system calls. */
+__attribute__((noinline)) static uint32_t capture_site(struct rec_thread *t, const void *ret)
+{
+    int saved = errno;
+    uint32_t id = capture_site_body(t, ret);
+    errno = saved;
     return id;
 }
 
@@ -161,8 +171,19 @@ uint32_t rec_lock_init(struct rec_thread *t, const void *addr, const struct rec_
     return id;
 }
 
+static uint32_t lock_id_slow_body(struct rec_thread *t, const void *addr, unsigned kind);
+
+/* Keeps errno: a first sight may read /proc/self/maps or start a chunk. */
 __attribute__((noinline)) static uint32_t lock_id_slow(struct rec_thread *t, const void *addr,
                                                       unsigned kind)
+{
+    int saved = errno;
+    uint32_t id = lock_id_slow_body(t, addr, kind);
+    errno = saved;
+    return id;
+}
+
+static uint32_t lock_id_slow_body(struct rec_thread *t, const void *addr, unsigned kind)
 {
     int fresh;
     uint32_t id = lt_lookup((uintptr_t)addr, kind, &fresh);
@@ -242,9 +263,22 @@ static inline uint32_t stat_pos(uint32_t h, uint32_t cap)
     return (uint32_t)(((uint64_t)h * cap) >> 32);
 }
 
+static struct swt_stat_slot *stat_slot_slow_body(struct rec_thread *t, uint32_t lock,
+                                                 uint32_t site);
+
+/* Keeps errno: a full table maps a STATS chunk. */
 __attribute__((noinline)) static struct swt_stat_slot *stat_slot_slow(struct rec_thread *t,
                                                                        uint32_t lock,
                                                                        uint32_t site)
+{
+    int saved = errno;
+    struct swt_stat_slot *s = stat_slot_slow_body(t, lock, site);
+    errno = saved;
+    return s;
+}
+
+static struct swt_stat_slot *stat_slot_slow_body(struct rec_thread *t, uint32_t lock,
+                                                 uint32_t site)
 {
     uint32_t h = stat_hash(lock, site);
     for (uint32_t i = 0;; i++) {

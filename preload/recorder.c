@@ -41,7 +41,7 @@ static void note_dropped(struct rec_thread *t)
 
 /* Moves to a new EVENTS chunk.  The old one is unmapped: its bytes are in
  * the file already, and nothing writes it any more. */
-static uint8_t *rollover(struct rec_thread *t, size_t need)
+static uint8_t *rollover_body(struct rec_thread *t, size_t need)
 {
     uint32_t cs = tf_chunk_size();
     if (need + sizeof(struct swt_chunk_header) + 32 > cs)
@@ -67,6 +67,16 @@ static uint8_t *rollover(struct rec_thread *t, size_t need)
     if ((size_t)(t->ev_end - t->ev_pos) < need)
         return NULL;
     return t->ev_pos;
+}
+
+/* The recorder's system calls happen only on paths like this one; each
+ * keeps errno, so the hooks' hot paths need not save it. */
+__attribute__((noinline)) static uint8_t *rollover(struct rec_thread *t, size_t need)
+{
+    int saved = errno;
+    uint8_t *p = rollover_body(t, need);
+    errno = saved;
+    return p;
 }
 
 uint8_t *rec_reserve(struct rec_thread *t, size_t need)
@@ -297,7 +307,17 @@ static int ensure_init(void)
     return ok ? 0 : -1;
 }
 
+__attribute__((noinline, cold)) static struct rec_thread *enter_slow_body(void);
+
 __attribute__((noinline, cold)) static struct rec_thread *enter_slow(void)
+{
+    int saved = errno;
+    struct rec_thread *t = enter_slow_body();
+    errno = saved;
+    return t;
+}
+
+static struct rec_thread *enter_slow_body(void)
 {
     if (rec_tls.flags)
         return NULL;

@@ -14,6 +14,8 @@
  *     errno = saved-or-the-real-call's-errno;
  *     return exactly what the real call returned;
  *
+ * Every rec_* function leaves errno as it found it.
+ *
  * Rules: no malloc, stdio or interposed lock between rec_enter and
  * rec_leave on the lock/unlock path; every rec_* function is safe to call
  * with any lock id (0 = unknown is ignored).
