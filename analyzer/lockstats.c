@@ -64,7 +64,6 @@ struct ls_lock {
     uint32_t key;
     UT_hash_handle hh;
     struct lockstats_lock_row row;
-    bool declared;
     struct ls_pair **holders;
     size_t nholders, capholders;
     struct ls_pair **waiters; /* in the order they began waiting */
@@ -526,7 +525,6 @@ int lockstats_declare(struct lockstats *s, uint32_t lock, unsigned kind, unsigne
     struct ls_lock *lk = get_lock(s, lock);
     if (!lk)
         return fail_oom(s);
-    lk->declared = true;
     lk->row.kind = kind;
     lk->row.type = type;
     lk->row.lock_like = lock_like;
