@@ -5,7 +5,7 @@
 #include <string.h>
 
 struct feed {
-    uint8_t *declared; /* per model lock: what lockstats_declare was told, 0 = nothing */
+    uint16_t *declared; /* per model lock: what lockstats_declare was told, 0 = nothing */
     size_t ndeclared;
 };
 
@@ -47,9 +47,11 @@ static uint32_t stats_lock(struct lockstats *ls, struct feed *f, const struct mo
         size_t n = f->ndeclared ? f->ndeclared : 64;
         while (n <= node)
             n *= 2;
-        uint8_t *d = realloc(f->declared, n);
-        if (!d)
+        uint16_t *d = realloc(f->declared, n * sizeof(*d));
+        if (!d) {
+            lockstats_mark_failed(ls);
             return LOCKSTATS_NONE;
+        }
         for (size_t i = f->ndeclared; i < n; i++)
             d[i] = 0;
         f->declared = d;
@@ -61,7 +63,7 @@ static uint32_t stats_lock(struct lockstats *ls, struct feed *f, const struct mo
     /* A semaphore of initial value 1 is treated as a lock while the pass
      * runs; the detectors ask the model (is_lock) in the end. */
     bool like = !sem_kind(l->kind) || l->binary_sem || l->value == 1;
-    uint8_t sig = (uint8_t)(((l->kind & 0x3f) << 1 | like) + 1);
+    uint16_t sig = (uint16_t)((((l->kind & 0xff) << 4) | ((l->type & 7) << 1) | like) + 1);
     if (f->declared[node] != sig) {
         if (lockstats_declare(ls, node, l->kind, l->type, like))
             return LOCKSTATS_NONE;
