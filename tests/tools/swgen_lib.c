@@ -40,6 +40,7 @@ struct glock {
     uint64_t addr, gen, site, dev, ino, offset, value;
     char *semname;
     uint32_t last_owner;
+    int destroyed; /* a successful destroy was recorded: the next use is a new generation */
 };
 
 struct gstack {
@@ -600,19 +601,36 @@ static struct glock *new_lock(struct gen *g, const char *name, unsigned kind)
     l->kind = kind;
     l->type = SWT_TYPE_DEFAULT;
     l->addr = 0x10000 + (uint64_t)l->id * 0x40;
-    l->gen = 1;
+    l->gen = 0;
     l->value = kind == SWT_KIND_SEM || kind == SWT_KIND_SEM_NAMED ? 1 : 0;
     return l;
 }
 
 /* The lock of a name; a name not declared with `lock` is declared now, in
  * the using thread, as the recorder registers a lock on first sight. */
+/* The next generation of a lock's address gets a new id, as in the
+ * recorder's lock table: the name follows the newest one. */
+static void renew_lock(struct gen *g, struct glock *l)
+{
+    l->id = ++g->max_lock_id;
+    l->gen++;
+    l->destroyed = 0;
+    l->last_owner = 0;
+}
+
 static struct glock *use_lock(struct gen *g, uint32_t thread, const char *name, unsigned kind)
 {
     struct glock *l = find_lock(g, name);
-    if (l)
+    if (l && !l->destroyed)
         return l;
-    l = new_lock(g, name, kind);
+    if (l) {
+        /* first sight after a destroy: registered like a static lock */
+        renew_lock(g, l);
+        l->flags |= SWT_LOCK_STATIC;
+    } else {
+        l = new_lock(g, name, kind);
+        l->flags = SWT_LOCK_STATIC;
+    }
     emit_lock_new(g, thread, l);
     return l;
 }
@@ -1003,17 +1021,22 @@ static void stmt_thread(struct gen *g, uint32_t idx)
         }
     } else if (!strcmp(verb, "destroy")) {
         struct glock *l = use_lock(g, idx, need_positional(g, 2, "lock name"), SWT_KIND_MUTEX);
+        uint64_t err = opt_err(g, 0);
         if (g->events) {
-            uint64_t f[] = {l->id, opt_site(g, "site"), opt_err(g, 0)};
+            uint64_t f[] = {l->id, opt_site(g, "site"), err};
             emit(g, idx, SWT_REC_DESTROY, f, 3, NULL, 0);
         }
+        if (!err)
+            l->destroyed = 1;
     } else if (!strcmp(verb, "init")) {
         const char *name = need_positional(g, 2, "lock name");
         struct glock *l = find_lock(g, name);
-        if (!l)
+        if (!l) {
             l = new_lock(g, name, SWT_KIND_MUTEX);
-        else if (!opt_str(g, "gen"))
-            l->gen++;
+        } else {
+            renew_lock(g, l);
+            l->flags &= ~(unsigned)SWT_LOCK_STATIC;
+        }
         lock_attrs(g, l);
         emit_lock_new(g, idx, l);
     } else if (!strcmp(verb, "edge")) {

@@ -375,6 +375,37 @@ static void test_statement_declaring_several_locks(void **state)
     done(&g);
 }
 
+static void test_lock_generations(void **state)
+{
+    (void)state;
+    struct gen_trace g;
+    gen(&g, "lock A type=errorcheck\n"
+            "T1 acquire A ; T1 release A ; T1 destroy A ; T1 acquire A # use after destroy\n"
+            "T1 release A ; T1 init A ; T1 acquire B\n");
+    struct swt_rec r[32];
+    size_t n = records(&g, r, 32);
+    const struct swt_rec *l0 = find(r, n, SWT_REC_LOCK_NEW, 0);
+    const struct swt_rec *l1 = find(r, n, SWT_REC_LOCK_NEW, 1);
+    const struct swt_rec *l2 = find(r, n, SWT_REC_LOCK_NEW, 2);
+    const struct swt_rec *l3 = find(r, n, SWT_REC_LOCK_NEW, 3);
+    assert_int_equal(l0->f[0], 1);
+    assert_int_equal(l0->f[3], 0);           /* declared: not static */
+    assert_int_equal(l0->f[5], 0);           /* generation 0 */
+    assert_int_equal(l1->f[0], 2);           /* after destroy: a new id */
+    assert_int_equal(l1->f[3], SWT_LOCK_STATIC);
+    assert_int_equal(l1->f[4], l0->f[4]);    /* same address */
+    assert_int_equal(l1->f[5], 1);
+    assert_int_equal(l2->f[0], 3);           /* re-init: another new id */
+    assert_int_equal(l2->f[3], 0);
+    assert_int_equal(l2->f[5], 2);
+    assert_int_equal(l3->f[0], 4);           /* B, first seen without init */
+    assert_int_equal(l3->f[3], SWT_LOCK_STATIC);
+    assert_int_equal(find(r, n, SWT_REC_ACQUIRE, 1)->f[0], 2);
+    assert_int_equal(find(r, n, SWT_REC_RELEASE, 1)->f[0], 2);
+    assert_int_equal(swt_header(g.t)->locks_registered, 4);
+    done(&g);
+}
+
 static void test_errors_name_the_line(void **state)
 {
     (void)state;
@@ -409,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_damage),
         cmocka_unit_test(test_unknown_ext_record_is_skipped),
         cmocka_unit_test(test_statement_declaring_several_locks),
+        cmocka_unit_test(test_lock_generations),
         cmocka_unit_test(test_errors_name_the_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
