@@ -4,6 +4,7 @@
  * recorded as errno values; the condvar wait protocol holds for cnd_*. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +31,7 @@
 static mtx_t m_plain;
 static mtx_t m_rec;
 static cnd_t cv;
+static cnd_t cv_cancel;
 static int ready;
 static volatile pid_t helper_tid;
 
@@ -65,6 +67,25 @@ static int signaller(void *arg)
     cnd_signal(&cv);
     mtx_unlock(&m_plain);
     return 1;
+}
+
+static void unlock_plain(void *arg)
+{
+    (void)arg;
+    mtx_unlock(&m_plain);
+}
+
+/* Waits until cancelled; its cleanup handler unlocks the re-acquired mutex. */
+static int wait_forever(void *arg)
+{
+    (void)arg;
+    mtx_lock(&m_plain);
+    helper_tid = gettid();
+    pthread_cleanup_push(unlock_plain, NULL);
+    for (;;)
+        cnd_wait(&cv_cancel, &m_plain);
+    pthread_cleanup_pop(1);
+    return 0;
 }
 
 static int run_thread(thrd_start_t fn)
@@ -124,6 +145,21 @@ static int workload_c11(void)
     CHECK(mtx_unlock(&m_plain) == thrd_success);
     CHECK(errno == 555);
 
+    /* cnd_wait is a cancellation point (a thrd_t is a pthread_t in glibc). */
+    CHECK(cnd_init(&cv_cancel) == thrd_success);
+    printf("cv_cancel=%p\n", (void *)&cv_cancel);
+    helper_tid = 0;
+    CHECK(thrd_create(&th, wait_forever, NULL) == thrd_success);
+    while (helper_tid == 0)
+        usleep(1000);
+    hk_wait_blocked(helper_tid);
+    CHECK(pthread_cancel((pthread_t)th) == 0);
+    void *res = NULL;
+    CHECK(pthread_join((pthread_t)th, &res) == 0);
+    CHECK(res == PTHREAD_CANCELED);
+    CHECK(mtx_trylock(&m_plain) == thrd_success);
+    CHECK(mtx_unlock(&m_plain) == thrd_success);
+
     cnd_destroy(&cv);
     mtx_destroy(&m_plain);
     mtx_destroy(&m_rec);
@@ -180,7 +216,7 @@ static void test_every_acquisition_is_c11(void **state)
     (void)state;
     assert_int_equal(hk_count(&run, 0, SWT_REC_ACQUIRE, plain_id, 0, SWT_ACQ_C11), 0);
     assert_int_equal(hk_count(&run, 0, SWT_REC_RELEASE, plain_id, 0, SWT_ACQ_C11), 0);
-    assert_int_equal(hk_count(&run, 0, SWT_REC_ACQUIRE, plain_id, SWT_ACQ_TRY, 0), 1);
+    assert_int_equal(hk_count(&run, 0, SWT_REC_ACQUIRE, plain_id, SWT_ACQ_TRY, 0), 2);
 }
 
 static void test_try_busy_and_contended(void **state)
@@ -221,6 +257,19 @@ static void test_cnd_wait_protocol(void **state)
                      1);
 }
 
+static void test_cancelled_cnd_wait_reacquires(void **state)
+{
+    (void)state;
+    uint32_t cv_cancel = hk_lock(&run, hk_addr(&run, "cv_cancel"));
+    assert_int_equal(hk_check_cond_waits(&run, cv_cancel, SWT_ACQ_C11, (uint64_t)-1), 1);
+    assert_int_equal(hk_count_wakes(&run, cv_cancel, ECANCELED), 1);
+    size_t pos = 0;
+    const struct swt_rec *a = hk_next(&run, &pos, 0, SWT_REC_ACQUIRE, plain_id,
+                                      SWT_ACQ_COND | SWT_ACQ_CANCELED | SWT_ACQ_C11, 0);
+    assert_non_null(a);
+    assert_non_null(hk_next(&run, &pos, a->thread, SWT_REC_RELEASE, plain_id, SWT_ACQ_C11, 0));
+}
+
 static void test_destroy(void **state)
 {
     (void)state;
@@ -245,6 +294,7 @@ static int all_tests(void)
         cmocka_unit_test(test_try_busy_and_contended),
         cmocka_unit_test(test_timed_lock_times_out),
         cmocka_unit_test(test_cnd_wait_protocol),
+        cmocka_unit_test(test_cancelled_cnd_wait_reacquires),
         cmocka_unit_test(test_destroy),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
