@@ -49,6 +49,7 @@ struct tstate {
     uint32_t cond_unheld_mutex;
     uint32_t cond_unheld_site;
     uint32_t create_epoch; /* the creator's epoch at THREAD_CREATE, 0 = not seen yet */
+    uint64_t last_ns;      /* time of this thread's previous record */
 };
 
 struct lstate {
@@ -68,10 +69,22 @@ struct lstate {
     uint64_t cond_waits, cond_timeouts;
 };
 
+/* What a fork child's first use of a lock at this address showed. */
+enum child_use { CHILD_UNUSED = 0, CHILD_TOOK_IT, CHILD_FOUND_IT_HELD };
+
 struct addr_entry {
     uint64_t addr;
     uint32_t lock;
+    uint8_t child_use; /* enum child_use, in fork children */
     UT_hash_handle hh;
+};
+
+/* A HELD_AT_FORK fact waiting for the child's evidence. */
+struct fork_check {
+    size_t fact;
+    uint32_t child;   /* model process, or MODEL_NONE */
+    uint64_t addr;
+    bool ambiguous;   /* the hold may have begun during fork() */
 };
 
 struct shared_key {
@@ -126,6 +139,8 @@ struct model_priv {
     struct edge_entry *edge_hash;
     struct fact_entry *fact_hash;
     struct shared_entry *shared;
+    struct fork_check *fork_checks;
+    size_t nfork_checks;
     uint32_t next_thread_display, next_lock_display;
     uint64_t run_base_ns;
     const struct model_observer *obs;
@@ -700,6 +715,16 @@ static void on_lock_new(struct ctx *c)
     }
 }
 
+static void note_child_use(struct model *m, uint32_t proc, uint32_t lock, enum child_use use)
+{
+    if (m->procs[proc].parent_proc == MODEL_NONE || !m->locks[lock].addr)
+        return;
+    struct addr_entry *a;
+    HASH_FIND(hh, m->priv->ps[proc].addrs, &m->locks[lock].addr, sizeof(uint64_t), a);
+    if (a && a->child_use == CHILD_UNUSED)
+        a->child_use = (uint8_t)use;
+}
+
 static void end_wait(struct model *m, uint32_t thread, uint32_t lock)
 {
     struct tstate *ts = &m->priv->ts[thread];
@@ -759,6 +784,7 @@ static void on_acquire(struct ctx *c)
     struct model_lock *l = &m->locks[lock];
     struct lstate *s = lst(m, lock);
     m->priv->ts[c->thread].ntrail = 0;
+    note_child_use(m, c->proc, lock, CHILD_TOOK_IT);
     end_wait(m, c->thread, lock);
     use_check(m, c->thread, lock, c->ev.site, c->ns);
     l->acquisitions++;
@@ -797,6 +823,8 @@ static void on_fail(struct ctx *c)
         return;
     struct tstate *ts = &m->priv->ts[c->thread];
     bool waited = ts->waiting_lock == lock;
+    if (c->r->f[3] == EBUSY || c->r->f[3] == ETIMEDOUT || c->r->f[3] == EDEADLK)
+        note_child_use(m, c->proc, lock, CHILD_FOUND_IT_HELD);
     end_wait(m, c->thread, lock);
     use_check(m, c->thread, lock, c->ev.site, c->ns);
     uint32_t owner = holder_of(m, lock);
@@ -1117,6 +1145,19 @@ static void on_fork(struct ctx *c)
                 f->other = c->thread;
                 f->other_site = c->ev.site;
                 f->proc2 = child;
+                /* The forker's atfork handlers run inside fork() where the
+                 * shim does not record: a hold that began after the
+                 * forker's previous record may have begun after the fork
+                 * instant (handlers released the lock, the holder retook
+                 * it).  Such holds need the child's word. */
+                struct model_priv *p = m->priv;
+                p->fork_checks = xrealloc(p->fork_checks,
+                                          (p->nfork_checks + 1) * sizeof *p->fork_checks);
+                struct fork_check *fc = &p->fork_checks[p->nfork_checks++];
+                fc->fact = (size_t)(f - m->facts);
+                fc->child = child;
+                fc->addr = m->locks[h->lock].addr;
+                fc->ambiguous = h->since_ns >= ft->last_ns;
             }
         }
     }
@@ -1444,6 +1485,31 @@ static void finalize_thread(struct model *m, uint32_t idx)
     }
 }
 
+/* Keeps a held-at-fork fact when the child found the lock held, drops it
+ * when the child took it at once, and drops an ambiguous one without
+ * evidence (no false alarm from atfork handlers). */
+static void resolve_fork_checks(struct model *m)
+{
+    struct model_priv *p = m->priv;
+    for (size_t i = 0; i < m->nthreads; i++) {
+        const struct model_thread *t = &m->threads[i];
+        if (t->waiting_lock != MODEL_NONE)
+            note_child_use(m, t->proc, t->waiting_lock, CHILD_FOUND_IT_HELD);
+    }
+    for (size_t i = 0; i < p->nfork_checks; i++) {
+        const struct fork_check *fc = &p->fork_checks[i];
+        enum child_use use = CHILD_UNUSED;
+        if (fc->child != MODEL_NONE) {
+            struct addr_entry *a;
+            HASH_FIND(hh, p->ps[fc->child].addrs, &fc->addr, sizeof fc->addr, a);
+            if (a)
+                use = a->child_use;
+        }
+        if (use == CHILD_TOOK_IT || (use == CHILD_UNUSED && fc->ambiguous))
+            m->facts[fc->fact].kind = MODEL_FACT_NONE;
+    }
+}
+
 static void label_gil(struct model *m)
 {
     for (size_t i = 0; i < m->nlocks; i++) {
@@ -1630,6 +1696,8 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
                         obs[i].event(obs[i].ctx, m, &c.ev);
             }
         }
+        if (c.thread != MODEL_NONE)
+            p->ts[c.thread].last_ns = c.ns;
         m->procs[best].nevents++;
         m->procs[best].end_ns = c.ns;
         m->duration_ns = c.ns;
@@ -1692,6 +1760,7 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
             }
         }
     }
+    resolve_fork_checks(m);
     for (size_t i = 0; i < ntraces; i++) {
         c.proc = (uint32_t)i;
         swt_foreach_stat(p->ps[i].trace, stat_cb, &c);
@@ -1790,6 +1859,7 @@ void model_free(struct model *m)
             }
         }
         free(p->ps);
+        free(p->fork_checks);
         struct edge_entry *e, *etmp;
         HASH_ITER(hh, p->edge_hash, e, etmp)
         {

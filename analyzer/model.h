@@ -164,6 +164,7 @@ struct model_edge {
 
 /* Facts for the misuse and abandoned-lock detectors, in the order seen. */
 enum model_fact_kind {
+    MODEL_FACT_NONE = 0,             /* withdrawn: a later record disproved it */
     MODEL_FACT_UNLOCK_NOT_OWNER = 1, /* unlock of a lock held by another thread (other) */
     MODEL_FACT_UNLOCK_UNHELD,        /* unlock of a lock nobody holds */
     MODEL_FACT_DOUBLE_UNLOCK,        /* unlock right after this thread's own unlock */

@@ -311,8 +311,9 @@ static void test_atfork_handlers_are_no_held_at_fork(void **state)
      * before the FORK record is written */
     struct run *r = analyze("header run=7\nT2 start parent=T1 ; T3 start parent=T1\n"
                             "T2 acquire L ; T2 release L\n"
-                            "T3 acquire L ; T3 release L ; T3 acquire X ; T3 release X\n"
+                            "T3 acquire L ; T3 release L\n"
                             "T2 acquire L\n"
+                            "T3 acquire X ; T3 release X\n"
                             "T3 fork child=555\n"
                             "T2 release L ; T2 exit ; T3 exit\n");
     assert_int_equal(count(r, "held-at-fork", false), 1);
@@ -543,10 +544,21 @@ static void test_held_at_fork(void **state)
         "header run=9 pid=100\nT2 start parent=T1\nT2 acquire LOG\nT1 fork child=101\n"
         "T2 release LOG ; T2 exit ; T1 join T2 ; T1 proc-exit\n",
         "header run=9 pid=101 ppid=100 fork-parent-pid=100 fork-parent-thread=1\n"
-        "T1 fork parent=100\nT1 proc-exit how=_exit\n",
+        "lock LOG addr=0x10040\n"
+        "T1 fork parent=100\nT1 fail LOG try err=EBUSY\nT1 proc-exit how=_exit\n",
     };
     struct run *r = analyze_files(texts, 2, 0);
     assert_int_equal(count(r, "held-at-fork", false), 1);
+    done(r);
+    /* the child took the lock at once: it was not held at the fork */
+    const char *texts2[] = {
+        texts[0],
+        "header run=9 pid=101 ppid=100 fork-parent-pid=100 fork-parent-thread=1\n"
+        "lock LOG addr=0x10040\n"
+        "T1 fork parent=100\nT1 acquire LOG\nT1 release LOG\nT1 proc-exit how=_exit\n",
+    };
+    r = analyze_files(texts2, 2, 0);
+    assert_int_equal(count(r, "held-at-fork", false), 0);
     done(r);
 }
 
