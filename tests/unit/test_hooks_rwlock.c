@@ -218,6 +218,16 @@ static void test_contended_read_waits_then_acquires(void **state)
     assert_non_null(acq);
     assert_true(acq->ns >= wt->ns);
     assert_non_null(hk_next(&run, &pos, wt->thread, SWT_REC_RELEASE, rw, SWT_ACQ_READ, 0));
+    /* The writer's release that let the reader in was stamped before the
+     * real unlock: it is between the reader's WAIT and its ACQUIRE. */
+    int handed_over = 0;
+    for (size_t i = 0; i < run.nrecs; i++) {
+        const struct swt_rec *r = &run.recs[i];
+        if (r->type == SWT_REC_RELEASE && r->f[0] == rw && r->thread != wt->thread &&
+            (r->f[1] & SWT_ACQ_WRITE) && r->ns >= wt->ns && r->ns <= acq->ns)
+            handed_over = 1;
+    }
+    assert_true(handed_over);
 }
 
 static void test_timed_write_times_out(void **state)
