@@ -51,7 +51,8 @@ PROFILES = {
         callgrind_iters=200000, callgrind_benches=["uncontended", "nested", "rwlock", "sem"],
         real_peer_programs=None,
         pigz_mb=128, memcached_requests=200000, memcached_conns=4, python_items=2000000,
-        real_rounds=3, real_peer_cap_s=120,
+        real_rounds=3, real_peer_cap_s=120, peer_pigz_mb=8, peer_python_items=20000,
+        memcached_peer_cap_s=60,
         analyzer_events=[10_000_000, 100_000_000], analyzer_timeout_s=600,
     ),
     "quick": dict(
@@ -60,7 +61,8 @@ PROFILES = {
         callgrind_iters=2000, callgrind_benches=["uncontended"],
         real_peer_programs=["pigz"],
         pigz_mb=2, memcached_requests=2000, memcached_conns=2, python_items=5000,
-        real_rounds=1, real_peer_cap_s=20,
+        real_rounds=1, real_peer_cap_s=20, peer_pigz_mb=1, peer_python_items=2000,
+        memcached_peer_cap_s=10,
         analyzer_events=[100_000, 1_000_000], analyzer_timeout_s=60,
     ),
 }
@@ -491,12 +493,12 @@ class Bench:
 
     # ---- real programs --------------------------------------------------
 
-    def pigz_input(self):
+    def pigz_input(self, mb):
         """A text-like file that deflate has to work on: a few MB of
         pseudo-random words, repeated with a different rotation per block
         (the repeats are far beyond deflate's 32 KB window)."""
-        size = self.p["pigz_mb"] << 20
-        path = os.path.join(self.work, f"pigz-input-{self.p['pigz_mb']}m.txt")
+        size = mb << 20
+        path = os.path.join(self.work, f"pigz-input-{mb}m.txt")
         if os.path.exists(path) and os.path.getsize(path) == size:
             return path
         rng = random.Random(1234)
@@ -585,22 +587,26 @@ class Bench:
 
     def run_real(self):
         p = self.p
+        # (name, label, command, the peers' smaller command and its label)
         programs = []
         if shutil.which("pigz"):
-            inp = self.pigz_input()
+            pigz = lambda mb: [shutil.which("pigz"), "-p", "2", "-c", self.pigz_input(mb)]
             programs.append(("pigz", f"pigz -p 2 ({p['pigz_mb']} MiB generated text)",
-                             [shutil.which("pigz"), "-p", "2", "-c", inp]))
+                             pigz(p["pigz_mb"]), pigz(p["peer_pigz_mb"]),
+                             f"{p['peer_pigz_mb']} MiB"))
         else:
             self.note("pigz not installed: not measured")
+        py = lambda n: [self.python, os.path.join(HERE, "workloads", "py_threads.py"),
+                        "--items", str(n)]
         programs.append(("python", f"python3 threading ({p['python_items']} items, Lock + Queue)",
-                         [self.python, os.path.join(HERE, "workloads", "py_threads.py"),
-                          "--items", str(p["python_items"])]))
+                         py(p["python_items"]), py(p["peer_python_items"]),
+                         f"{p['peer_python_items']} items"))
         have_mc = bool(shutil.which("memcached"))
         if not have_mc:
             self.note("memcached not installed: not measured")
         modes = MODES if self.have_shim else ["native"]
         rows = {}
-        for name, label, _ in programs:
+        for name, label, *_ in programs:
             rows[name] = {"program": name, "what": label, "metric": "wall s", "modes": {}, "peers": {}}
         if have_mc:
             rows["memcached"] = {"program": "memcached",
@@ -612,7 +618,7 @@ class Bench:
         for rnd in range(p["real_rounds"]):
             log(f"real programs round {rnd + 1}/{p['real_rounds']}")
             order = modes[rnd % len(modes):] + modes[:rnd % len(modes)]
-            for name, _, cmd in programs:
+            for name, _, cmd, *_ in programs:
                 for m in order:
                     keep = m in SHIM_MODES and rnd == 0
                     r, st = self.run_mode(m, cmd, timeout=600, keep_stats=keep)
@@ -642,17 +648,24 @@ class Bench:
                     if (name, m) in tstats:
                         e["trace"] = tstats[(name, m)]
                 row["modes"][m] = e
-        # Peers: once each, within a time cap.
+        # Peers: 50-1000x slower, so they get a smaller input, compared with a
+        # native run of that same input (median of 3), within a time cap.
         cap = p["real_peer_cap_s"]
         if self.valgrind:
             chosen = self.p["real_peer_programs"]
-            for name, _, cmd in programs:
+            for name, _, _, cmd, small in programs:
                 if chosen is not None and name not in chosen:
                     continue
+                nats = []
+                for _ in range(3):
+                    r = run_proc(cmd, env=self.env_for("native"), timeout=cap)
+                    nats.append(r.wall_s if r.rc == 0 else None)
+                nat = median(nats)
+                rows[name]["peer_input"] = small
+                rows[name]["peer_native"] = nat
                 for peer in VALGRIND_PEERS:
-                    log(f"peer {peer} {name} (cap {cap} s)")
+                    log(f"peer {peer} {name} on {small} (cap {cap} s)")
                     r = run_proc(self.peer_cmd(peer, cmd), env=self.env_for("native"), timeout=cap)
-                    nat = rows[name]["modes"]["native"]["value"]
                     if r.timed_out:
                         rows[name]["peers"][peer] = {"error": f"> {cap} s (cap)",
                                                      "ratio_min": cap / nat if nat else None}
@@ -663,9 +676,10 @@ class Bench:
                                                      "ratio": r.wall_s / nat if nat else None}
             if have_mc and (chosen is None or "memcached" in chosen):
                 for peer in VALGRIND_PEERS:
-                    log(f"peer {peer} memcached (cap {cap} s)")
+                    mcap = p["memcached_peer_cap_s"]
+                    log(f"peer {peer} memcached (cap {mcap} s)")
                     self.keep_next = False
-                    res, _, why = self.memcached_once(peer, cap)
+                    res, _, why = self.memcached_once(peer, mcap)
                     nat = rows["memcached"]["modes"]["native"]["value"]
                     if res is None:
                         rows["memcached"]["peers"][peer] = {"error": why}
@@ -923,7 +937,8 @@ def render_markdown(res):
                 elif "error" in e:
                     cells.append(e["error"][:40])
                 else:
-                    cells.append(f"{fmt_val(e['value'])} ({fmt_ratio(e['ratio'])})")
+                    on = f" on {r['peer_input']}" if r.get("peer_input") else ""
+                    cells.append(f"{fmt_ratio(e['ratio'])}{on}")
             ps = md.get("profile", {}).get("trace") or {}
             ts = md.get("trace", {}).get("trace") or {}
             cells.append(f"{fmt_bytes(ps.get('file_bytes'))} / {fmt_bytes(ts.get('file_bytes'))}")
@@ -931,6 +946,11 @@ def render_markdown(res):
             cells.append("—" if not recs else f"{recs:,}")
             cells.append("—" if not recs else f"{ts['file_bytes'] / recs:.1f}")
             L.append("| " + " | ".join(cells) + " |")
+        L.append("")
+        L.append("profile and trace: value (change against native, median of per-round ratios). "
+                 "helgrind and drd: slowdown against native; they are 20-1000x slower, so pigz and "
+                 "python run a smaller input for them and are compared with a native run of that "
+                 "input; memcached is compared by µs per request, its client stopping at a time cap.")
         L.append("")
     traces = [(r, r["modes"]["trace"]["trace"]) for r in res["micro"]
               if r["modes"].get("trace", {}).get("trace", {}).get("records")]
