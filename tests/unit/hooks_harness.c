@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -337,21 +338,34 @@ static void pause_ms(unsigned ms)
         ;
 }
 
+/* Reads a small /proc file of thread tid into buf ("" if unreadable). */
+static void read_task_file(pid_t tid, const char *name, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, name);
+    buf[0] = '\0';
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+}
+
 void hk_wait_blocked(pid_t tid)
 {
-    char path[64], buf[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/wchan", (int)tid);
+    /* The kernel names the wait ("futex_do_wait" on 6.x, "futex_wait_queue_me"
+     * on older kernels); where wchan is hidden, the syscall the thread is
+     * sleeping in says the same. */
+    char buf[128], futex_nr[16];
+    snprintf(futex_nr, sizeof futex_nr, "%d ", (int)SYS_futex);
     for (;;) {
-        int fd = open(path, O_RDONLY);
-        if (fd >= 0) {
-            ssize_t n = read(fd, buf, sizeof buf - 1);
-            close(fd);
-            if (n > 0) {
-                buf[n] = '\0';
-                if (strncmp(buf, "futex", 5) == 0)
-                    return;
-            }
-        }
+        read_task_file(tid, "wchan", buf, sizeof buf);
+        if (strncmp(buf, "futex", 5) == 0)
+            return;
+        read_task_file(tid, "syscall", buf, sizeof buf);
+        if (strncmp(buf, futex_nr, strlen(futex_nr)) == 0)
+            return;
         pause_ms(1);
     }
 }
