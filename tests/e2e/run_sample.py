@@ -25,6 +25,7 @@ expectations hold no times, addresses or pids.
 import argparse
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -47,6 +48,7 @@ class Expectation:
         self.min_traces = 1
         self.traces = None        # exact number of trace files
         self.findings = []        # required (kind, code, locks, nlocks, threads, lineno)
+        self.pruned = []          # must be ruled out, by this rule (seen with --verbose)
         self.allows = []          # tolerated
         self.truncate = None      # cut every trace to this many bytes before analysis
         self.stderr_contains = []
@@ -76,6 +78,8 @@ class Expectation:
                 elif word in ("finding", "allow"):
                     spec = self._finding_spec(rest, lineno)
                     (self.findings if word == "finding" else self.allows).append(spec)
+                elif word == "pruned":
+                    self.pruned.append(self._finding_spec(rest, lineno, rule=True))
                 elif word == "truncate":
                     self.truncate = int(rest)
                 elif word == "stderr-contains":
@@ -87,13 +91,13 @@ class Expectation:
                 else:
                     raise SystemExit("%s:%d: unknown directive %r" % (self.path, lineno, word))
 
-    def _finding_spec(self, rest, lineno):
+    def _finding_spec(self, rest, lineno, rule=False):
         parts = rest.split()
         if not parts:
             raise SystemExit("%s:%d: finding needs a kind" % (self.path, lineno))
         kind, _, code = parts[0].partition("/")
         spec = {"kind": kind, "code": code or None, "locks": None, "nlocks": None,
-                "threads": None, "line": lineno}
+                "threads": None, "rule": None, "line": lineno}
         for p in parts[1:]:
             key, _, val = p.partition("=")
             if key == "locks":
@@ -102,6 +106,8 @@ class Expectation:
                 spec["nlocks"] = int(val)
             elif key == "threads":
                 spec["threads"] = int(val)
+            elif key == "rule" and rule:
+                spec["rule"] = val
             else:
                 raise SystemExit("%s:%d: unknown finding field %r" % (self.path, lineno, key))
         return spec
@@ -115,6 +121,8 @@ def describe_spec(s):
         out += " nlocks=%d" % s["nlocks"]
     if s["threads"] is not None:
         out += " threads=%d" % s["threads"]
+    if s["rule"] is not None:
+        out += " rule=" + s["rule"]
     return out + " (line %d)" % s["line"]
 
 
@@ -134,14 +142,15 @@ def lock_name(lock, table):
     return "L%s" % entry.get("id", "?")
 
 
-def normalize(report):
-    """The unpruned findings of a JSON report as dicts with kind, code, locks
-    (sorted names) and threads (count)."""
+def normalize(report, pruned=False):
+    """The unpruned (or, with pruned=True, the pruned) findings of a JSON
+    report as dicts with kind, code, locks (sorted names), threads (count)
+    and the rule that pruned it."""
     locks_table = report.get("locks") if isinstance(report, dict) else None
     raw = report.get("findings", []) if isinstance(report, dict) else report
     out = []
     for f in raw:
-        if f.get("pruned"):
+        if bool(f.get("pruned")) != pruned:
             continue
         locks = f.get("locks") or []
         threads = f.get("threads") or []
@@ -151,6 +160,7 @@ def normalize(report):
             "locks": sorted(lock_name(l, locks_table) for l in locks),
             "threads": len(threads) if isinstance(threads, list) else int(threads),
             "title": f.get("title", ""),
+            "rule": f.get("prune_rule"),
         })
     return out
 
@@ -166,12 +176,15 @@ def matches(spec, f):
         return False
     if spec["threads"] is not None and spec["threads"] != f["threads"]:
         return False
+    if spec.get("rule") is not None and spec["rule"] != f.get("rule"):
+        return False
     return True
 
 
 def describe_finding(f):
-    return "%s/%s locks=%s threads=%d  %s" % (f["kind"], f["code"], ",".join(f["locks"]),
-                                              f["threads"], f["title"])
+    rule = " rule=%s" % f["rule"] if f.get("rule") else ""
+    return "%s/%s locks=%s threads=%d%s  %s" % (f["kind"], f["code"], ",".join(f["locks"]),
+                                                f["threads"], rule, f["title"])
 
 
 def compare_findings(exp, found, problems):
@@ -316,6 +329,7 @@ def analyze(a, exp, traces, log):
                 fh.truncate(exp.truncate)
         print("truncated every trace to %d bytes" % exp.truncate)
 
+    json_count = None
     rc, out, err = run_report([a.report, "--format", "json"] + exp.report_args + [traces], log)
     if err:
         print("stderr:\n" + err)
@@ -336,10 +350,28 @@ def analyze(a, exp, traces, log):
             for f in found:
                 print("  " + describe_finding(f))
             compare_findings(exp, found, problems)
+            json_count = len(found)
             if exp.threads is not None:
                 n = count_threads(report)
                 if n != exp.threads:
                     problems.append("threads in the run: %s, expected %d" % (n, exp.threads))
+
+    if exp.pruned and rc in (0, 1):
+        vrc, vout, _ = run_report([a.report, "--format", "json", "--verbose"] + exp.report_args
+                                  + [traces], log)
+        try:
+            ruled_out = normalize(json.loads(vout), pruned=True)
+        except ValueError as e:
+            ruled_out = []
+            problems.append("the --verbose JSON report does not parse: %s" % e)
+        print("ruled out (json --verbose):")
+        for f in ruled_out:
+            print("  " + describe_finding(f))
+        for spec in exp.pruned:
+            if not any(matches(spec, f) for f in ruled_out):
+                problems.append("not ruled out as expected: " + describe_spec(spec))
+        if vrc != rc:
+            problems.append("--verbose changed the exit code (%d, not %d)" % (vrc, rc))
 
     trc, tout, terr = run_report([a.report, "--no-color"] + exp.report_args + [traces], log)
     print("text report (exit %d):\n%s" % (trc, tout[-20000:]))
@@ -351,6 +383,13 @@ def analyze(a, exp, traces, log):
     for s in exp.text_contains:
         if s not in tout:
             problems.append("the text report does not contain %r" % s)
+    if trc in (0, 1) and json_count is not None:
+        # The text and JSON renderers show the same findings (issue 4).
+        m = re.search(r"^(\d+) findings?\b", tout, re.M)
+        text_count = int(m.group(1)) if m else (0 if re.search(r"^No findings", tout, re.M) else None)
+        if text_count != json_count:
+            problems.append("the text report counts %s findings, the JSON report %d"
+                            % (text_count, json_count))
     if trc in (0, 1):
         for spec in exp.findings:
             for name in spec["locks"] or []:
