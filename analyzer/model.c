@@ -1145,11 +1145,11 @@ static void on_fork(struct ctx *c)
                 f->other = c->thread;
                 f->other_site = c->ev.site;
                 f->proc2 = child;
-                /* The forker's atfork handlers run inside fork() where the
-                 * shim does not record: a hold that began after the
-                 * forker's previous record may have begun after the fork
-                 * instant (handlers released the lock, the holder retook
-                 * it).  Such holds need the child's word. */
+                /* The FORK record is stamped between the program's atfork
+                 * prepare and parent handlers (whose own lock calls are not
+                 * recorded), so a hold seen now existed at the fork.  A
+                 * child that took the lock at once says otherwise (a trace
+                 * of an older shim stamped FORK after the parent handlers). */
                 struct model_priv *p = m->priv;
                 p->fork_checks = xrealloc(p->fork_checks,
                                           (p->nfork_checks + 1) * sizeof *p->fork_checks);
@@ -1157,7 +1157,7 @@ static void on_fork(struct ctx *c)
                 fc->fact = (size_t)(f - m->facts);
                 fc->child = child;
                 fc->addr = m->locks[h->lock].addr;
-                fc->ambiguous = h->since_ns >= ft->last_ns;
+                fc->ambiguous = false;
             }
         }
     }

@@ -12,7 +12,24 @@ struct names {
     const struct model *m;
     bool symbols;
     struct sym_ctx **ctx; /* per process, NULL without symbols */
+    bool *shared_ctx;     /* ctx[p] is another process's (same module map): not freed */
 };
+
+/* Fork children run the parent's mappings: one symbolizer (and its caches
+ * of opened ELF/DWARF files) serves every process with the same modules. */
+static bool same_modules(const struct model_process *a, const struct model_process *b)
+{
+    if (a->nmodules != b->nmodules || strcmp(a->hdr.exe, b->hdr.exe))
+        return false;
+    for (size_t k = 0; k < a->nmodules; k++) {
+        const struct model_module *x = &a->modules[k], *y = &b->modules[k];
+        if (x->start != y->start || x->end != y->end || x->offset != y->offset ||
+            x->build_id_len != y->build_id_len || strcmp(x->path, y->path) ||
+            memcmp(x->build_id, y->build_id, x->build_id_len))
+            return false;
+    }
+    return true;
+}
 
 struct names *names_new(const struct model *m, bool symbols)
 {
@@ -20,10 +37,19 @@ struct names *names_new(const struct model *m, bool symbols)
     n->m = m;
     n->symbols = symbols;
     n->ctx = xcalloc(m->nprocs ? m->nprocs : 1, sizeof *n->ctx);
+    n->shared_ctx = xcalloc(m->nprocs ? m->nprocs : 1, sizeof *n->shared_ctx);
     if (!symbols)
         return n;
     for (size_t p = 0; p < m->nprocs; p++) {
         const struct model_process *pr = &m->procs[p];
+        bool reused = false;
+        for (size_t q = 0; q < p && !reused; q++)
+            if (n->ctx[q] && !n->shared_ctx[q] && same_modules(pr, &m->procs[q])) {
+                n->ctx[p] = n->ctx[q];
+                n->shared_ctx[p] = reused = true;
+            }
+        if (reused)
+            continue;
         n->ctx[p] = sym_new(pr->hdr.exe[0] ? pr->hdr.exe : NULL, NULL);
         if (!n->ctx[p])
             continue;
@@ -48,9 +74,10 @@ void names_free(struct names *n)
     if (!n)
         return;
     for (size_t p = 0; p < n->m->nprocs; p++)
-        if (n->ctx[p])
+        if (n->ctx[p] && !n->shared_ctx[p])
             sym_free(n->ctx[p]);
     free(n->ctx);
+    free(n->shared_ctx);
     free(n);
 }
 
