@@ -81,6 +81,7 @@ struct gthread {
     uint64_t waiting_since;
     uint64_t wait_began_ns; /* for stats: ns of the pending WAIT */
     uint64_t held_ns[SWT_MAX_HELD]; /* ns at acquisition, for hold stats */
+    uint64_t hold_countdown;        /* profile mode: acquisitions until the next timed hold */
     struct edge_key *edges;
     size_t nedges, capedges;
     struct slot_entry *slots;
@@ -106,6 +107,7 @@ struct gen {
 
     /* options */
     uint64_t step_ns;
+    uint64_t hold_sample; /* profile mode: time 1 hold in N, as SYNCWATCH_HOLD_SAMPLE */
     int auto_start, auto_edges, auto_stats, events;
     int mode_set;
 
@@ -514,6 +516,7 @@ static struct gthread *touch_thread(struct gen *g, uint32_t idx, int auto_start)
     t->events_chunk = -1;
     t->last_rec_off = -1;
     t->last_ticks = g->hdr.start_ticks;
+    t->hold_countdown = 1;
     t->block_chunk = alloc_chunk(g, SWT_CHUNK_THREAD, idx, 0, 0);
     if (idx > g->max_thread)
         g->max_thread = idx;
@@ -841,9 +844,16 @@ static void do_acquire(struct gen *g, uint32_t idx, struct glock *l, unsigned fl
         t->overflow++;
         return;
     }
+    /* The recorder reads the clock (and so times the hold) in trace mode,
+     * after a wait, and for one acquisition in hold_sample otherwise. */
+    int timed = g->events || waited;
+    if (!timed && --t->hold_countdown == 0) {
+        t->hold_countdown = g->hold_sample;
+        timed = 1;
+    }
     t->held_ns[t->nheld] = g->now_ns;
-    t->held[t->nheld++] =
-        (struct swt_held){l->id, flags & ~(unsigned)SWT_ACQ_CONTENDED, site, 1, ticks};
+    t->held[t->nheld++] = (struct swt_held){l->id, flags & ~(unsigned)SWT_ACQ_CONTENDED, site, 1,
+                                            timed ? ticks : 0};
 }
 
 /* A release, as rec_released does it: READ/WRITE come from the hold, and
@@ -862,7 +872,7 @@ static unsigned do_release(struct gen *g, uint32_t idx, struct glock *l, unsigne
         t->held[i].depth--;
         return flags | SWT_ACQ_RECURSIVE;
     }
-    if (g->auto_stats)
+    if (g->auto_stats && t->held[i].since_ticks)
         stat_hold(slot_of(g, t, l->id, t->held[i].site), g->now_ns - t->held_ns[i]);
     held_remove(t, i);
     return flags;
@@ -1252,6 +1262,11 @@ static void stmt_header(struct gen *g)
         snprintf(g->hdr.cmdline, sizeof g->hdr.cmdline, "%s", v);
     if ((v = opt_str(g, "step")))
         g->step_ns = parse_duration_ns(g, v);
+    if ((v = opt_str(g, "hold-sample"))) {
+        g->hold_sample = parse_u64(g, "hold-sample", v);
+        if (!g->hold_sample)
+            fail(g, "hold-sample must be at least 1");
+    }
     if ((v = opt_str(g, "auto-start")))
         g->auto_start = parse_u64(g, "auto-start", v) != 0;
     if ((v = opt_str(g, "edges"))) {
@@ -1637,8 +1652,7 @@ static void finish(struct gen *g, uint8_t **out, size_t *len)
     write_thread_blocks(g);
     if (!g->hdr_features_set) {
         uint64_t f = SWT_FEAT_PROFILE | SWT_FEAT_EDGES;
-        if (g->events)
-            f |= SWT_FEAT_EVENTS;
+        f |= g->events ? SWT_FEAT_EVENTS : SWT_FEAT_HOLD_SAMPLED;
         if (g->hdr.stack_depth || g->any_stack_record)
             f |= SWT_FEAT_STACKS;
         g->hdr.features = f;
@@ -1748,6 +1762,7 @@ int swgen_compile(const char *text, const char *name, uint8_t **out, size_t *len
     snprintf(g->hdr.exe, sizeof g->hdr.exe, "/swgen/%s", "program");
     snprintf(g->hdr.cmdline, sizeof g->hdr.cmdline, "program");
     g->step_ns = DEFAULT_STEP_NS;
+    g->hold_sample = 1;
     g->auto_start = 1;
     g->auto_edges = 1;
     g->auto_stats = 1;

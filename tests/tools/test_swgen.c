@@ -222,6 +222,28 @@ static void test_profile_mode_writes_no_events_but_counts(void **state)
     done(&g);
 }
 
+static void test_profile_mode_samples_holds(void **state)
+{
+    (void)state;
+    struct gen_trace g;
+    /* 1 in 3 timed: acquisitions 1, 4 and 7 (the countdown starts at 1) */
+    gen(&g, "header mode=profile hold-sample=3\n"
+            "T1 acquire A ; T1 release A ; T1 acquire A ; T1 release A ; T1 acquire A\n"
+            "T1 release A ; T1 acquire A ; T1 release A ; T1 acquire A ; T1 release A\n"
+            "T1 acquire A ; T1 release A ; T1 acquire A ; T1 release A\n");
+    assert_true(swt_header(g.t)->features & SWT_FEAT_HOLD_SAMPLED);
+    const struct swt_thread_block *b = swt_thread_block(g.t, 1);
+    const struct swt_stat_slot *s = NULL;
+    for (uint32_t i = 0; i < b->nstats; i++)
+        if (b->stats[i].lock)
+            s = &b->stats[i];
+    assert_non_null(s);
+    assert_int_equal(s->acquisitions, 7);
+    assert_int_equal(s->hold_samples, 3);
+    assert_int_equal(s->hold_total_ns, 30);
+    done(&g);
+}
+
 static void count_stat(void *ctx, uint32_t thread, const struct swt_stat_slot *slot)
 {
     (void)thread;
@@ -434,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_flags_as_the_recorder_sets_them),
         cmocka_unit_test(test_times_and_tsc_clock),
         cmocka_unit_test(test_profile_mode_writes_no_events_but_counts),
+        cmocka_unit_test(test_profile_mode_samples_holds),
         cmocka_unit_test(test_stat_slots_spill_into_stats_chunks),
         cmocka_unit_test(test_chunk_rollover_keeps_order),
         cmocka_unit_test(test_thread_blocks),
