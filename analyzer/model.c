@@ -1118,6 +1118,28 @@ static void on_fork(struct ctx *c)
         }
     }
     m->priv->ts[c->thread].epoch++;
+    /* Profile mode has no ACQUIRE records: a shim that knows the other
+     * threads' holds at the fork lists them in the record's blob as varint
+     * pairs (holder thread index, lock id). */
+    if (!(m->procs[c->proc].hdr.features & SWT_FEAT_EVENTS) && r->blob_len) {
+        const uint8_t *p = r->blob, *end = r->blob + r->blob_len;
+        uint64_t th, id;
+        while (p < end && swt_get_varint(&p, end, &th) == 0 &&
+               swt_get_varint(&p, end, &id) == 0) {
+            uint32_t holder = thread_of(m, c->proc, th), lock = lock_of(m, c->proc, id);
+            if (holder == MODEL_NONE || lock == MODEL_NONE || holder == c->thread ||
+                (m->locks[lock].flags & SWT_LOCK_PSHARED))
+                continue;
+            struct model_fact *f =
+                add_fact(m, MODEL_FACT_HELD_AT_FORK, holder, lock, MODEL_NONE, c->ns);
+            if (f) {
+                f->other = c->thread;
+                f->other_site = c->ev.site;
+                f->proc2 = child;
+            }
+        }
+        return;
+    }
     /* Locks other threads hold stay locked forever in the child, which has
      * only a copy of the forking thread. */
     for (size_t i = 0; i < m->nthreads; i++) {

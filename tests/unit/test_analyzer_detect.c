@@ -562,6 +562,16 @@ static void test_held_at_fork(void **state)
     done(r);
 }
 
+static void test_held_at_fork_profile_blob(void **state)
+{
+    (void)state;
+    /* profile mode: the FORK record lists (holder thread, lock) pairs */
+    struct run *r = analyze("header run=9 pid=100 mode=profile\nT2 start parent=T1\nlock LOG\n"
+                            "T1 raw 0x49 0 101 0 1 blob=0201\nT1 proc-exit\n");
+    assert_int_equal(count(r, "held-at-fork", false), 1);
+    done(r);
+}
+
 static void test_robust_owner_dead_across_processes(void **state)
 {
     (void)state;
@@ -740,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_held_at_kill),
         cmocka_unit_test(test_wait_on_abandoned),
         cmocka_unit_test(test_held_at_fork),
+        cmocka_unit_test(test_held_at_fork_profile_blob),
         cmocka_unit_test(test_robust_owner_dead_across_processes),
         cmocka_unit_test(test_misuse_unlock_unheld),
         cmocka_unit_test(test_misuse_double_unlock),
