@@ -157,10 +157,14 @@ void hk_workload_passes(const char *name, const char *mode)
     static struct hk_run r;
     char *argv[] = {(char *)self_path(), "--workload", (char *)name, NULL};
     char mode_env[64];
-    snprintf(mode_env, sizeof mode_env, "SYNCWATCH_MODE=%s", mode ? mode : "trace");
+    int disabled = mode && strcmp(mode, "disabled") == 0;
+    if (disabled)
+        snprintf(mode_env, sizeof mode_env, "SYNCWATCH_DISABLE=1");
+    else
+        snprintf(mode_env, sizeof mode_env, "SYNCWATCH_MODE=%s", mode ? mode : "trace");
     const char *env[] = {mode_env, NULL};
     run(&r, argv, env, mode != NULL);
-    if (mode)
+    if (mode && !disabled)
         load_records(&r);
     hk_free(&r);
 }

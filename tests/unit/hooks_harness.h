@@ -39,8 +39,9 @@ void hk_run_workload(struct hk_run *r, const char *name);
 void hk_free(struct hk_run *r);
 /* Runs workload `name` and checks that all its in-process checks of return
  * values and errno pass: natively when mode is NULL (so the expectations
- * are glibc's own behaviour), else under the shim in SYNCWATCH_MODE=mode,
- * whose trace must then load. */
+ * are glibc's own behaviour); under the shim with SYNCWATCH_DISABLE=1 when
+ * mode is "disabled" (every hook only forwards); else under the shim in
+ * SYNCWATCH_MODE=mode, whose trace must then load. */
 void hk_workload_passes(const char *name, const char *mode);
 
 /* The address printed as "name=0x..." (fails the test if missing). */

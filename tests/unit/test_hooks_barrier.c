@@ -131,17 +131,18 @@ static void test_barrier_is_never_held(void **state)
     assert_int_equal(hk_count(&run, 0, SWT_REC_RELEASE, id, 0, 0), 0);
 }
 
-static void test_same_results_native_and_in_profile_mode(void **state)
+static void test_same_results_native_forwarding_and_profile(void **state)
 {
     (void)state;
     hk_workload_passes("barrier", NULL);
+    hk_workload_passes("barrier", "disabled");
     hk_workload_passes("barrier", "profile");
 }
 
 static int all_tests(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_results_native_and_in_profile_mode),
+        cmocka_unit_test(test_same_results_native_forwarding_and_profile),
         cmocka_unit_test(test_lock_new_has_count),
         cmocka_unit_test(test_each_thread_waits_then_is_done),
         cmocka_unit_test(test_single_party_is_serial),

@@ -278,17 +278,18 @@ static void test_destroy(void **state)
     assert_int_equal(hk_count(&run, 0, SWT_REC_DESTROY, cv_id, 0, 0), 1);
 }
 
-static void test_same_results_native_and_in_profile_mode(void **state)
+static void test_same_results_native_forwarding_and_profile(void **state)
 {
     (void)state;
     hk_workload_passes("c11", NULL);
+    hk_workload_passes("c11", "disabled");
     hk_workload_passes("c11", "profile");
 }
 
 static int all_tests(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_results_native_and_in_profile_mode),
+        cmocka_unit_test(test_same_results_native_forwarding_and_profile),
         cmocka_unit_test(test_lock_new_kinds),
         cmocka_unit_test(test_every_acquisition_is_c11),
         cmocka_unit_test(test_try_busy_and_contended),

@@ -235,17 +235,18 @@ static void test_signal_and_broadcast(void **state)
     assert_int_equal(hk_count(&run, 0, SWT_REC_DESTROY, cv_id, 0, 0), 1);
 }
 
-static void test_same_results_native_and_in_profile_mode(void **state)
+static void test_same_results_native_forwarding_and_profile(void **state)
 {
     (void)state;
     hk_workload_passes("cond", NULL);
+    hk_workload_passes("cond", "disabled");
     hk_workload_passes("cond", "profile");
 }
 
 static int all_tests(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_results_native_and_in_profile_mode),
+        cmocka_unit_test(test_same_results_native_forwarding_and_profile),
         cmocka_unit_test(test_lock_new),
         cmocka_unit_test(test_wait_protocol_for_every_return),
         cmocka_unit_test(test_timed_waits_are_flagged),

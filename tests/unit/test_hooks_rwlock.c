@@ -273,17 +273,18 @@ static void test_destroy_recorded(void **state)
     assert_int_equal(d->f[2], 0);
 }
 
-static void test_same_results_native_and_in_profile_mode(void **state)
+static void test_same_results_native_forwarding_and_profile(void **state)
 {
     (void)state;
     hk_workload_passes("rwlock", NULL);
+    hk_workload_passes("rwlock", "disabled");
     hk_workload_passes("rwlock", "profile");
 }
 
 static int all_tests(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_results_native_and_in_profile_mode),
+        cmocka_unit_test(test_same_results_native_forwarding_and_profile),
         cmocka_unit_test(test_lock_new_kind_and_preference),
         cmocka_unit_test(test_unlock_says_read_or_write),
         cmocka_unit_test(test_try_failures_are_busy),

@@ -310,17 +310,18 @@ static void test_destroy(void **state)
     assert_int_equal(hk_count(&run, 0, SWT_REC_DESTROY, s1_id, 0, 0), 1);
 }
 
-static void test_same_results_native_and_in_profile_mode(void **state)
+static void test_same_results_native_forwarding_and_profile(void **state)
 {
     (void)state;
     hk_workload_passes("sem", NULL);
+    hk_workload_passes("sem", "disabled");
     hk_workload_passes("sem", "profile");
 }
 
 static int all_tests(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_results_native_and_in_profile_mode),
+        cmocka_unit_test(test_same_results_native_forwarding_and_profile),
         cmocka_unit_test(test_lock_new_values),
         cmocka_unit_test(test_failures_carry_glibc_errno),
         cmocka_unit_test(test_value_after_post),

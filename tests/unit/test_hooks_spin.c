@@ -150,17 +150,18 @@ static void test_destroy(void **state)
     assert_int_equal(d->f[2], 0);
 }
 
-static void test_same_results_native_and_in_profile_mode(void **state)
+static void test_same_results_native_forwarding_and_profile(void **state)
 {
     (void)state;
     hk_workload_passes("spin", NULL);
+    hk_workload_passes("spin", "disabled");
     hk_workload_passes("spin", "profile");
 }
 
 static int all_tests(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_results_native_and_in_profile_mode),
+        cmocka_unit_test(test_same_results_native_forwarding_and_profile),
         cmocka_unit_test(test_lock_new),
         cmocka_unit_test(test_every_record_is_spin),
         cmocka_unit_test(test_try_busy),
