@@ -45,6 +45,7 @@ struct cache_entry {
     int status;
     struct sym_frame frame;
     struct sym_data data;
+    char *expr; /* owns data.expr */
     UT_hash_handle hh;
 };
 
@@ -105,6 +106,7 @@ void sym_free(struct sym_ctx *ctx)
     struct cache_entry *e, *tmp;
     HASH_ITER(hh, ctx->cache, e, tmp) {
         HASH_DEL(ctx->cache, e);
+        free(e->expr);
         free(e);
     }
     for (size_t i = 0; i < ctx->nmodules; i++) {
@@ -302,6 +304,93 @@ static void resolve_ip(struct module *m, uint64_t addr, struct cache_entry *e)
     e->status = f->function ? SYM_OK : SYM_E_NO_SYMBOL;
 }
 
+static int append(char *buf, size_t len, const char *fmt, unsigned long long v, const char *s)
+{
+    size_t used = strlen(buf);
+    int n = s ? snprintf(buf + used, len - used, fmt, s) : snprintf(buf + used, len - used, fmt, v);
+    return n > 0 && (size_t)n < len - used;
+}
+
+/* Extends buf (the variable's name) with the member path that leads to
+ * byte off of an object of this type: ".field", "[3]", nested.  Returns 1
+ * when the path ends exactly at off (the lock is a member or an element),
+ * 0 when the type does not say. */
+static int member_path(Dwarf_Die *type, uint64_t off, char *buf, size_t len, int depth)
+{
+    Dwarf_Die t;
+    if (off == 0)
+        return 1;
+    if (depth > 16 || dwarf_peel_type(type, &t) != 0)
+        return 0;
+    int tag = dwarf_tag(&t);
+    if (tag == DW_TAG_array_type) {
+        Dwarf_Attribute a;
+        Dwarf_Die elem;
+        Dwarf_Word esize;
+        if (!dwarf_attr_integrate(&t, DW_AT_type, &a) || !dwarf_formref_die(&a, &elem) ||
+            dwarf_aggregate_size(&elem, &esize) != 0 || esize == 0)
+            return 0;
+        if (!append(buf, len, "[%llu]", (unsigned long long)(off / esize), NULL))
+            return 0;
+        return member_path(&elem, off % esize, buf, len, depth + 1);
+    }
+    if (tag != DW_TAG_structure_type && tag != DW_TAG_union_type && tag != DW_TAG_class_type)
+        return 0;
+    Dwarf_Die child;
+    if (dwarf_child(&t, &child) != 0)
+        return 0;
+    do {
+        if (dwarf_tag(&child) != DW_TAG_member)
+            continue;
+        Dwarf_Attribute a;
+        Dwarf_Word loc = 0, size;
+        Dwarf_Die mtype;
+        if (dwarf_attr(&child, DW_AT_data_member_location, &a) && dwarf_formudata(&a, &loc) != 0)
+            continue; /* a location expression: not a plain offset */
+        if (!dwarf_attr_integrate(&child, DW_AT_type, &a) || !dwarf_formref_die(&a, &mtype) ||
+            dwarf_aggregate_size(&mtype, &size) != 0)
+            continue;
+        if (off < loc || off >= loc + size)
+            continue;
+        const char *name = dwarf_diename(&child);
+        if (!name)
+            return 0; /* anonymous member: the path cannot be written */
+        if (!append(buf, len, ".%s", 0, name))
+            return 0;
+        return member_path(&mtype, off - loc, buf, len, depth + 1);
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return 0;
+}
+
+/* The expression naming byte off of the global variable var, from the
+ * DWARF description of its type; NULL without debug info. */
+static char *data_expr(Dwfl_Module *mod, const char *var, uint64_t off)
+{
+    Dwarf_Addr bias;
+    Dwarf_Die *cu = NULL;
+    while ((cu = dwfl_module_nextcu(mod, cu, &bias))) {
+        Dwarf_Die child;
+        if (dwarf_child(cu, &child) != 0)
+            continue;
+        do {
+            if (dwarf_tag(&child) != DW_TAG_variable)
+                continue;
+            const char *name = dwarf_diename(&child);
+            Dwarf_Attribute a;
+            Dwarf_Die type;
+            if (!name || strcmp(name, var) || !dwarf_attr_integrate(&child, DW_AT_type, &a) ||
+                !dwarf_formref_die(&a, &type))
+                continue;
+            char buf[512];
+            snprintf(buf, sizeof buf, "%s", var);
+            if (member_path(&type, off, buf, sizeof buf, 0))
+                return strdup(buf);
+            return NULL;
+        } while (dwarf_siblingof(&child, &child) == 0);
+    }
+    return NULL;
+}
+
 static void resolve_data(struct module *m, uint64_t addr, struct cache_entry *e)
 {
     GElf_Off off = 0;
@@ -316,6 +405,8 @@ static void resolve_data(struct module *m, uint64_t addr, struct cache_entry *e)
     e->data.name = name;
     e->data.offset = off;
     e->data.size = sym.st_size;
+    if (off)
+        e->data.expr = e->expr = data_expr(m->mod, name, off);
     e->status = SYM_OK;
 }
 

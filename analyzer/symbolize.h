@@ -58,6 +58,10 @@ struct sym_data {
     uint64_t offset;         /* addr - symbol start: 0 for the lock itself, >0 inside a struct */
     uint64_t size;           /* the symbol's size in bytes */
     const char *module;
+    /* When offset > 0 and the debug info describes the variable's type: the
+     * C expression of the object at addr, e.g. "shm_state.robust_lock",
+     * "pool.locks[2]" or "table[1].lock"; NULL otherwise. */
+    const char *expr;
 };
 
 struct sym_ctx;

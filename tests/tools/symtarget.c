@@ -13,6 +13,11 @@ struct symtarget_shared {
     pthread_mutex_t field;
 };
 struct symtarget_shared symtarget_shm;
+struct symtarget_shared symtarget_table[3];
+struct {
+    long count;
+    pthread_mutex_t locks[4];
+} symtarget_pool;
 
 void *symtarget_counter_lock_addr(void);
 void *symtarget_leaf(void);

@@ -209,6 +209,21 @@ static void test_data_symbols(void **state)
     assert_int_equal(sym_lookup_data(ctx, (uint64_t)(uintptr_t)(shm + 8), &d), SYM_OK);
     assert_string_equal(d.name, "symtarget_shm");
     assert_int_equal(d.offset, 8);
+    assert_string_equal(d.expr, "symtarget_shm.field");
+
+    /* members and elements, named from the DWARF types */
+    uint8_t *table = fn("symtarget_table");
+    size_t elem = 8 + sizeof(pthread_mutex_t);
+    assert_int_equal(sym_lookup_data(ctx, (uint64_t)(uintptr_t)(table + elem + 8), &d), SYM_OK);
+    assert_string_equal(d.expr, "symtarget_table[1].field");
+    uint8_t *pool = fn("symtarget_pool");
+    assert_int_equal(
+        sym_lookup_data(ctx, (uint64_t)(uintptr_t)(pool + 8 + 2 * sizeof(pthread_mutex_t)), &d),
+        SYM_OK);
+    assert_string_equal(d.expr, "symtarget_pool.locks[2]");
+    /* the start of a variable needs no expression */
+    assert_int_equal(sym_lookup_data(ctx, (uint64_t)(uintptr_t)pool, &d), SYM_OK);
+    assert_null(d.expr);
 
     /* heap memory is in no module */
     void *heap = malloc(64);
