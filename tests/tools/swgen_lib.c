@@ -59,10 +59,6 @@ struct slot_entry {
     int spill; /* put into a STATS chunk even if the block has room */
 };
 
-struct held_entry {
-    struct swt_held h;
-};
-
 struct gthread {
     int known;
     uint32_t tid;
@@ -109,11 +105,9 @@ struct gen {
     uint64_t step_ns;
     uint64_t hold_sample; /* profile mode: time 1 hold in N, as SYNCWATCH_HOLD_SAMPLE */
     int auto_start, auto_edges, auto_stats, events;
-    int mode_set;
 
     /* state */
     uint64_t now_ns;
-    int stmt_has_time;
     struct gthread *threads; /* [cap_threads], grown as threads are mentioned */
     uint32_t cap_threads;
     uint32_t max_thread;
@@ -146,7 +140,8 @@ struct gen {
     size_t ntoks;
 };
 
-static void fail(struct gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+static void fail(struct gen *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
 
 static void fail(struct gen *g, const char *fmt, ...)
 {
@@ -242,7 +237,8 @@ static uint64_t lookup(struct gen *g, const char *what, const struct name_val *t
     size_t k = 0;
     for (const struct name_val *t = tab; t->name && k < sizeof known - 40; t++)
         k += (size_t)snprintf(known + k, sizeof known - k, "%s%s", k ? ", " : "", t->name);
-    fail(g, "%s: unknown value '%s' (one of: %s%s)", what, s, known, numbers_ok ? ", a number" : "");
+    fail(g, "%s: unknown value '%s' (one of: %s%s)", what, s, known,
+         numbers_ok ? ", a number" : "");
 }
 
 static const struct name_val errnos[] = {
@@ -785,7 +781,8 @@ static void set_wait(struct gen *g, struct gthread *t, uint32_t lock, unsigned f
 static void held_remove(struct gthread *t, int i)
 {
     memmove(&t->held[i], &t->held[i + 1], (t->nheld - (uint32_t)i - 1) * sizeof t->held[0]);
-    memmove(&t->held_ns[i], &t->held_ns[i + 1], (t->nheld - (uint32_t)i - 1) * sizeof t->held_ns[0]);
+    memmove(&t->held_ns[i], &t->held_ns[i + 1],
+            (t->nheld - (uint32_t)i - 1) * sizeof t->held_ns[0]);
     t->nheld--;
 }
 
@@ -1187,8 +1184,10 @@ static void stmt_header(struct gen *g)
     g->hdr.pid = (int32_t)opt_u64(g, "pid", (uint64_t)g->hdr.pid);
     g->hdr.ppid = (int32_t)opt_u64(g, "ppid", (uint64_t)g->hdr.ppid);
     g->hdr.run_id = opt_u64(g, "run", g->hdr.run_id);
-    g->hdr.fork_parent_pid = (int32_t)opt_u64(g, "fork-parent-pid", (uint64_t)g->hdr.fork_parent_pid);
-    g->hdr.fork_parent_thread = (uint32_t)opt_u64(g, "fork-parent-thread", g->hdr.fork_parent_thread);
+    g->hdr.fork_parent_pid =
+        (int32_t)opt_u64(g, "fork-parent-pid", (uint64_t)g->hdr.fork_parent_pid);
+    g->hdr.fork_parent_thread =
+        (uint32_t)opt_u64(g, "fork-parent-thread", g->hdr.fork_parent_thread);
     if ((v = opt_str(g, "mode"))) {
         static const struct name_val modes[] = {
             {"profile", SWT_MODE_PROFILE}, {"trace", SWT_MODE_TRACE}, {NULL, 0}};

@@ -345,7 +345,8 @@ static void test_damage(void **state)
     uint8_t *buf;
     size_t len;
     char err[512];
-    assert_int_equal(swgen_compile("T1 acquire A\ncut -100\n", "t", &buf, &len, err, sizeof err), 0);
+    assert_int_equal(
+        swgen_compile("T1 acquire A\ncut -100\n", "t", &buf, &len, err, sizeof err), 0);
     assert_int_equal(len, 4096 + 2 * 4096 - 100);
     free(buf);
     assert_int_equal(swgen_compile("cut 0", "t", &buf, &len, err, sizeof err), 0);
@@ -365,7 +366,8 @@ static void test_unknown_ext_record_is_skipped(void **state)
 {
     (void)state;
     struct gen_trace g;
-    gen(&g, "T1 acquire A ; T1 raw 0x7e 1 2 3 blob=0102 @+5ns ; T1 raw 0x4d 9 8 7 ; T1 release A\n");
+    gen(&g, "T1 acquire A ; T1 raw 0x7e 1 2 3 blob=0102 @+5ns ; T1 raw 0x4d 9 8 7\n"
+            "T1 release A\n");
     struct swt_rec r[16];
     size_t n = records(&g, r, 16);
     const struct swt_rec *d = find(r, n, SWT_REC_DROPPED, 0);
