@@ -96,12 +96,6 @@ struct shared_entry {
     UT_hash_handle hh;
 };
 
-struct edge_entry {
-    uint64_t key;
-    size_t index;
-    UT_hash_handle hh;
-};
-
 struct fact_key {
     uint32_t kind, thread, lock, site;
 };
@@ -136,7 +130,10 @@ struct model_priv {
     struct lstate *ls;
     size_t ls_cap;
     size_t threads_cap, locks_cap, stacks_cap, edges_cap, facts_cap;
-    struct edge_entry *edge_hash;
+    /* edges by (from, to): open addressing, value = index + 1 (0 = empty) */
+    uint64_t *edge_keys;
+    uint32_t *edge_vals;
+    size_t edge_slots;
     struct fact_entry *fact_hash;
     struct shared_entry *shared;
     struct fork_check *fork_checks;
@@ -432,34 +429,62 @@ static struct model_fact *add_fact(struct model *m, enum model_fact_kind kind, u
 
 /* ---- edges ---- */
 
+static inline size_t edge_slot(uint64_t key, size_t mask)
+{
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdull;
+    key ^= key >> 33;
+    return (size_t)key & mask;
+}
+
+/* The hot path of nested acquisitions: a plain open-addressing table keyed
+ * by (from, to) is several times cheaper than a general hash here. */
 static size_t edge_index(struct model *m, uint32_t from, uint32_t to)
 {
     struct model_priv *p = m->priv;
     uint64_t key = (uint64_t)from << 32 | to;
-    struct edge_entry *e;
-    HASH_FIND(hh, p->edge_hash, &key, sizeof key, e);
-    if (e)
-        return e->index;
+    if (p->edge_slots) {
+        size_t mask = p->edge_slots - 1;
+        for (size_t i = edge_slot(key, mask);; i = (i + 1) & mask) {
+            if (!p->edge_vals[i])
+                break;
+            if (p->edge_keys[i] == key)
+                return p->edge_vals[i] - 1;
+        }
+    }
+    if ((m->nedges + 1) * 2 > p->edge_slots) {
+        size_t n = p->edge_slots ? p->edge_slots * 2 : 1024;
+        uint64_t *keys = xcalloc(n, sizeof *keys);
+        uint32_t *vals = xcalloc(n, sizeof *vals);
+        for (size_t i = 0; i < p->edge_slots; i++)
+            if (p->edge_vals[i]) {
+                size_t j = edge_slot(p->edge_keys[i], n - 1);
+                while (vals[j])
+                    j = (j + 1) & (n - 1);
+                keys[j] = p->edge_keys[i];
+                vals[j] = p->edge_vals[i];
+            }
+        free(p->edge_keys);
+        free(p->edge_vals);
+        p->edge_keys = keys;
+        p->edge_vals = vals;
+        p->edge_slots = n;
+    }
     grow((void **)&m->edges, &p->edges_cap, m->nedges + 1, sizeof *m->edges);
     struct model_edge *ed = &m->edges[m->nedges];
     memset(ed, 0, sizeof *ed);
     ed->from = from;
     ed->to = to;
-    e = xcalloc(1, sizeof *e);
-    e->key = key;
-    e->index = m->nedges++;
-    HASH_ADD(hh, p->edge_hash, key, sizeof e->key, e);
-    return e->index;
+    size_t mask = p->edge_slots - 1, i = edge_slot(key, mask);
+    while (p->edge_vals[i])
+        i = (i + 1) & mask;
+    p->edge_keys[i] = key;
+    p->edge_vals[i] = (uint32_t)(m->nedges + 1);
+    return m->nedges++;
 }
 
 #define VARIANT_FROM_MASK (SWT_ACQ_READ | SWT_ACQ_WRITE)
 #define VARIANT_TO_MASK (SWT_ACQ_READ | SWT_ACQ_WRITE | SWT_ACQ_TRY)
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* Notes one occurrence of from -> to.  gates are the other graph nodes
  * held exclusively at the time (unsorted; may be modified). */
@@ -475,22 +500,32 @@ static void note_edge(struct model *m, uint32_t thread, uint32_t from_lock, uint
         ngates = MODEL_MAX_GATES;
         gates_overflow = true;
     }
-    qsort(gates, ngates, sizeof *gates, cmp_u32);
+    for (uint32_t i = 1; i < ngates; i++) /* a handful: insertion sort */
+        for (uint32_t j = i; j > 0 && gates[j - 1] > gates[j]; j--) {
+            uint32_t tmp = gates[j];
+            gates[j] = gates[j - 1];
+            gates[j - 1] = tmp;
+        }
     size_t ei = edge_index(m, from, to); /* may move m->edges */
     struct model_edge *e = &m->edges[ei];
     if (count)
         e->count++;
     uint32_t epoch = m->priv->ts[thread].epoch;
-    for (uint32_t i = 0; i < e->nvariants; i++) {
+    /* Most occurrences repeat the previous one: try it first. */
+    for (uint32_t k = 0; k <= e->nvariants; k++) {
+        uint32_t i = k == 0 ? e->last_variant : k - 1;
+        if (i >= e->nvariants || (k > 0 && i == e->last_variant))
+            continue;
         struct model_edge_variant *v = &e->variants[i];
         if (v->thread == thread && ((v->from_flags ^ from_flags) & VARIANT_FROM_MASK) == 0 &&
             ((v->to_flags ^ to_flags) & VARIANT_TO_MASK) == 0 && v->ngates == ngates &&
             v->gates_overflow == gates_overflow &&
-            !memcmp(v->gates, gates, ngates * sizeof *gates)) {
+            (!ngates || !memcmp(v->gates, gates, ngates * sizeof *gates))) {
             if (count)
                 v->count++;
             v->last_ns = ns;
             v->epoch_last = epoch;
+            e->last_variant = i;
             return;
         }
     }
@@ -499,6 +534,7 @@ static void note_edge(struct model *m, uint32_t thread, uint32_t from_lock, uint
         return;
     }
     e->variants = xrealloc(e->variants, (e->nvariants + 1) * sizeof *e->variants);
+    e->last_variant = e->nvariants;
     struct model_edge_variant *v = &e->variants[e->nvariants++];
     memset(v, 0, sizeof *v);
     v->thread = thread;
@@ -1789,15 +1825,12 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
     }
     label_gil(m);
     number_threads(m);
-    /* Edge order must not depend on hash order. */
-    {
-        struct edge_entry *e, *tmp;
-        HASH_ITER(hh, p->edge_hash, e, tmp)
-        {
-            HASH_DEL(p->edge_hash, e);
-            free(e);
-        }
-    }
+    /* The table's indices die with the sort below. */
+    free(p->edge_keys);
+    free(p->edge_vals);
+    p->edge_keys = NULL;
+    p->edge_vals = NULL;
+    p->edge_slots = 0;
     if (m->nedges > 1)
         qsort(m->edges, m->nedges, sizeof *m->edges, cmp_edge);
     for (size_t i = 0; i < nobs; i++)
@@ -1882,12 +1915,8 @@ void model_free(struct model *m)
         }
         free(p->ps);
         free(p->fork_checks);
-        struct edge_entry *e, *etmp;
-        HASH_ITER(hh, p->edge_hash, e, etmp)
-        {
-            HASH_DEL(p->edge_hash, e);
-            free(e);
-        }
+        free(p->edge_keys);
+        free(p->edge_vals);
         struct fact_entry *f, *ftmp;
         HASH_ITER(hh, p->fact_hash, f, ftmp)
         {
