@@ -1682,7 +1682,7 @@ static void finish(struct gen *g, uint8_t **out, size_t *len)
     }
     for (size_t i = 0; i < g->npokes; i++) {
         struct poke *p = &g->pokes[i];
-        if (p->off + p->n > size)
+        if (p->off > size || p->n > size - p->off)
             fail(g, "poke: offset %llu is past the end of the %zu-byte file",
                  (unsigned long long)p->off, size);
         memcpy(g->buf + p->off, p->bytes, p->n);

@@ -449,6 +449,7 @@ static void test_errors_name_the_line(void **state)
     compile_error("tear", "the trace has no records");
     compile_error("T1 raw 0x01 blob=00", "a core record has no blob");
     compile_error("poke 99999 1", "past the end");
+    compile_error("poke -1 12", "past the end"); /* found by fuzz_swgen: offset overflow */
 }
 
 int main(void)
