@@ -11,11 +11,13 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -160,8 +162,56 @@ static int workload_sem(void)
     return 0;
 }
 
+/* sem_post is async-signal-safe: a handler posting while the interrupted
+ * thread may be inside a semaphore hook itself must neither deadlock nor
+ * lose a post.  The signal is the CPU-time profiling timer, so it lands
+ * wherever the thread is busy: mostly inside the hooks. */
+#define SIGNALS_WANTED 20
+
+static sem_t sig_sem;
+static volatile sig_atomic_t handled;
+
+static void on_prof(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    sem_post(&sig_sem);
+    handled = handled + 1;
+    errno = saved;
+}
+
+static int workload_signal(void)
+{
+    static sem_t lock;
+    CHECK(sem_init(&lock, 0, 1) == 0);
+    CHECK(sem_init(&sig_sem, 0, 0) == 0);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_prof;
+    sa.sa_flags = SA_RESTART;
+    CHECK(sigaction(SIGPROF, &sa, NULL) == 0);
+    struct itimerval every = {.it_interval = {0, 1000}, .it_value = {0, 1000}};
+    CHECK(setitimer(ITIMER_PROF, &every, NULL) == 0);
+    while (handled < SIGNALS_WANTED) {
+        while (sem_wait(&lock) != 0)
+            CHECK(errno == EINTR);
+        CHECK(sem_post(&lock) == 0);
+    }
+    struct itimerval off = {{0, 0}, {0, 0}};
+    CHECK(setitimer(ITIMER_PROF, &off, NULL) == 0);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPROF);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* a stable count from here */
+    int value = -1;
+    CHECK(sem_getvalue(&sig_sem, &value) == 0);
+    CHECK(value == (int)handled);
+    return 0;
+}
+
 static const struct hk_workload workloads[] = {
     {"sem", workload_sem},
+    {"signal", workload_signal},
     {NULL, NULL},
 };
 
@@ -318,6 +368,14 @@ static void test_same_results_native_forwarding_and_profile(void **state)
     hk_workload_passes("sem", "profile");
 }
 
+static void test_posts_from_a_signal_handler(void **state)
+{
+    (void)state;
+    hk_workload_passes("signal", NULL);
+    hk_workload_passes("signal", "trace");
+    hk_workload_passes("signal", "profile");
+}
+
 static int all_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +388,7 @@ static int all_tests(void)
         cmocka_unit_test(test_named_semaphore_identity),
         cmocka_unit_test(test_post_by_holder_ends_its_hold),
         cmocka_unit_test(test_destroy),
+        cmocka_unit_test(test_posts_from_a_signal_handler),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
