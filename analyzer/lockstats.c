@@ -241,10 +241,20 @@ int lockstats_parse_duration(const char *str, uint64_t *ns)
 
 #define LS_DENSE_MAX (1u << 22)
 
-static struct ls_lock *get_lock(struct lockstats *s, uint32_t key)
+static struct ls_lock *find_or_add_lock(struct lockstats *s, uint32_t key);
+
+/* The hot paths of the lookups are inline; the hash and the allocation are
+ * not (every event goes through here). */
+static inline struct ls_lock *get_lock(struct lockstats *s, uint32_t key)
 {
     if (key < s->ndense && s->dense[key])
         return s->dense[key];
+    return find_or_add_lock(s, key);
+}
+
+static __attribute__((noinline)) struct ls_lock *find_or_add_lock(struct lockstats *s,
+                                                                  uint32_t key)
+{
     struct ls_lock *lk;
     HASH_FIND(hh, s->locks, &key, sizeof(key), lk);
     if (lk)
@@ -277,10 +287,20 @@ static struct ls_lock *get_lock(struct lockstats *s, uint32_t key)
     return lk;
 }
 
-static struct ls_pair *get_pair(struct lockstats *s, struct ls_lock *lk, uint32_t thread)
+static struct ls_pair *find_or_add_pair(struct lockstats *s, struct ls_lock *lk,
+                                        uint32_t thread);
+
+static inline struct ls_pair *get_pair(struct lockstats *s, struct ls_lock *lk, uint32_t thread)
 {
     if (lk->last_pair && lk->last_pair->key.thread == thread)
         return lk->last_pair;
+    return find_or_add_pair(s, lk, thread);
+}
+
+static __attribute__((noinline)) struct ls_pair *find_or_add_pair(struct lockstats *s,
+                                                                  struct ls_lock *lk,
+                                                                  uint32_t thread)
+{
     struct ls_pair_key key = {.lock = lk->key, .thread = thread};
     struct ls_pair *p;
     HASH_FIND(hh, s->pairs, &key, sizeof(key), p);
@@ -485,28 +505,43 @@ static void end_hold(struct lockstats *s, struct ls_pair *p, uint64_t ns)
     drop(lk->holders, &lk->nholders, p);
 }
 
-/* Looks up the lock, its pair with thread and the site; charges blame up
- * to ns.  Returns -1 when out of memory or already finished. */
-static int enter(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t lock, uint32_t site,
-                 struct ls_lock **lkp, struct ls_pair **pp, struct ls_site **stp)
+/* Looks up the lock and its pair with thread, and charges blame up to ns.
+ * Returns -1 when out of memory or already finished. */
+static int enter(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t lock,
+                 struct ls_lock **lkp, struct ls_pair **pp)
 {
     if (s->broken || s->finished)
         return -1;
     struct ls_lock *lk = get_lock(s, lock);
     struct ls_pair *p = lk ? get_pair(s, lk, thread) : NULL;
-    struct ls_site *st = NULL;
-    if (p) {
-        st = p->last_site && p->last_site->key.site == site ? p->last_site
-                                                            : get_site(s, lk, site);
-        p->last_site = st;
-    }
-    if (!st) {
+    if (!p) {
         s->broken = true;
         return -1;
     }
     charge(lk, ns);
     *lkp = lk;
     *pp = p;
+    return 0;
+}
+
+/* enter() plus the (lock, site) row, for the records counted per site.
+ * Releases do not look their site up: their site is the unlock call, and
+ * skipping it keeps the per-pair cache on the acquiring site. */
+static int enter_site(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t lock,
+                      uint32_t site, struct ls_lock **lkp, struct ls_pair **pp,
+                      struct ls_site **stp)
+{
+    if (enter(s, ns, thread, lock, lkp, pp))
+        return -1;
+    struct ls_pair *p = *pp;
+    struct ls_site *st = p->last_site && p->last_site->key.site == site
+                             ? p->last_site
+                             : get_site(s, *lkp, site);
+    if (!st) {
+        s->broken = true;
+        return -1;
+    }
+    p->last_site = st;
     *stp = st;
     return 0;
 }
@@ -537,7 +572,7 @@ int lockstats_wait(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t l
     struct ls_lock *lk;
     struct ls_pair *p;
     struct ls_site *st;
-    if (enter(s, ns, thread, lock, site, &lk, &p, &st))
+    if (enter_site(s, ns, thread, lock, site, &lk, &p, &st))
         return -1;
     /* A second WAIT without an outcome (a damaged trace): the first wait
      * ends here. */
@@ -599,7 +634,7 @@ int lockstats_acquire(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_
     struct ls_lock *lk;
     struct ls_pair *p;
     struct ls_site *st;
-    if (enter(s, ns, thread, lock, site, &lk, &p, &st))
+    if (enter_site(s, ns, thread, lock, site, &lk, &p, &st))
         return -1;
     if (p->waiting && end_wait(s, p, ns))
         return fail_oom(s);
@@ -640,7 +675,7 @@ int lockstats_fail(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t l
     struct ls_pair *p;
     struct ls_site *st;
     (void)flags;
-    if (enter(s, ns, thread, lock, site, &lk, &p, &st))
+    if (enter_site(s, ns, thread, lock, site, &lk, &p, &st))
         return -1;
     lk->row.c.failures++;
     p->row.c.failures++;
@@ -655,9 +690,9 @@ int lockstats_release(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_
 {
     struct ls_lock *lk;
     struct ls_pair *p;
-    struct ls_site *st;
     (void)flags;
-    if (enter(s, ns, thread, lock, site, &lk, &p, &st))
+    (void)site;
+    if (enter(s, ns, thread, lock, &lk, &p))
         return -1;
     /* A release without a hold is misuse (or a hold from before the trace):
      * the misuse detector reports it; the statistics ignore it. */
@@ -673,8 +708,8 @@ int lockstats_sem_post(struct lockstats *s, uint64_t ns, uint32_t thread, uint32
 {
     struct ls_lock *lk;
     struct ls_pair *p;
-    struct ls_site *st;
-    if (enter(s, ns, thread, sem, site, &lk, &p, &st))
+    (void)site;
+    if (enter(s, ns, thread, sem, &lk, &p))
         return -1;
     if (!tracks_holds(lk))
         return 0;
@@ -692,9 +727,9 @@ int lockstats_cond_wait(struct lockstats *s, uint64_t ns, uint32_t thread, uint3
 {
     struct ls_lock *lk;
     struct ls_pair *p;
-    struct ls_site *st;
     (void)cond;
-    if (enter(s, ns, thread, mutex, site, &lk, &p, &st))
+    (void)site;
+    if (enter(s, ns, thread, mutex, &lk, &p))
         return -1;
     p->in_cond = true;
     p->cond_since = ns;
@@ -706,9 +741,8 @@ int lockstats_cond_wake(struct lockstats *s, uint64_t ns, uint32_t thread, uint3
 {
     struct ls_lock *lk;
     struct ls_pair *p;
-    struct ls_site *st;
     (void)cond;
-    if (enter(s, ns, thread, mutex, LOCKSTATS_NONE, &lk, &p, &st))
+    if (enter(s, ns, thread, mutex, &lk, &p))
         return -1;
     if (!p->in_cond)
         return 0;

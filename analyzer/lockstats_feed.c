@@ -5,6 +5,7 @@
 #include <string.h>
 
 struct feed {
+    struct lockstats *ls;
     uint16_t *declared; /* per model lock: what lockstats_declare was told, 0 = nothing */
     size_t ndeclared;
 };
@@ -79,15 +80,15 @@ static uint32_t stats_site(uint32_t site)
 
 static void on_event(void *ctx, const struct model *m, const struct model_event *ev)
 {
-    struct lockstats *ls = ctx;
-    struct feed *f = lockstats_aux(ls);
+    struct feed *f = ctx;
     const struct swt_rec *r = ev->rec;
-    if (!f || lockstats_failed(ls) || ev->thread == MODEL_NONE)
-        return;
     unsigned type = r->type;
     if (type != SWT_REC_WAIT && type != SWT_REC_ACQUIRE && type != SWT_REC_FAIL &&
         type != SWT_REC_RELEASE && type != SWT_REC_SEM_POST && type != SWT_REC_COND_WAIT &&
         type != SWT_REC_COND_WAKE)
+        return;
+    struct lockstats *ls = f->ls;
+    if (ev->thread == MODEL_NONE || lockstats_failed(ls))
         return;
     if (type == SWT_REC_COND_WAIT || type == SWT_REC_COND_WAKE) {
         uint32_t mutex = stats_lock(ls, f, m, ev->lock2);
@@ -129,9 +130,9 @@ static void on_event(void *ctx, const struct model *m, const struct model_event 
 static void on_stat_slot(void *ctx, const struct model *m, uint32_t thread, uint32_t lock,
                          uint32_t site, const struct swt_stat_slot *slot)
 {
-    struct lockstats *ls = ctx;
-    struct feed *f = lockstats_aux(ls);
-    if (!f || lockstats_failed(ls) || thread == MODEL_NONE || thread >= m->nthreads)
+    struct feed *f = ctx;
+    struct lockstats *ls = f->ls;
+    if (lockstats_failed(ls) || thread == MODEL_NONE || thread >= m->nthreads)
         return;
     /* A trace with every event already fed them: counting its slots too
      * would count each acquisition twice. */
@@ -145,26 +146,29 @@ static void on_stat_slot(void *ctx, const struct model *m, uint32_t thread, uint
 
 static void on_done(void *ctx, const struct model *m)
 {
-    struct lockstats *ls = ctx;
-    if (!lockstats_failed(ls))
-        lockstats_finish(ls, m->duration_ns);
+    struct feed *f = ctx;
+    if (!lockstats_failed(f->ls))
+        lockstats_finish(f->ls, m->duration_ns);
 }
 
 void lockstats_observer(struct lockstats *ls, struct model_observer *obs)
 {
-    obs->ctx = ls;
+    memset(obs, 0, sizeof(*obs));
+    struct feed *f = lockstats_aux(ls);
+    if (!f) {
+        f = calloc(1, sizeof(*f));
+        if (!f) {
+            /* Nothing is fed, and lockstats_failed says why. */
+            lockstats_mark_failed(ls);
+            return;
+        }
+        f->ls = ls;
+        lockstats_set_aux(ls, f, feed_free);
+    }
+    obs->ctx = f;
     obs->event = on_event;
     obs->stat_slot = on_stat_slot;
     obs->done = on_done;
-    if (!lockstats_aux(ls)) {
-        struct feed *f = calloc(1, sizeof(*f));
-        /* Without its state the feed ignores everything, and
-         * lockstats_failed says so. */
-        if (f)
-            lockstats_set_aux(ls, f, feed_free);
-        else
-            lockstats_mark_failed(ls);
-    }
 }
 
 static bool python_process(const struct model *m, uint32_t proc)
