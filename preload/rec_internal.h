@@ -119,6 +119,9 @@ static inline void rec_write3(struct rec_thread *t, unsigned type, uint64_t tick
 /* rec_locks.c */
 void rec_locks_announce_held(struct rec_thread *t);
 void rec_locks_thread_reset(struct rec_thread *t);
+/* A fork child forgets the process-wide site cache (its trace must carry
+ * the STACK records again). */
+void rec_sites_fork_child(void);
 /* Drops semaphore holds ended by other threads' posts. */
 void rec_locks_prune(struct rec_thread *t);
 

@@ -406,6 +406,7 @@ static void atfork_child(void)
     int parent = rec_g.pid;
     tf_forget();
     lt_new_epoch();
+    rec_sites_fork_child();
     modules_forget_reported();
     rec_g.descendant = 1;
     rec_g.next_thread = 2;
@@ -442,6 +443,10 @@ void rec_proc_exit(struct rec_thread *t, unsigned how, int status)
 {
     struct swt_file_header *h = rec_g.hdr;
     if (!h || __atomic_load_n(&rec_g.state, __ATOMIC_ACQUIRE) != REC_READY)
+        return;
+    /* A vfork child shares our memory and runs no atfork handler: its
+     * _exit must not end the parent's trace. */
+    if (getpid() != rec_g.pid)
         return;
     uint64_t now = rec_now();
     if (t) {
