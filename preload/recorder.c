@@ -18,6 +18,7 @@
 #include "preload/clock.h"
 #include "preload/lock_table.h"
 #include "preload/log.h"
+#include "preload/maps.h"
 #include "preload/modules.h"
 #include "preload/rec_internal.h"
 #include "preload/stacks.h"
@@ -407,6 +408,7 @@ static void atfork_child(void)
     tf_forget();
     lt_new_epoch();
     rec_sites_fork_child();
+    maps_fork_child();
     modules_forget_reported();
     rec_g.descendant = 1;
     rec_g.next_thread = 2;
