@@ -293,8 +293,14 @@ SW_HOOK sem_t *sem_open(const char *name, int oflag, ...)
     }
     sem_t *(*open_fn)(const char *, int, ...) = REAL(real_sem_open, "sem_open");
     struct rec_thread *t = rec_enter();
-    if (!t)
-        return open_fn(name, oflag, mode, value);
+    if (!t) {
+        /* Counted even when not recorded, so a later recorded close knows
+         * whether it is the last. */
+        sem_t *sem = open_fn(name, oflag, mode, value);
+        if (sem != SEM_FAILED)
+            named_opened(sem);
+        return sem;
+    }
     int saved = errno;
     uint32_t site = rec_site(t, __builtin_return_address(0));
     errno = saved;
@@ -321,8 +327,12 @@ SW_HOOK sem_t *sem_open(const char *name, int oflag, ...)
 SW_HOOK int sem_close(sem_t *sem)
 {
     struct rec_thread *t = rec_enter();
-    if (!t)
-        return REAL(real_sem_close, "sem_close")(sem);
+    if (!t) {
+        int rc = REAL(real_sem_close, "sem_close")(sem);
+        if (rc == 0)
+            named_closed(sem);
+        return rc;
+    }
     int saved = errno;
     uint32_t id = rec_lock_id(t, sem, SWT_KIND_SEM_NAMED);
     uint32_t site = rec_site(t, __builtin_return_address(0));
