@@ -271,6 +271,14 @@ static uint32_t lock_id_slow_body(struct rec_thread *t, const void *addr, unsign
     }
     struct lt_info *in = lt_info(id);
     in->lock_flags = (uint8_t)(SWT_LOCK_STATIC | peek_pshared(addr, kind));
+    if (kind == SWT_KIND_RWLOCK) {
+        /* Static initialisers set the preference in __flags: 0 reader,
+         * 1 writer, 2 writer non-recursive (glibc 2.36). */
+        unsigned f = ((const pthread_rwlock_t *)addr)->__data.__flags;
+        in->type = f == 1   ? SWT_TYPE_RW_PREFER_WRITER
+                   : f == 2 ? SWT_TYPE_RW_PREFER_WRITER_NONREC
+                            : SWT_TYPE_RW_PREFER_READER;
+    }
     if (kind == SWT_KIND_MUTEX) {
         /* Static initialisers set the type in __kind: PTHREAD_MUTEX_*_NP
          * in the low bits, 16 for robust. */
