@@ -21,6 +21,13 @@
 #define HB_MAX_THREADS 4096
 
 #define TRAIL_MAX 16
+#define EDGE_MEMO_SIZE 256 /* per thread, power of two */
+
+struct edge_memo {
+    uint64_t key;
+    uint32_t modes, gate, epoch;
+    bool valid;
+};
 
 struct vc_snap {
     uint32_t epoch; /* valid from this epoch of its thread on */
@@ -50,6 +57,7 @@ struct tstate {
     uint32_t cond_unheld_site;
     uint32_t create_epoch; /* the creator's epoch at THREAD_CREATE, 0 = not seen yet */
     uint64_t last_ns;      /* time of this thread's previous record */
+    struct edge_memo *memo; /* note_edge's shortcut, allocated on first use */
 };
 
 struct lstate {
@@ -506,11 +514,34 @@ static void note_edge(struct model *m, uint32_t thread, uint32_t from_lock, uint
             gates[j] = gates[j - 1];
             gates[j - 1] = tmp;
         }
+    /* A thread repeats the same nested acquisitions: when this exact
+     * occurrence (edge, modes, at most one gate) was noted in the same
+     * happens-before epoch, nothing would change but counters. */
+    struct tstate *ts = &m->priv->ts[thread];
+    struct edge_memo *memo = NULL;
+    uint64_t key = (uint64_t)from << 32 | to;
+    uint32_t modes = (from_flags & VARIANT_FROM_MASK) | (to_flags & VARIANT_TO_MASK) << 16;
+    uint32_t gate = ngates ? gates[0] : MODEL_NONE;
+    if (ngates <= 1 && !gates_overflow) {
+        if (!ts->memo)
+            ts->memo = xcalloc(EDGE_MEMO_SIZE, sizeof *ts->memo);
+        memo = &ts->memo[edge_slot(key ^ modes ^ (uint64_t)gate << 20, EDGE_MEMO_SIZE - 1)];
+        if (memo->key == key && memo->modes == modes && memo->gate == gate &&
+            memo->epoch == ts->epoch && memo->valid)
+            return;
+    }
     size_t ei = edge_index(m, from, to); /* may move m->edges */
     struct model_edge *e = &m->edges[ei];
     if (count)
         e->count++;
-    uint32_t epoch = m->priv->ts[thread].epoch;
+    uint32_t epoch = ts->epoch;
+    if (memo) {
+        memo->key = key;
+        memo->modes = modes;
+        memo->gate = gate;
+        memo->epoch = epoch;
+        memo->valid = true;
+    }
     /* Most occurrences repeat the previous one: try it first. */
     for (uint32_t k = 0; k <= e->nvariants; k++) {
         uint32_t i = k == 0 ? e->last_variant : k - 1;
@@ -1894,6 +1925,7 @@ void model_free(struct model *m)
     if (p) {
         for (size_t i = 0; i < m->nthreads && p->ts; i++) {
             free(p->ts[i].held);
+            free(p->ts[i].memo);
             free(p->ts[i].vc);
             for (size_t k = 0; k < p->ts[i].nsnaps; k++)
                 free(p->ts[i].snaps[k].vc);
