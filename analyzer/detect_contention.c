@@ -10,7 +10,9 @@
  * multi-threaded program shows, and CPython's GIL switches leave such waits
  * on every Python lock).  A lock used like CPython's GIL is labelled in a
  * note instead of being reported. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* qsort_r */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -12,7 +12,9 @@
  *
  * Every finding carries the lock's per-thread wait distribution (p50, p99,
  * max). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* qsort_r */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 
