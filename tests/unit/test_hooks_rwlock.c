@@ -30,6 +30,7 @@
 static pthread_rwlock_t rw_def;
 static pthread_rwlock_t rw_pref;
 static pthread_rwlock_t rw_static = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_rwlock_t rw_static_wr = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static volatile pid_t helper_tid;
 
 static void *try_both(void *arg)
@@ -78,8 +79,8 @@ static int workload_rwlock(void)
     CHECK(pthread_rwlock_init(&rw_pref, &attr) == 0);
     pthread_rwlockattr_destroy(&attr);
     CHECK(pthread_rwlock_init(&rw_def, NULL) == 0);
-    printf("rw_def=%p\nrw_pref=%p\nrw_static=%p\n", (void *)&rw_def, (void *)&rw_pref,
-           (void *)&rw_static);
+    printf("rw_def=%p\nrw_pref=%p\nrw_static=%p\nrw_static_wr=%p\n", (void *)&rw_def,
+           (void *)&rw_pref, (void *)&rw_static, (void *)&rw_static_wr);
 
     /* Phase 1: read then write hold; the unlocks must say which. */
     errno = 4242;
@@ -126,6 +127,8 @@ static int workload_rwlock(void)
     /* Phase 6: a statically initialised rwlock, then destroy. */
     CHECK(pthread_rwlock_wrlock(&rw_static) == 0);
     CHECK(pthread_rwlock_unlock(&rw_static) == 0);
+    CHECK(pthread_rwlock_rdlock(&rw_static_wr) == 0);
+    CHECK(pthread_rwlock_unlock(&rw_static_wr) == 0);
     CHECK(pthread_rwlock_destroy(&rw_def) == 0);
     CHECK(pthread_rwlock_destroy(&rw_pref) == 0);
     return 0;
@@ -167,9 +170,16 @@ static void test_lock_new_kind_and_preference(void **state)
     assert_int_equal(pref->f[2], SWT_TYPE_RW_PREFER_WRITER_NONREC);
     assert_int_equal(def->f[3] & (SWT_LOCK_FAILED_INIT | SWT_LOCK_PSHARED), 0);
     assert_true(pref->f[3] & SWT_LOCK_PSHARED);
+    /* Statically initialised: registered on first sight, with the
+     * preference the recorder reads from the object. */
     const struct swt_rec *st = hk_lock_new(&run, hk_addr(&run, "rw_static"), 0);
     assert_non_null(st);
     assert_true(st->f[3] & SWT_LOCK_STATIC);
+    assert_int_equal(st->f[2], SWT_TYPE_RW_PREFER_READER);
+    const struct swt_rec *sw = hk_lock_new(&run, hk_addr(&run, "rw_static_wr"), 0);
+    assert_non_null(sw);
+    assert_true(sw->f[3] & SWT_LOCK_STATIC);
+    assert_int_equal(sw->f[2], SWT_TYPE_RW_PREFER_WRITER_NONREC);
 }
 
 static void test_unlock_says_read_or_write(void **state)
