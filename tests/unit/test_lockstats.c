@@ -511,6 +511,75 @@ static void test_parse_duration(void **state)
     assert_int_equal(lockstats_parse_duration("nan", &ns), -1);
 }
 
+/* A run of re-acquisitions ends when nobody waits any more, and starts
+ * again from 1 when the waiting resumes. */
+static void test_barging_run_resets(void **state)
+{
+    (void)state;
+    struct lockstats *s = lockstats_new(NULL);
+    lockstats_wait(s, 0, T2, L, 0, S2);
+    for (unsigned i = 0; i < 3; i++) {
+        lockstats_acquire(s, 10 + 10 * i, T1, L, 0, S1);
+        lockstats_release(s, 15 + 10 * i, T1, L, 0, S1);
+    }
+    lockstats_fail(s, 50, T2, L, SWT_ACQ_TIMED, S2); /* T2 gives up */
+    lockstats_acquire(s, 60, T1, L, 0, S1);          /* nobody waits: no run */
+    lockstats_release(s, 65, T1, L, 0, S1);
+    lockstats_wait(s, 70, T3, L, 0, S3);
+    for (unsigned i = 0; i < 2; i++) {
+        lockstats_acquire(s, 80 + 10 * i, T1, L, 0, S1);
+        lockstats_release(s, 85 + 10 * i, T1, L, 0, S1);
+    }
+    lockstats_finish(s, 100);
+    const struct lockstats_lock_row *r = lockstats_lock(s, L);
+    assert_int_equal(r->barge.length, 3);
+    assert_int_equal(r->barge.waiter, T2);
+    assert_int_equal(r->barge.start_ns, 10);
+    assert_int_equal(r->barge.end_ns, 30);
+    assert_true(thread_row(r, T3)->waiting_at_end);
+    lockstats_free(s);
+}
+
+/* The holder took the lock before the trace began (or its acquisition was
+ * not recorded): the wait is charged to "no holder known". */
+static void test_wait_without_known_holder(void **state)
+{
+    (void)state;
+    struct lockstats *s = lockstats_new(NULL);
+    lockstats_wait(s, 100, T2, L, 0, S2);
+    lockstats_release(s, 300, T1, L, 0, S1); /* no hold known: ignored */
+    lockstats_acquire(s, 300, T2, L, SWT_ACQ_CONTENDED, S2);
+    lockstats_release(s, 310, T2, L, 0, S2);
+    lockstats_finish(s, 400);
+    const struct lockstats_lock_row *r = lockstats_lock(s, L);
+    assert_int_equal(r->unheld_waits, 1);
+    assert_int_equal(r->unheld_wait_ns, 200);
+    assert_int_equal(r->c.wait_total_ns, 200);
+    assert_int_equal(r->c.acquisitions, 1);
+    assert_int_equal(r->c.owner_changes, 0);
+    lockstats_free(s);
+}
+
+/* A damaged trace: a second WAIT before the first one's outcome ends the
+ * first wait there. */
+static void test_duplicate_wait(void **state)
+{
+    (void)state;
+    struct lockstats *s = lockstats_new(NULL);
+    lockstats_acquire(s, 0, T1, L, 0, S1);
+    lockstats_wait(s, 10, T2, L, 0, S2);
+    lockstats_wait(s, 30, T2, L, 0, S2);
+    lockstats_release(s, 50, T1, L, 0, S1);
+    lockstats_acquire(s, 50, T2, L, 0, S2);
+    lockstats_finish(s, 60);
+    const struct lockstats_lock_row *r = lockstats_lock(s, L);
+    assert_int_equal(r->c.contentions, 2);
+    assert_int_equal(r->c.wait_count, 2);
+    assert_int_equal(r->c.wait_total_ns, 20 + 20);
+    assert_int_equal(site_row(r, S1)->blamed_ns, 40);
+    lockstats_free(s);
+}
+
 static void test_empty(void **state)
 {
     (void)state;
@@ -539,6 +608,9 @@ int main(void)
         cmocka_unit_test(test_sem_as_lock),
         cmocka_unit_test(test_self_wait_is_not_contention),
         cmocka_unit_test(test_fail_and_after_finish),
+        cmocka_unit_test(test_barging_run_resets),
+        cmocka_unit_test(test_wait_without_known_holder),
+        cmocka_unit_test(test_duplicate_wait),
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_empty),
     };
