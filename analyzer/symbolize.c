@@ -19,6 +19,7 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uthash.h>
 
@@ -127,9 +128,15 @@ void sym_free(struct sym_ctx *ctx)
 static int inspect_file(const struct sym_module *rec, const char *path, uint64_t *bias,
                         uint64_t *lo, uint64_t *hi)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* The path comes from the trace: never block on a FIFO or read a device */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return SYM_E_NO_FILE;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return SYM_E_NO_FILE;
+    }
     int status = SYM_E_NO_FILE;
     Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
     size_t nph;

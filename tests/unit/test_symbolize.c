@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -263,6 +264,20 @@ static void test_missing_file(void **state)
     assert_string_equal(f.module, "/nonexistent/lib.so");
     assert_int_equal(sym_lookup_ip(ctx, 16, 1, &f), SYM_E_NO_MODULE);
     assert_null(f.module);
+    /* paths come from the trace: a FIFO must not block, a device is no ELF file */
+    char fifo[] = "/tmp/sw-symbolize-fifo-XXXXXX";
+    int fd = mkstemp(fifo);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    m.start += 0x100000;
+    m.end += 0x100000;
+    assert_int_equal(add(ctx, &m, fifo), SYM_E_NO_FILE);
+    unlink(fifo);
+    m.start += 0x100000;
+    m.end += 0x100000;
+    assert_int_equal(add(ctx, &m, "/dev/zero"), SYM_E_NO_FILE);
     sym_free(ctx);
 }
 
