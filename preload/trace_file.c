@@ -14,7 +14,14 @@
  * fresh pages (1.2 us each, design fact 12) hit allocated blocks. */
 #define FALLOCATE_AHEAD 4u
 
+/* Programs may close every descriptor (daemons do) and reuse the number:
+ * the file is kept on a high descriptor, and identified by (dev, inode) so
+ * that a reused number is never written. */
+#define HIGH_FD 700
 static int tf_fd = -1;
+static dev_t tf_dev;
+static ino_t tf_ino;
+static char tf_path[1100];
 static struct swt_file_header *tf_hdr;
 static uint32_t tf_cs;
 static int tf_no_fallocate;
@@ -46,6 +53,17 @@ struct swt_file_header *tf_create(const char *path, uint32_t chunk_size)
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return NULL;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, HIGH_FD);
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0) {
+        tf_dev = st.st_dev;
+        tf_ino = st.st_ino;
+    }
+    snprintf(tf_path, sizeof tf_path, "%s", path);
     tf_fd = fd;
     tf_cs = chunk_size;
     tf_no_fallocate = 0;
@@ -69,11 +87,37 @@ fail:;
     return NULL;
 }
 
+/* 0 if tf_fd is still our file; else reopens it by name (a program closed
+ * it), or fails. */
+static int check_fd(void)
+{
+    struct stat st;
+    if (fstat(tf_fd, &st) == 0 && st.st_dev == tf_dev && st.st_ino == tf_ino)
+        return 0;
+    int fd = open(tf_path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || st.st_dev != tf_dev || st.st_ino != tf_ino) {
+        close(fd);
+        return errno = ESTALE, -1;
+    }
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, HIGH_FD);
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
+    /* The old number is the program's now: never close it. */
+    __atomic_store_n(&tf_fd, fd, __ATOMIC_RELEASE);
+    return 0;
+}
+
 void *tf_chunk_new(unsigned kind, uint32_t thread, uint32_t seq, uint32_t tid,
                    uint64_t base_ticks)
 {
     if (!tf_hdr)
         return errno = EBADF, NULL;
+    if (check_fd() != 0)
+        return NULL;
     uint64_t k = __atomic_fetch_add(&tf_hdr->chunks_allocated, 1, __ATOMIC_RELAXED);
     uint64_t off = SWT_HEADER_REGION + k * (uint64_t)tf_cs;
     /* Every chunk grows the file over itself (cheap when already done by
@@ -107,7 +151,9 @@ void tf_forget(void)
     if (tf_hdr)
         munmap(tf_hdr, SWT_HEADER_REGION);
     tf_hdr = NULL;
-    if (tf_fd >= 0)
+    struct stat st;
+    /* Close only our own file: the program may own this number by now. */
+    if (tf_fd >= 0 && fstat(tf_fd, &st) == 0 && st.st_dev == tf_dev && st.st_ino == tf_ino)
         close(tf_fd);
     tf_fd = -1;
 }

@@ -1,9 +1,10 @@
 /* A program run under the shim by test_shim_e2e: it checks by itself that
  * the mutex hooks return what glibc returns and leave errno alone, and
  * produces thread, fork and exit events whose records the driver checks.
- * Usage: shim_prog mutex|threads|fork|exit|locks */
+ * Usage: shim_prog mutex|threads|fork|exit|locks|closefds */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +173,32 @@ static int forks(void)
     return WIFEXITED(st) && WEXITSTATUS(st) == 5 ? 0 : 1;
 }
 
+/* A daemon-like program closes every descriptor (the shim's trace file
+ * among them) and opens its own files, which may get that number. */
+static int close_fds(const char *victim)
+{
+    for (int i = 0; i < 100; i++) {
+        pthread_mutex_lock(&ma);
+        pthread_mutex_unlock(&ma);
+    }
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
+    int last = -1;
+    for (int i = 0; i < 800; i++) {
+        int fd = open(victim, O_RDWR | O_CREAT, 0644);
+        if (fd < 0)
+            break;
+        last = fd;
+    }
+    if (last < 0 || write(last, "victim\n", 7) != 7)
+        return 1;
+    for (int i = 0; i < 100000; i++) { /* enough records for new chunks */
+        pthread_mutex_lock(&ma);
+        pthread_mutex_unlock(&ma);
+    }
+    return 0;
+}
+
 static int locks(void)
 {
     for (int i = 0; i < 1000; i++) {
@@ -186,7 +213,7 @@ static int locks(void)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: shim_prog mutex|threads|fork|exit|locks\n");
+        fprintf(stderr, "usage: shim_prog mutex|threads|fork|exit|locks|closefds\n");
         return 2;
     }
     if (strcmp(argv[1], "mutex") == 0)
@@ -199,6 +226,8 @@ int main(int argc, char **argv)
         return 3;
     if (strcmp(argv[1], "locks") == 0)
         return locks();
+    if (strcmp(argv[1], "closefds") == 0)
+        return close_fds(getenv("SHIM_PROG_VICTIM"));
     fprintf(stderr, "shim_prog: unknown mode %s\n", argv[1]);
     return 2;
 }

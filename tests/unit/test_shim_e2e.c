@@ -271,6 +271,27 @@ static void test_unwritable_output(void **state)
     assert_non_null(strstr(buf, "syncwatch: cannot create trace file /proc/no/such/dir/trace.log"));
 }
 
+/* The program closes the shim's descriptor and reuses the number: its own
+ * file is never written by the shim, and the trace goes on. */
+static void test_closed_descriptor(void **state)
+{
+    (void)state;
+    char out[PATH_MAX], victim[PATH_MAX], env[PATH_MAX + 32];
+    out_dir("closefds", out, sizeof out);
+    snprintf(victim, sizeof victim, "%s/victim.txt", dir);
+    snprintf(env, sizeof env, "SHIM_PROG_VICTIM=%s", victim);
+    int st = run_prog("closefds", out, env);
+    show_stderr("closefds");
+    assert_int_equal(WEXITSTATUS(st), 0);
+    struct stat sb;
+    assert_int_equal(stat(victim, &sb), 0);
+    assert_int_equal(sb.st_size, 7);
+    struct swt_trace *t = open_in("closefds", 0);
+    assert_int_equal(count_type(t, SWT_REC_ACQUIRE, 0, NULL), 100100);
+    assert_int_equal(swt_header(t)->dropped_events, 0);
+    swt_close(t);
+}
+
 static void test_launcher(void **state)
 {
     (void)state;
@@ -290,7 +311,7 @@ int main(void)
         cmocka_unit_test(test_mutex_results),  cmocka_unit_test(test_thread_ends),
         cmocka_unit_test(test_fork_traces),    cmocka_unit_test(test_exit_status),
         cmocka_unit_test(test_profile_edges),  cmocka_unit_test(test_unwritable_output),
-        cmocka_unit_test(test_launcher),
+        cmocka_unit_test(test_closed_descriptor), cmocka_unit_test(test_launcher),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }
