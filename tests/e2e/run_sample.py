@@ -356,7 +356,8 @@ def analyze(a, exp, traces, log):
                 if n != exp.threads:
                     problems.append("threads in the run: %s, expected %d" % (n, exp.threads))
 
-    if exp.pruned and rc in (0, 1):
+    missing = any(p.startswith("missing finding") for p in problems)
+    if (exp.pruned or missing) and rc in (0, 1):
         vrc, vout, _ = run_report([a.report, "--format", "json", "--verbose"] + exp.report_args
                                   + [traces], log)
         try:
@@ -367,6 +368,9 @@ def analyze(a, exp, traces, log):
         print("ruled out (json --verbose):")
         for f in ruled_out:
             print("  " + describe_finding(f))
+        if missing:  # say why an expected finding was dropped, if it was
+            for f in ruled_out:
+                problems.append("ruled out by rule %s: %s" % (f["rule"], describe_finding(f)))
         for spec in exp.pruned:
             if not any(matches(spec, f) for f in ruled_out):
                 problems.append("not ruled out as expected: " + describe_spec(spec))
