@@ -78,6 +78,10 @@ void detect_abandoned(const struct model *m, const struct report_opts *o, struct
             if (is_sem(l) && !shared(l))
                 continue;
             const struct model_thread *t = &m->threads[x->thread];
+            /* A holder blocked at the end is part of a hang that the
+             * deadlock finding tells; its holds are not news. */
+            if (t->waiting_lock != MODEL_NONE && !shared(l))
+                continue;
             bool killed = t->end == MODEL_END_KILLED;
             f = findings_add(out, FINDING_ABANDONED, killed ? "held-at-kill" : "held-at-exit",
                              killed || shared(l) ? SEV_ERROR : SEV_WARNING);
