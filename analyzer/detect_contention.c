@@ -15,6 +15,7 @@
 #endif
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "analyzer/detect.h"
 #include "analyzer/lockstats.h"
@@ -26,13 +27,37 @@
 #define HOTSPOT_MIN_SHARE_PCT 5
 #define HOTSPOT_MAX_SITES 8 /* site rows shown per hotspot, the most blamed first */
 
-static bool is_hotspot(const struct model *m, const struct lockstats_lock_row *r)
+/* Why a contended lock is not a hotspot (a prune rule), or NULL if it is. */
+static const char *not_a_hotspot(const struct model *m, const struct lockstats_lock_row *r)
 {
-    if (r->c.contentions < HOTSPOT_MIN_CONTENTIONS || !lockstats_reportable(m, r->lock))
-        return false;
-    if (r->c.wait_total_ns < HOTSPOT_MIN_WAIT_NS)
-        return false;
-    return !m->duration_ns || r->c.wait_total_ns >= m->duration_ns / 100 * HOTSPOT_MIN_SHARE_PCT;
+    if (r->c.contentions < HOTSPOT_MIN_CONTENTIONS)
+        return "one-shot-wait";
+    if (r->c.wait_total_ns < HOTSPOT_MIN_WAIT_NS ||
+        (m->duration_ns && r->c.wait_total_ns < m->duration_ns / 100 * HOTSPOT_MIN_SHARE_PCT))
+        return "noise-floor";
+    return NULL;
+}
+
+/* Kept for --verbose (and JSON): a contended lock the rules above dropped. */
+static void report_pruned(const struct model *m, const struct lockstats_lock_row *r,
+                          const char *rule, struct findings *out)
+{
+    char name[128];
+    model_lock_label(m, r->lock, name, sizeof(name));
+    struct finding *f = findings_add(out, FINDING_CONTENTION, "contention-hotspot", SEV_INFO);
+    f->sort_key = UINT64_MAX - 1;
+    finding_lock(f, r->lock);
+    finding_title(f, "%s was contended, but is not a hotspot", name);
+    if (strcmp(rule, "one-shot-wait") == 0)
+        finding_prune(f, rule, "it was waited for only once: a one-shot hand-off (such as "
+                      "Thread.join on CPython's per-thread sentinel lock), not repeated "
+                      "contention");
+    else
+        finding_prune(f, rule, "its waits add up to less than %llu ms or %u%% of the run",
+                      (unsigned long long)(HOTSPOT_MIN_WAIT_NS / 1000000), HOTSPOT_MIN_SHARE_PCT);
+    finding_metric_u64(f, "contentions", r->c.contentions);
+    finding_metric_ns(f, "wait_total", r->c.wait_total_ns);
+    finding_metric_ns(f, "wait_max", r->c.wait_max_ns);
 }
 
 static uint32_t lock_display(const struct model *m, uint32_t lock)
@@ -257,10 +282,18 @@ void detect_contention(const struct model *m, const struct lockstats *ls,
     const struct lockstats_lock_row **hot = xcalloc(n + 1, sizeof(*hot));
     size_t nhot = 0;
     for (size_t i = 0; i < n; i++) {
-        if (lockstats_is_gil(m, rows[i]))
-            note_gil(m, rows[i], out);
-        else if (is_hotspot(m, rows[i]))
-            hot[nhot++] = rows[i];
+        const struct lockstats_lock_row *r = rows[i];
+        if (lockstats_is_gil(m, r)) {
+            note_gil(m, r, out);
+            continue;
+        }
+        if (!r->c.contentions || !lockstats_reportable(m, r->lock))
+            continue;
+        const char *rule = not_a_hotspot(m, r);
+        if (rule)
+            report_pruned(m, r, rule, out);
+        else
+            hot[nhot++] = r;
     }
     qsort_r(hot, nhot, sizeof(*hot), cmp_hotspot, (void *)m);
     unsigned top = o && o->top ? o->top : UINT32_MAX;

@@ -98,21 +98,43 @@ static inline uint32_t scenario_thread(const struct scenario *s, uint32_t tindex
     return MODEL_NONE;
 }
 
+/* Findings that are reported (not pruned) of kind and code (NULL: any). */
 static inline size_t scenario_count(const struct scenario *s, enum finding_kind kind,
                                     const char *code)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->fs.n; i++)
-        if (s->fs.list[i]->kind == kind && (!code || strcmp(s->fs.list[i]->code, code) == 0))
+        if (!s->fs.list[i]->pruned && s->fs.list[i]->kind == kind &&
+            (!code || strcmp(s->fs.list[i]->code, code) == 0))
             n++;
     return n;
 }
 
+/* All reported findings. */
+static inline size_t scenario_reported(const struct scenario *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->fs.n; i++)
+        n += !s->fs.list[i]->pruned;
+    return n;
+}
+
+/* Pruned findings with this rule. */
+static inline size_t scenario_pruned(const struct scenario *s, const char *rule)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->fs.n; i++)
+        if (s->fs.list[i]->pruned && strcmp(s->fs.list[i]->prune_rule, rule) == 0)
+            n++;
+    return n;
+}
+
+/* The nth reported finding of kind. */
 static inline const struct finding *scenario_find(const struct scenario *s,
                                                   enum finding_kind kind, size_t nth)
 {
     for (size_t i = 0; i < s->fs.n; i++)
-        if (s->fs.list[i]->kind == kind && nth-- == 0)
+        if (!s->fs.list[i]->pruned && s->fs.list[i]->kind == kind && nth-- == 0)
             return s->fs.list[i];
     fail_msg("finding %zu of kind %d missing", nth, (int)kind);
     return NULL;
