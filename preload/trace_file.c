@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +33,12 @@ uint32_t tf_chunk_size(void) { return tf_cs; }
 /* Makes [off, off+len) of the file real without ever shrinking it. */
 static int grow(uint64_t off, uint64_t len)
 {
+    /* Growing past RLIMIT_FSIZE would raise SIGXFSZ, which kills the
+     * program by default: drop events instead. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        off + len > (uint64_t)rl.rlim_cur)
+        return errno = EFBIG, -1;
     if (!__atomic_load_n(&tf_no_fallocate, __ATOMIC_RELAXED)) {
         if (fallocate(tf_fd, 0, (off_t)off, (off_t)len) == 0)
             return 0;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -193,6 +194,41 @@ static void test_chunk_rollover(void **state)
     /* The trace-mode size target: a lock/unlock pair's two records. */
     uint64_t bytes = swt_file_size(t) - SWT_HEADER_REGION;
     assert_true(bytes / (2 * ROLL_PAIRS) <= 12);
+    swt_close(t);
+}
+
+/* ---- a full disk: events are dropped and counted, the program runs on ---- */
+
+static void scenario_file_limit(void)
+{
+    /* Room for the header, the THREAD chunk and one EVENTS chunk.  The
+     * default SIGXFSZ action would kill the program: the recorder must
+     * never trigger it. */
+    struct rlimit rl = {SWT_HEADER_REGION + 2 * 65536, RLIM_INFINITY};
+    setrlimit(RLIMIT_FSIZE, &rl);
+    struct rec_thread *t = rec_enter();
+    uint32_t a = new_mutex(t, &mutex_a, SWT_TYPE_DEFAULT);
+    for (int i = 0; i < ROLL_PAIRS; i++) {
+        lock(t, a);
+        unlock(t, a);
+    }
+    end_process(t, 0);
+}
+
+static void test_dropped_events(void **state)
+{
+    (void)state;
+    int st = run_child("limit.swt", scenario_file_limit, "SYNCWATCH_STACK_DEPTH=0", NULL);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    struct swt_trace *t = open_trace("limit.swt");
+    const struct swt_file_header *h = swt_header(t);
+    int written = count_type(t, SWT_REC_ACQUIRE, 0, NULL) + count_type(t, SWT_REC_RELEASE, 0, NULL);
+    assert_true(h->dropped_events > 0);
+    assert_true(written > 0);
+    /* Every event is either in the file or counted as dropped. */
+    assert_true((uint64_t)written + h->dropped_events >= 2 * ROLL_PAIRS);
+    assert_int_equal(h->state, SWT_PROC_EXITED);
     swt_close(t);
 }
 
@@ -553,6 +589,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_trace),
         cmocka_unit_test(test_chunk_rollover),
+        cmocka_unit_test(test_dropped_events),
         cmocka_unit_test(test_recursive_held_kill),
         cmocka_unit_test(test_edges_dedup),
         cmocka_unit_test(test_profile_counters),
