@@ -591,7 +591,7 @@ static void derive_edges(struct model *m, uint32_t thread, uint32_t lock, uint32
                          uint32_t site, uint64_t ns)
 {
     struct tstate *ts = &m->priv->ts[thread];
-    if (!ts->nheld || !m->locks[lock].is_lock)
+    if (!ts->nheld || !m->locks[lock].is_lock || !m->priv->opts->derive_edges)
         return;
     uint32_t gates[MODEL_MAX_GATES + 1];
     for (size_t i = 0; i < ts->nheld; i++) {
@@ -1795,7 +1795,8 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
             if (p->opts->progress) {
                 uint64_t done = 0;
                 for (size_t i = 0; i < ntraces; i++)
-                    done += p->ps[i].has_head ? p->ps[i].head.offset : swt_file_size(p->ps[i].trace);
+                    done += p->ps[i].has_head ? p->ps[i].head.offset
+                                              : swt_file_size(p->ps[i].trace);
                 p->opts->progress(p->opts->progress_ctx, done, total_bytes);
             }
         }

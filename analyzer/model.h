@@ -114,7 +114,7 @@ struct model_lock {
     uint32_t first_thread;   /* model thread that first used it */
     uint64_t first_ns;
     char *name;              /* symbol of a global/static lock, or function:line; NULL until
-                                names are resolved (model_name_locks) */
+                                names are resolved (names_name_locks) */
     const char *label;       /* a role recognised from its use ("GIL"), or NULL */
     bool is_lock;            /* takes part in the lock graph: mutexes, rwlocks, spinlocks,
                                 C11 mutexes and binary semaphores used as locks */
@@ -253,7 +253,8 @@ struct model {
 
 /* Options of the pass. */
 struct model_opts {
-    bool derive_edges;          /* also derive edges from ACQUIRE in trace mode (default on) */
+    bool derive_edges;          /* also derive edges from ACQUIRE/WAIT in trace mode (default on;
+                                   off: only the shim's EDGE records) */
     /* Called for progress with bytes done / total, at most a few times a second. */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;

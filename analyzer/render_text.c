@@ -307,7 +307,8 @@ static void print_legend(struct tx *t, bool verbose)
                 fprintf(t->out, " process-shared");
             if (l->label)
                 fprintf(t->out, " [%s]", l->label);
-            fprintf(t->out, ", %s %s\n", (l->flags & SWT_LOCK_STATIC) ? "first used at" : "initialised at",
+            fprintf(t->out, ", %s %s\n",
+                    (l->flags & SWT_LOCK_STATIC) ? "first used at" : "initialised at",
                     names_site(t->in->names, l->init_site, b2, sizeof b2));
         }
         fputc('\n', t->out);
@@ -325,8 +326,8 @@ void render_text(FILE *out, const struct render_input *in)
     fprintf(out, "%ssyncwatch report%s: ", c_on(&t, BOLD), c_off(&t));
     for (size_t i = 0; i < m->nprocs; i++) {
         const struct model_process *p = &m->procs[i];
-        fprintf(out, "%s%s (pid %d)", i ? ", " : "", p->hdr.cmdline[0] ? p->hdr.cmdline : p->hdr.exe,
-                p->pid);
+        fprintf(out, "%s%s (pid %d)", i ? ", " : "",
+                p->hdr.cmdline[0] ? p->hdr.cmdline : p->hdr.exe, p->pid);
     }
     fprintf(out, "\n  %" PRIu64 " events, %zu threads, %zu locks, %s%s\n\n", m->nevents,
             m->nthreads, m->nlocks, render_duration(m->duration_ns, b1, sizeof b1),
