@@ -324,13 +324,18 @@ void render_text(FILE *out, const struct render_input *in)
     const struct model *m = in->m;
     char b1[64];
     fprintf(out, "%ssyncwatch report%s: ", c_on(&t, BOLD), c_off(&t));
-    for (size_t i = 0; i < m->nprocs; i++) {
+    /* fork storms write hundreds of traces: name a few processes */
+    size_t nshow = m->nprocs > 3 ? 2 : m->nprocs;
+    for (size_t i = 0; i < nshow; i++) {
         const struct model_process *p = &m->procs[i];
         fprintf(out, "%s%s (pid %d)", i ? ", " : "",
                 p->hdr.cmdline[0] ? p->hdr.cmdline : p->hdr.exe, p->pid);
     }
-    fprintf(out, "\n  %" PRIu64 " events, %zu threads, %zu locks, %s%s\n\n", m->nevents,
-            m->nthreads, m->nlocks, render_duration(m->duration_ns, b1, sizeof b1),
+    if (nshow < m->nprocs)
+        fprintf(out, " and %zu more processes", m->nprocs - nshow);
+    fprintf(out, "\n  %" PRIu64 " event%s, %zu thread%s, %zu lock%s, %s%s\n\n", m->nevents,
+            m->nevents == 1 ? "" : "s", m->nthreads, m->nthreads == 1 ? "" : "s", m->nlocks,
+            m->nlocks == 1 ? "" : "s", render_duration(m->duration_ns, b1, sizeof b1),
             m->has_events ? "" : " (profile mode: counters and lock orders only)");
     size_t shown = 0, pruned = 0;
     for (size_t i = 0; i < fs->n; i++) {
