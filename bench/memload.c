@@ -8,7 +8,8 @@
  * over a fixed key space.  Stops early at the SECONDS deadline, so a server
  * slowed down by a peer tool still gives a rate.  Prints one JSON line:
  * requests done, elapsed ns and ns per request (the figure the driver
- * compares).  Exit 2 on usage or connection errors, 1 on protocol errors. */
+ * compares).  Exit 2 on usage or connection errors, 1 on protocol errors or
+ * a request that got no answer within 10 s (the JSON line is still printed). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -148,6 +150,11 @@ static int connect_loopback(void)
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* A server slowed down by a peer tool must not hang the client past
+     * its deadline: a request that waits this long ends the connection. */
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     return fd;
 }
 
