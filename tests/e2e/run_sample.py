@@ -54,6 +54,7 @@ class Expectation:
         self.stderr_contains = []
         self.text_contains = []
         self.report_args = []
+        self.labels = []          # lock labels the JSON lock table must carry ("GIL")
         self._parse()
 
     def _parse(self):
@@ -86,6 +87,8 @@ class Expectation:
                     self.stderr_contains.append(rest)
                 elif word == "text-contains":
                     self.text_contains.append(rest)
+                elif word == "label":
+                    self.labels.append(rest)
                 elif word == "report-args":
                     self.report_args = shlex.split(rest)
                 else:
@@ -351,6 +354,10 @@ def analyze(a, exp, traces, log):
                 print("  " + describe_finding(f))
             compare_findings(exp, found, problems)
             json_count = len(found)
+            have = {l.get("label") for l in report.get("locks", []) if isinstance(l, dict)}
+            for label in exp.labels:
+                if label not in have:
+                    problems.append("no lock is labelled %r in the JSON lock table" % label)
             if exp.threads is not None:
                 n = count_threads(report)
                 if n != exp.threads:
