@@ -129,5 +129,9 @@ void rec_locks_prune(struct rec_thread *t);
 struct rec_thread *rec_threads_attach(uint32_t index);
 void rec_threads_after_fork_child(struct rec_thread *self);
 void rec_threads_write_modules(struct rec_thread *t);
+/* The locks other threads hold now, as varint pairs (thread index, lock
+ * id) into buf; returns the bytes used (pairs that do not fit are left
+ * out). */
+size_t rec_threads_held_snapshot(uint8_t *buf, size_t cap, const struct rec_thread *self);
 
 #endif

@@ -226,19 +226,43 @@ void rec_thread_reclaim(pthread_t th)
     struct map_entry *e = map_find((uint64_t)th, 0);
     if (!e)
         return;
-    struct rec_thread *t = __atomic_exchange_n(&e->thr, NULL, __ATOMIC_ACQ_REL);
-    if (!t || t == rec_tls.thr)
-        return;
-    /* The thread has finished, key destructors included, so nothing writes
-     * its chunks any more: the file keeps them, the mappings can go. */
-    tf_chunk_unmap(t->ev_chunk);
-    for (uint32_t i = 1; i < t->nstat_tables; i++)
-        tf_chunk_unmap((uint8_t *)t->st[i].slots - sizeof(struct swt_chunk_header));
-    tf_chunk_unmap(t->blk);
+    /* Under free_lock: a fork snapshot may be reading this thread's block. */
     spin_lock(&free_lock);
-    t->next_free = free_list;
-    free_list = t;
+    struct rec_thread *t = __atomic_exchange_n(&e->thr, NULL, __ATOMIC_ACQ_REL);
+    if (t && t != rec_tls.thr) {
+        /* The thread has finished, key destructors included, so nothing
+         * writes its chunks any more: the file keeps them, the mappings go. */
+        tf_chunk_unmap(t->ev_chunk);
+        for (uint32_t i = 1; i < t->nstat_tables; i++)
+            tf_chunk_unmap((uint8_t *)t->st[i].slots - sizeof(struct swt_chunk_header));
+        tf_chunk_unmap(t->blk);
+        t->next_free = free_list;
+        free_list = t;
+    }
     spin_unlock(&free_lock);
+}
+
+size_t rec_threads_held_snapshot(uint8_t *buf, size_t cap, const struct rec_thread *self)
+{
+    size_t n = 0;
+    spin_lock(&free_lock);
+    for (uint32_t i = 0; i < MAP_SLOTS; i++) {
+        struct rec_thread *t = __atomic_load_n(&thread_map[i].thr, __ATOMIC_ACQUIRE);
+        if (!t || t == self)
+            continue;
+        const struct swt_thread_block *b = t->blk;
+        uint32_t nheld = __atomic_load_n(&b->nheld, __ATOMIC_ACQUIRE);
+        for (uint32_t k = 0; k < nheld && k < SWT_MAX_HELD; k++) {
+            uint32_t lock = b->held[k].lock;
+            if (!lock || n + 10 > cap)
+                continue;
+            uint8_t *p = swt_put_varint(buf + n, t->index);
+            p = swt_put_varint(p, lock);
+            n = (size_t)(p - buf);
+        }
+    }
+    spin_unlock(&free_lock);
+    return n;
 }
 
 void rec_threads_after_fork_child(struct rec_thread *self)

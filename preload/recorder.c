@@ -383,10 +383,23 @@ static uint32_t fork_thread_index;
  * (which may unlock what the prepare handlers locked). */
 static __thread uint64_t fork_ticks;
 
+/* Profile mode has no ACQUIRE records to tell which locks other threads
+ * held at the fork (they stay locked forever in the child): the parent's
+ * FORK record carries them, taken here, after the program's prepare
+ * handlers. */
+static uint8_t fork_held[4096];
+static size_t fork_held_len;
+static uint32_t fork_held_owner; /* thread index the snapshot belongs to */
+
 static void atfork_prepare(void)
 {
-    stacks_fork_prepare();
     struct rec_thread *t = rec_tls.thr;
+    fork_held_len = 0;
+    if (t && !rec_tracing() && __atomic_load_n(&rec_g.state, __ATOMIC_ACQUIRE) == REC_READY) {
+        fork_held_len = rec_threads_held_snapshot(fork_held, sizeof fork_held, t);
+        fork_held_owner = t->index;
+    }
+    stacks_fork_prepare();
     fork_thread_index = t ? t->index : 0;
 }
 
@@ -436,7 +449,11 @@ void rec_fork_done(struct rec_thread *t, int role, int other_pid, int err)
      * so no record of this thread comes between fork_ticks and this one. */
     uint64_t when = role == 0 && fork_ticks ? fork_ticks : rec_now();
     fork_ticks = 0;
-    rec_write_ext(t, SWT_REC_FORK, when, f, 4, NULL, 0);
+    /* Blob (profile mode, parent): (thread, lock) varint pairs of the locks
+     * other threads held at the fork. */
+    size_t blob_len = role == 0 && fork_held_owner == t->index ? fork_held_len : 0;
+    rec_write_ext(t, SWT_REC_FORK, when, f, 4, fork_held, blob_len);
+    fork_held_len = 0;
 }
 
 /* ---- process end ---- */
