@@ -436,6 +436,58 @@ static void test_fork_child_trace(void **state)
     swt_close(p);
 }
 
+/* ---- profile mode: the FORK record names the locks other threads hold ---- */
+
+static pthread_barrier_t fork_barrier;
+
+static void *hold_b_across_fork(void *arg)
+{
+    struct rec_thread *t = rec_thread_begin((uint32_t)(uintptr_t)arg, 1, SWT_NO_SITE);
+    lock(t, rec_lock_id(t, &mutex_b, SWT_KIND_MUTEX));
+    rec_leave(t);
+    pthread_barrier_wait(&fork_barrier); /* holds B ... */
+    pthread_barrier_wait(&fork_barrier); /* ... until the fork is done */
+    return NULL;
+}
+
+static void scenario_fork_profile(void)
+{
+    struct rec_thread *t = rec_enter();
+    new_mutex(t, &mutex_b, 0);
+    uint32_t idx = rec_thread_reserve();
+    rec_leave(t);
+    pthread_barrier_init(&fork_barrier, NULL, 2);
+    pthread_t th;
+    pthread_create(&th, NULL, hold_b_across_fork, (void *)(uintptr_t)idx);
+    pthread_barrier_wait(&fork_barrier);
+    t = rec_enter();
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    rec_fork_done(t, 0, pid, 0);
+    rec_leave(t);
+    waitpid(pid, NULL, 0);
+    pthread_barrier_wait(&fork_barrier);
+    pthread_join(th, NULL);
+    t = rec_enter();
+    end_process(t, 0);
+}
+
+static void test_fork_profile_held_blob(void **state)
+{
+    (void)state;
+    run_child("forkp.swt", scenario_fork_profile, "SYNCWATCH_MODE=profile",
+              "SYNCWATCH_STACK_DEPTH=0", NULL);
+    struct swt_trace *t = open_trace("forkp.swt");
+    struct swt_rec r;
+    assert_int_equal(count_type(t, SWT_REC_FORK, 0, &r), 1);
+    /* One pair: thread 2 holds lock 1 (B). */
+    assert_int_equal(r.blob_len, 2);
+    assert_int_equal(r.blob[0], 2);
+    assert_int_equal(r.blob[1], 1);
+    swt_close(t);
+}
+
 /* ---- threads: held locks at exit, semaphore ownership ---- */
 
 static int sem_obj;
@@ -594,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_edges_dedup),
         cmocka_unit_test(test_profile_counters),
         cmocka_unit_test(test_fork_child_trace),
+        cmocka_unit_test(test_fork_profile_held_blob),
         cmocka_unit_test(test_thread_exit_held),
         cmocka_unit_test(test_unwritable_output),
         cmocka_unit_test(test_disabled),
