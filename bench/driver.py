@@ -736,8 +736,32 @@ class Bench:
                     row["peak_rss_mb"] = r.maxrss_kb / 1024
                     row["peak_anon_mb"] = r.peak.get("RssAnon", 0) / 1024
                     row["peak_file_mb"] = r.peak.get("RssFile", 0) / 1024
+                    if n == self.p["analyzer_events"][0]:
+                        self.results["analyzer_profile"] = self.perf_top([self.report, path])
             self.results["analyzer"].append(row)
             os.unlink(path)
+
+    def perf_top(self, cmd):
+        """Where a program spends its time (perf record, self time per
+        symbol), or [] where perf is missing or not permitted."""
+        perf = shutil.which("perf")
+        if not perf:
+            return []
+        data = os.path.join(self.work, "perf.data")
+        r = run_proc([perf, "record", "-q", "-F", "999", "-o", data, "--"] + cmd,
+                     timeout=self.p["analyzer_timeout_s"], stdout_path=os.devnull)
+        if r.rc not in (0, 1) or not os.path.exists(data):
+            self.note("perf record not usable here: no analyzer profile")
+            return []
+        rep = run_proc([perf, "report", "-i", data, "--no-children", "--stdio", "--sort", "symbol",
+                        "--percent-limit", "1.5"], timeout=300)
+        os.unlink(data)
+        top = []
+        for line in rep.out.splitlines():
+            m = re.match(r"^\s*([\d.]+)%\s+\[[.k]\]\s+(\S+)", line)
+            if m:
+                top.append([m.group(2), float(m.group(1))])
+        return top[:10]
 
     # ---- summary ------------------------------------------------------------
 
@@ -1002,6 +1026,11 @@ def render_markdown(res):
                 L.append(f"| {a['events']:,} | {fmt_bytes(a['file_bytes'])} | "
                          f"{a['bytes_per_event']:.2f} | {a.get('error', 'not run')[:60]} | | | |")
         L.append("")
+        if res.get("analyzer_profile"):
+            L.append(f"Where the analyzer spends its time on {res['analyzer'][0]['events']:,} events "
+                     "(perf, self time): " +
+                     ", ".join(f"`{f}` {v:.1f} %" for f, v in res["analyzer_profile"]) + ".")
+            L.append("")
     if res.get("targets"):
         L.append("## Targets")
         L.append("")

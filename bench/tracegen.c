@@ -193,9 +193,10 @@ static void operation(struct gen_thread *t, uint32_t nlocks)
         core(t, SWT_REC_ACQUIRE, dt, l, SWT_ACQ_READ, site);
         core(t, SWT_REC_RELEASE, 25, l, 0, site);
     } else {
+        /* A binary semaphore used as a lock (CPython's threading.Lock). */
         uint32_t s = lock_of(t, nlocks + 2, SWT_KIND_SEM, site);
-        core(t, SWT_REC_SEM_POST, dt, s, site, 2);
-        core(t, SWT_REC_ACQUIRE, 30, s, 0, site);
+        core(t, SWT_REC_ACQUIRE, dt, s, SWT_ACQ_TRY, site);
+        core(t, SWT_REC_SEM_POST, 30, s, site, 2);
     }
 }
 
