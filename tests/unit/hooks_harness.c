@@ -169,6 +169,14 @@ void hk_workload_passes(const char *name, const char *mode)
     hk_free(&r);
 }
 
+void hk_load_pid(struct hk_run *dst, const struct hk_run *src, long pid)
+{
+    memset(dst, 0, sizeof *dst);
+    dst->pid = (pid_t)pid;
+    snprintf(dst->trace_path, sizeof dst->trace_path, "%s/syncwatch.%ld.swt", src->dir, pid);
+    load_records(dst);
+}
+
 void hk_free(struct hk_run *r)
 {
     if (r->trace)

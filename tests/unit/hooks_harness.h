@@ -37,6 +37,10 @@ void hk_run_argv(struct hk_run *r, char *const argv[], const char *const env[]);
 /* Runs this test binary with "--workload name". */
 void hk_run_workload(struct hk_run *r, const char *name);
 void hk_free(struct hk_run *r);
+/* Loads into dst the trace that process pid of run src wrote (a fork child
+ * of the program), from src's output directory.  Free dst with hk_free (it
+ * leaves the directory to src). */
+void hk_load_pid(struct hk_run *dst, const struct hk_run *src, long pid);
 /* Runs workload `name` and checks that all its in-process checks of return
  * values and errno pass: natively when mode is NULL (so the expectations
  * are glibc's own behaviour); under the shim with SYNCWATCH_DISABLE=1 when

@@ -16,8 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -209,8 +212,42 @@ static int workload_signal(void)
     return 0;
 }
 
+/* Process-shared semaphores used by a fork child: an unnamed one in a
+ * MAP_SHARED mapping and a named one (unlinked at once, as
+ * multiprocessing does under fork).  Both traces must agree on which lock
+ * is which: the same (device, inode, offset). */
+static int workload_pshared(void)
+{
+    sem_t *shm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(shm != MAP_FAILED);
+    sem_t *anon = shm + 1; /* a nonzero offset in the mapping */
+    CHECK(sem_init(anon, 1, 1) == 0);
+    char name[64];
+    snprintf(name, sizeof name, "/swhk-ps-%d", (int)getpid());
+    sem_t *named = sem_open(name, O_CREAT | O_EXCL, 0600, 1);
+    CHECK(named != SEM_FAILED);
+    CHECK(sem_unlink(name) == 0);
+    printf("anon=%p\nnamed=%p\n", (void *)anon, (void *)named);
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        int ok = sem_wait(anon) == 0 && sem_post(anon) == 0 && sem_wait(named) == 0 &&
+                 sem_post(named) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    printf("child=%d\n", (int)pid);
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(sem_wait(anon) == 0 && sem_post(anon) == 0);
+    CHECK(sem_close(named) == 0);
+    return 0;
+}
+
 static const struct hk_workload workloads[] = {
     {"sem", workload_sem},
+    {"pshared", workload_pshared},
     {"signal", workload_signal},
     {NULL, NULL},
 };
@@ -376,6 +413,42 @@ static void test_posts_from_a_signal_handler(void **state)
     hk_workload_passes("signal", "profile");
 }
 
+/* The LOCK_NEW of addr in r, which must exist and be process-shared. */
+static const struct swt_rec *shared_lock_new(const struct hk_run *r, uint64_t addr)
+{
+    const struct swt_rec *l = hk_lock_new(r, addr, 0);
+    assert_non_null(l);
+    assert_true(l->f[3] & SWT_LOCK_PSHARED);
+    assert_true(l->f[8] != 0); /* inode of the mapping */
+    return l;
+}
+
+static void test_shared_semaphores_agree_across_fork(void **state)
+{
+    (void)state;
+    hk_workload_passes("pshared", NULL);
+    struct hk_run parent, child;
+    hk_run_workload(&parent, "pshared");
+    const char *c = strstr(parent.out, "child=");
+    assert_non_null(c);
+    hk_load_pid(&child, &parent, strtol(c + 6, NULL, 10));
+    static const char *names[] = {"anon", "named"};
+    for (size_t i = 0; i < 2; i++) {
+        uint64_t addr = hk_addr(&parent, names[i]);
+        const struct swt_rec *p = shared_lock_new(&parent, addr);
+        const struct swt_rec *k = shared_lock_new(&child, addr);
+        assert_int_equal(p->f[7], k->f[7]);
+        assert_int_equal(p->f[8], k->f[8]);
+        assert_int_equal(p->f[9], k->f[9]);
+        /* The child used it: an acquisition and a post on its id. */
+        assert_int_equal(hk_count(&child, 0, SWT_REC_ACQUIRE, (uint32_t)k->f[0], 0, 0), 1);
+        assert_int_equal(hk_count(&child, 0, SWT_REC_SEM_POST, (uint32_t)k->f[0], 0, 0), 1);
+    }
+    assert_int_equal(shared_lock_new(&parent, hk_addr(&parent, "anon"))->f[9], sizeof(sem_t));
+    hk_free(&child);
+    hk_free(&parent);
+}
+
 static int all_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +462,7 @@ static int all_tests(void)
         cmocka_unit_test(test_post_by_holder_ends_its_hold),
         cmocka_unit_test(test_destroy),
         cmocka_unit_test(test_posts_from_a_signal_handler),
+        cmocka_unit_test(test_shared_semaphores_agree_across_fork),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
