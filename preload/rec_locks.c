@@ -258,6 +258,8 @@ __attribute__((noinline)) static uint32_t lock_id_slow(struct rec_thread *t, con
 
 static uint32_t lock_id_slow_body(struct rec_thread *t, const void *addr, unsigned kind)
 {
+    if (!addr)
+        return 0; /* the real call will fail or crash as it would without us */
     int fresh;
     uint32_t id = lt_lookup((uintptr_t)addr, kind, &fresh);
     if (!fresh) {
