@@ -17,7 +17,9 @@ the exit status is 0 when everything matched, 1 otherwise):
     docs/samples.md for the language): every `finding` line must match one
     reported finding, every reported finding must match a `finding` or an
     `allow` line.  Findings match on kind (and code if given), the set of lock
-    names (or their count) and the number of threads.
+    names (or their count) and the number of threads.  `pruned` lines are
+    checked against `--verbose --format json` (the rule that ruled a cycle
+    out), and the text report must count as many findings as the JSON.
 
 Nothing here depends on timing except the kill of `run hang` samples; the
 expectations hold no times, addresses or pids.
@@ -311,9 +313,17 @@ def main():
     return 0
 
 
+REPORT_TIMEOUT = 300  # seconds; the analyzer must never hang on any input
+
+
 def run_report(args, log):
+    """Runs syncwatch-report; a hang counts as exit code 124 (not 0, 1 or 2)."""
     print("$ " + " ".join(map(shlex.quote, args)))
-    r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    try:
+        r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=REPORT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return 124, "", "syncwatch-report did not end within %d s\n" % REPORT_TIMEOUT
     return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
 
 
