@@ -56,6 +56,9 @@ struct tstate {
     uint32_t cond_unheld_mutex;
     uint32_t cond_unheld_site;
     uint32_t create_epoch; /* the creator's epoch at THREAD_CREATE, 0 = not seen yet */
+    uint32_t *create_vc;   /* the creator's clock then, until THREAD_START takes it */
+    uint32_t create_vcn;
+    bool started;          /* THREAD_START seen */
     uint64_t last_ns;      /* time of this thread's previous record */
     struct edge_memo *memo; /* note_edge's shortcut, allocated on first use */
 };
@@ -129,6 +132,8 @@ struct pstate {
     bool saw_proc_exit;
     bool fork_epoch_set;  /* the parent's FORK record of this process was seen */
     uint32_t fork_epoch;  /* the forking thread's epoch then */
+    uint32_t *fork_vc;    /* and its clock, until the child's first thread takes it */
+    uint32_t fork_vcn;
 };
 
 struct model_priv {
@@ -234,17 +239,22 @@ static void vc_snapshot(struct model *m, uint32_t thread)
  * (its epoch when it created or forked child) happened before anything
  * child does.  The parent's epoch moves on at its THREAD_CREATE / FORK
  * record, which may come before or after the child's first record. */
-static void vc_inherit(struct model *m, uint32_t child, uint32_t parent, uint32_t parent_epoch)
+static void vc_inherit(struct model *m, uint32_t child, uint32_t parent, uint32_t parent_epoch,
+                       const uint32_t *pvc, uint32_t pvcn)
 {
     if (m->hb_disabled || parent == MODEL_NONE || parent == child)
         return;
     struct tstate *c = &m->priv->ts[child], *pa = &m->priv->ts[parent];
-    uint32_t n = pa->vcn > parent + 1 ? pa->vcn : parent + 1;
+    if (!pvc) { /* no snapshot taken at the create/fork record: the clock now */
+        pvc = pa->vc;
+        pvcn = pa->vcn;
+    }
+    uint32_t n = pvcn > parent + 1 ? pvcn : parent + 1;
     if (c->vcn > n)
         n = c->vcn;
     c->vc = xrealloc(c->vc, n * sizeof *c->vc);
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t a = vc_get(c->vc, c->vcn, i), b = vc_get(pa->vc, pa->vcn, i);
+        uint32_t a = vc_get(c->vc, c->vcn, i), b = vc_get(pvc, pvcn, i);
         c->vc[i] = a > b ? a : b;
     }
     if (c->vc[parent] < parent_epoch)
@@ -311,7 +321,10 @@ static uint32_t thread_of(struct model *m, uint32_t proc, uint64_t tindex)
             uint32_t ft = thread_of(m, pr->parent_proc, pr->hdr.fork_parent_thread);
             m->procs[proc].fork_thread = ft;
             struct pstate *cps = &m->priv->ps[proc];
-            vc_inherit(m, idx, ft, cps->fork_epoch_set ? cps->fork_epoch : m->priv->ts[ft].epoch);
+            vc_inherit(m, idx, ft, cps->fork_epoch_set ? cps->fork_epoch : m->priv->ts[ft].epoch,
+                       cps->fork_vc, cps->fork_vcn);
+            free(cps->fork_vc);
+            cps->fork_vc = NULL;
         } else {
             vc_snapshot(m, idx);
         }
@@ -1127,10 +1140,14 @@ static void on_thread_start(struct ctx *c)
         uint32_t parent = thread_of(m, c->proc, r->f[1]); /* may move m->threads */
         m->threads[c->thread].parent = parent;
         if (parent != MODEL_NONE) {
-            const struct tstate *ct = &m->priv->ts[c->thread];
+            struct tstate *ct = &m->priv->ts[c->thread];
             vc_inherit(m, c->thread, parent,
-                       ct->create_epoch ? ct->create_epoch : m->priv->ts[parent].epoch);
+                       ct->create_epoch ? ct->create_epoch : m->priv->ts[parent].epoch,
+                       ct->create_vc, ct->create_vcn);
+            free(ct->create_vc);
+            ct->create_vc = NULL;
         }
+        m->priv->ts[c->thread].started = true;
     }
     struct model_thread *t = &m->threads[c->thread];
     t->create_site = stack_of(m, c->proc, r->f[2]);
@@ -1146,9 +1163,18 @@ static void on_thread_create(struct ctx *c)
     uint32_t child = thread_of(m, c->proc, r->f[0]);
     if (child == MODEL_NONE || child == c->thread)
         return;
-    struct tstate *ts = &m->priv->ts[c->thread];
-    if (!m->priv->ts[child].create_epoch)
-        m->priv->ts[child].create_epoch = ts->epoch;
+    struct tstate *ts = &m->priv->ts[c->thread], *cs = &m->priv->ts[child];
+    if (!cs->create_epoch && !cs->started) {
+        /* the creator's clock now, not when the child's first record
+         * comes (the creator may join others in between) */
+        cs->create_epoch = ts->epoch;
+        if (!m->hb_disabled) {
+            cs->create_vc = xmalloc((ts->vcn ? ts->vcn : 1) * sizeof *cs->create_vc);
+            if (ts->vcn)
+                memcpy(cs->create_vc, ts->vc, ts->vcn * sizeof *cs->create_vc);
+            cs->create_vcn = ts->vcn;
+        }
+    }
     ts->epoch++;
 }
 
@@ -1179,9 +1205,16 @@ static void on_fork(struct ctx *c)
     if (child != MODEL_NONE) {
         m->procs[child].fork_ns = c->ns;
         struct pstate *cps = &m->priv->ps[child];
+        const struct tstate *ft = &m->priv->ts[c->thread];
         if (!cps->fork_epoch_set) {
             cps->fork_epoch_set = true;
-            cps->fork_epoch = m->priv->ts[c->thread].epoch;
+            cps->fork_epoch = ft->epoch;
+            if (!m->hb_disabled && m->procs[child].fork_thread == MODEL_NONE) {
+                cps->fork_vc = xmalloc((ft->vcn ? ft->vcn : 1) * sizeof *cps->fork_vc);
+                if (ft->vcn)
+                    memcpy(cps->fork_vc, ft->vc, ft->vcn * sizeof *cps->fork_vc);
+                cps->fork_vcn = ft->vcn;
+            }
         }
     }
     m->priv->ts[c->thread].epoch++;
@@ -1927,6 +1960,7 @@ void model_free(struct model *m)
         for (size_t i = 0; i < m->nthreads && p->ts; i++) {
             free(p->ts[i].held);
             free(p->ts[i].memo);
+            free(p->ts[i].create_vc);
             free(p->ts[i].vc);
             for (size_t k = 0; k < p->ts[i].nsnaps; k++)
                 free(p->ts[i].snaps[k].vc);
@@ -1936,6 +1970,7 @@ void model_free(struct model *m)
         free(p->ls);
         for (size_t i = 0; i < m->nprocs && p->ps; i++) {
             swt_merge_free(p->ps[i].merge);
+            free(p->ps[i].fork_vc);
             free(p->ps[i].lock_map);
             free(p->ps[i].thread_map);
             free(p->ps[i].stack_map);

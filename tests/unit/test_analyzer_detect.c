@@ -265,6 +265,21 @@ static void test_parent_after_create_is_concurrent(void **state)
     done(r);
 }
 
+static void test_join_after_create_does_not_order(void **state)
+{
+    /* main creates T3, joins T2, and only then T3's first record comes:
+     * T3 was created before the join, so T2 does not happen before T3 */
+    (void)state;
+    struct run *r = analyze("header run=7 auto-start=0\n"
+                            "T1 start\nT1 create T2\nT2 start parent=T1\n"
+                            "T2 acquire A ; T2 acquire B ; T2 release B ; T2 release A ; T2 exit\n"
+                            "T1 create T3\nT1 join T2\nT3 start parent=T1\n"
+                            "T3 acquire B ; T3 acquire A ; T3 release A ; T3 release B ; T3 exit\n"
+                            "T1 join T3\n");
+    assert_int_equal(count(r, "lock-order-cycle", false), 1);
+    done(r);
+}
+
 static void test_pshared_cycle_across_fork(void **state)
 {
     (void)state;
@@ -727,6 +742,7 @@ int main(void)
         cmocka_unit_test(test_parent_before_create_pruned),
         cmocka_unit_test(test_concurrent_parent_child_reported),
         cmocka_unit_test(test_parent_after_create_is_concurrent),
+        cmocka_unit_test(test_join_after_create_does_not_order),
         cmocka_unit_test(test_pshared_cycle_across_fork),
         cmocka_unit_test(test_fork_before_is_ordered),
         cmocka_unit_test(test_atfork_handlers_are_no_held_at_fork),
