@@ -10,6 +10,7 @@
  * tables until dwfl_end. */
 #include "analyzer/symbolize.h"
 
+#include <dlfcn.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
@@ -46,7 +47,8 @@ struct cache_entry {
     int status;
     struct sym_frame frame;
     struct sym_data data;
-    char *expr; /* owns data.expr */
+    char *expr;     /* owns data.expr */
+    char *names[2]; /* own demangled frame.function / frame.outer_function */
     UT_hash_handle hh;
 };
 
@@ -108,6 +110,8 @@ void sym_free(struct sym_ctx *ctx)
     HASH_ITER(hh, ctx->cache, e, tmp) {
         HASH_DEL(ctx->cache, e);
         free(e->expr);
+        free(e->names[0]);
+        free(e->names[1]);
         free(e);
     }
     for (size_t i = 0; i < ctx->nmodules; i++) {
@@ -282,6 +286,40 @@ static const char *inlined_name(Dwarf_Die *cu, Dwarf_Addr pc)
     return name;
 }
 
+typedef char *(*demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
+
+/* C++ names are demangled with the C++ runtime's own demangler, looked up
+ * at run time so that the analyzer does not link libstdc++: without it the
+ * names stay mangled, which is still correct. */
+static demangle_fn demangler(void)
+{
+    static int tried;
+    static demangle_fn fn;
+    if (!tried) {
+        tried = 1;
+        void *lib = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_LOCAL);
+        if (lib)
+            fn = (demangle_fn)(uintptr_t)dlsym(lib, "__cxa_demangle");
+    }
+    return fn;
+}
+
+/* The name to show: demangled when it is a C++ name, then owned by *slot. */
+static const char *readable(const char *name, char **slot)
+{
+    if (!name || strncmp(name, "_Z", 2) != 0)
+        return name;
+    demangle_fn fn = demangler();
+    int status = -1;
+    char *d = fn ? fn(name, NULL, NULL, &status) : NULL;
+    if (!d || status != 0) {
+        free(d);
+        return name;
+    }
+    *slot = d;
+    return d;
+}
+
 static void resolve_ip(struct module *m, uint64_t addr, struct cache_entry *e)
 {
     struct sym_frame *f = &e->frame;
@@ -300,6 +338,8 @@ static void resolve_ip(struct module *m, uint64_t addr, struct cache_entry *e)
         f->column = col > 0 ? (unsigned)col : 0;
     }
     const char *inl = cu ? inlined_name(cu, addr - bias) : NULL;
+    f->function_offset = name ? off : 0;
+    name = readable(name, &e->names[1]);
     if (inl) {
         f->function = inl;
         f->inlined = 1;
@@ -307,7 +347,6 @@ static void resolve_ip(struct module *m, uint64_t addr, struct cache_entry *e)
     } else {
         f->function = name;
     }
-    f->function_offset = name ? off : 0;
     e->status = f->function ? SYM_OK : SYM_E_NO_SYMBOL;
 }
 

@@ -43,7 +43,8 @@ struct sym_module {
 /* Where an instruction is.  function is NULL only when status says why;
  * file is NULL (line 0) when the module has no line information. */
 struct sym_frame {
-    const char *function;    /* innermost function containing the ip (inlined callee first) */
+    const char *function;    /* innermost function containing the ip (inlined callee first);
+                                C++ names demangled ("ns::f(int)") when libstdc++ is there */
     uint64_t function_offset; /* ip - start of the ELF symbol of the function */
     const char *file;        /* source file, as in the DWARF line table */
     unsigned line, column;

@@ -52,6 +52,10 @@ static inline __attribute__((always_inline)) void *inlined_helper(void)
     return r;
 }
 
+/* A C++ name (symtarget::entry()), written from C with an assembler label. */
+void *symtarget_cxx(void) __asm__("_ZN9symtarget5entryEv");
+__attribute__((noinline)) void *symtarget_cxx(void) { return symtarget_leaf(); }
+
 __attribute__((noinline)) void *symtarget_inline_caller(void)
 {
     void *r = inlined_helper();

@@ -176,6 +176,17 @@ static void test_function_entry(void **state)
     sym_free(ctx);
 }
 
+static void test_cxx_names_are_demangled(void **state)
+{
+    (void)state;
+    struct sym_ctx *ctx = ctx_with_lib(NULL, NULL);
+    struct sym_frame f;
+    uint64_t ip = (uint64_t)(uintptr_t)fn("_ZN9symtarget5entryEv");
+    assert_int_equal(sym_lookup_ip(ctx, ip, 0, &f), SYM_OK);
+    assert_string_equal(f.function, "symtarget::entry()");
+    sym_free(ctx);
+}
+
 static void test_inlined_frame(void **state)
 {
     (void)state;
@@ -366,6 +377,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_return_address_gives_call_line),
         cmocka_unit_test(test_function_entry),
+        cmocka_unit_test(test_cxx_names_are_demangled),
         cmocka_unit_test(test_inlined_frame),
         cmocka_unit_test(test_data_symbols),
         cmocka_unit_test(test_build_id_mismatch),
