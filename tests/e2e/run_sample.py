@@ -57,6 +57,8 @@ class Expectation:
         self.text_contains = []
         self.report_args = []
         self.labels = []          # lock labels the JSON lock table must carry ("GIL")
+        self.locks = []           # (name, kind, min acquisitions, line): the shim saw these
+        self.lock_counts = []     # (kind, at least, line)
         self._parse()
 
     def _parse(self):
@@ -89,12 +91,29 @@ class Expectation:
                     self.stderr_contains.append(rest)
                 elif word == "text-contains":
                     self.text_contains.append(rest)
+                elif word == "lock":
+                    self.locks.append(self._lock_spec(rest, lineno))
+                elif word == "locks":
+                    kind, _, n = rest.partition(">=")
+                    self.lock_counts.append((kind.strip(), int(n), lineno))
                 elif word == "label":
                     self.labels.append(rest)
                 elif word == "report-args":
                     self.report_args = shlex.split(rest)
                 else:
                     raise SystemExit("%s:%d: unknown directive %r" % (self.path, lineno, word))
+
+    def _lock_spec(self, rest, lineno):
+        parts = rest.split()
+        spec = {"name": parts[0], "kind": None, "acq": 0, "line": lineno}
+        for p in parts[1:]:
+            if p.startswith("kind="):
+                spec["kind"] = p[5:]
+            elif p.startswith("acquisitions>="):
+                spec["acq"] = int(p[len("acquisitions>="):])
+            else:
+                raise SystemExit("%s:%d: unknown lock field %r" % (self.path, lineno, p))
+        return spec
 
     def _finding_spec(self, rest, lineno, rule=False):
         parts = rest.split()
@@ -207,6 +226,28 @@ def compare_findings(exp, found, problems):
     for f in left:
         if not any(matches(a, f) for a in exp.allows):
             problems.append("unexpected finding: " + describe_finding(f))
+
+
+def check_locks(exp, report, problems):
+    """The shim saw the locks a sample uses: a clean report must not be
+    clean merely because nothing was recorded."""
+    table = [l for l in report.get("locks", []) if isinstance(l, dict)]
+    for spec in exp.locks:
+        cands = [l for l in table if l.get("name") == spec["name"]
+                 and (spec["kind"] is None or l.get("kind") == spec["kind"])]
+        if not cands:
+            problems.append("no lock %s%s in the report's lock table (line %d)"
+                            % (spec["name"], " of kind " + spec["kind"] if spec["kind"] else "",
+                               spec["line"]))
+        elif max(l.get("acquisitions") or 0 for l in cands) < spec["acq"]:
+            problems.append("lock %s: %s acquisitions, expected at least %d (line %d)"
+                            % (spec["name"], max(l.get("acquisitions") or 0 for l in cands),
+                               spec["acq"], spec["line"]))
+    for kind, n, line in exp.lock_counts:
+        have = sum(1 for l in table if l.get("kind") == kind)
+        if have < n:
+            problems.append("%d locks of kind %s, expected at least %d (line %d)"
+                            % (have, kind, n, line))
 
 
 def count_threads(report):
@@ -364,6 +405,7 @@ def analyze(a, exp, traces, log):
                 print("  " + describe_finding(f))
             compare_findings(exp, found, problems)
             json_count = len(found)
+            check_locks(exp, report, problems)
             have = {l.get("label") for l in report.get("locks", []) if isinstance(l, dict)}
             for label in exp.labels:
                 if label not in have:
