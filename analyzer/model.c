@@ -132,6 +132,7 @@ struct pstate {
     bool saw_proc_exit;
     bool fork_epoch_set;  /* the parent's FORK record of this process was seen */
     uint32_t fork_epoch;  /* the forking thread's epoch then */
+    bool final_holds_due; /* profile mode: exit holds come from the blocks at the end */
     uint32_t *fork_vc;    /* and its clock, until the child's first thread takes it */
     uint32_t fork_vcn;
 };
@@ -1073,8 +1074,9 @@ static void on_destroy(struct ctx *c)
     struct lstate *s = lst(m, lock);
     if (holdable(l) && (s->owner != MODEL_NONE || s->readers)) {
         /* threading.Condition destroys a per-waiter lock while it is
-         * taken: legal for a semaphore, which has no owner. */
-        if (!is_sem(l)) {
+         * taken: legal for a semaphore, which has no owner.  Without
+         * ACQUIRE records (profile mode) the holder is a guess. */
+        if (!is_sem(l) && (m->procs[c->proc].hdr.features & SWT_FEAT_EVENTS)) {
             struct model_fact *f =
                 add_fact(m, MODEL_FACT_DESTROY_HELD, c->thread, lock, c->ev.site, c->ns);
             if (f) {
@@ -1298,8 +1300,9 @@ static void proc_end_holds(struct model *m, uint32_t proc, uint64_t ns, bool kil
     }
 }
 
-/* After a kill the threads' final state (their blocks) says what stays held. */
-static void killed_holds(struct model *m, uint32_t proc, uint64_t ns)
+/* After a kill, or an exit in profile mode (no ACQUIRE records), the
+ * threads' final state (their blocks) says what stayed held. */
+static void final_holds(struct model *m, uint32_t proc, uint64_t ns, bool killed)
 {
     for (size_t i = 0; i < m->nthreads; i++) {
         struct model_thread *t = &m->threads[i];
@@ -1311,7 +1314,7 @@ static void killed_holds(struct model *m, uint32_t proc, uint64_t ns)
             if (f)
                 f->count = 1;
         }
-        t->end = MODEL_END_KILLED;
+        t->end = killed ? MODEL_END_KILLED : MODEL_END_PROC_EXIT;
         m->priv->ts[i].ended = true;
     }
 }
@@ -1327,6 +1330,10 @@ static void on_proc_exit(struct ctx *c)
     m->priv->ps[c->proc].saw_proc_exit = true;
     if (p->exit_how == SWT_EXIT_EXEC)
         return;
+    if (!(p->hdr.features & SWT_FEAT_EVENTS)) {
+        m->priv->ps[c->proc].final_holds_due = true; /* from the blocks, after the pass */
+        return;
+    }
     /* The records of other threads of this process that are still to come
      * (same timestamp) are few; the holds as of now are what exit left. */
     proc_end_holds(m, c->proc, c->ns, p->exit_how == SWT_EXIT_SIGNAL);
@@ -1859,14 +1866,19 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
                 }
             killed_procs[i] = true;
         } else if (pr->ended && !p->ps[i].saw_proc_exit) {
-            proc_end_holds(m, (uint32_t)i, pr->end_ns, pr->hdr.state == SWT_PROC_SIGNALED);
+            if (pr->hdr.features & SWT_FEAT_EVENTS)
+                proc_end_holds(m, (uint32_t)i, pr->end_ns, pr->hdr.state == SWT_PROC_SIGNALED);
+            else
+                p->ps[i].final_holds_due = true;
         }
     }
     for (size_t i = 0; i < m->nthreads; i++)
         finalize_thread(m, (uint32_t)i);
     for (size_t i = 0; i < ntraces; i++)
-        if (killed_procs[i])
-            killed_holds(m, (uint32_t)i, m->procs[i].end_ns);
+        if (killed_procs[i] || p->ps[i].final_holds_due)
+            final_holds(m, (uint32_t)i, m->procs[i].end_ns,
+                        killed_procs[i] || m->procs[i].exit_how == SWT_EXIT_SIGNAL ||
+                            m->procs[i].hdr.state == SWT_PROC_SIGNALED);
     free(killed_procs);
     /* Waits that never ended on a lock whose holder is gone. */
     for (size_t i = 0; i < m->nthreads; i++) {

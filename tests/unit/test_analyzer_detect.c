@@ -543,6 +543,15 @@ static void test_held_at_kill(void **state)
     done(r);
 }
 
+static void test_profile_mode_held_at_exit(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7 mode=profile\nT2 start parent=T1\n"
+                            "T2 acquire F\nT1 proc-exit\n");
+    assert_int_equal(count(r, "held-at-exit", false), 1);
+    done(r);
+}
+
 static void test_wait_on_abandoned(void **state)
 {
     (void)state;
@@ -764,6 +773,7 @@ int main(void)
         cmocka_unit_test(test_abandoned_thread_exit),
         cmocka_unit_test(test_abandoned_cancel),
         cmocka_unit_test(test_held_at_kill),
+        cmocka_unit_test(test_profile_mode_held_at_exit),
         cmocka_unit_test(test_wait_on_abandoned),
         cmocka_unit_test(test_held_at_fork),
         cmocka_unit_test(test_held_at_fork_profile_blob),
