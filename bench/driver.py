@@ -774,11 +774,20 @@ class Bench:
         micro = {(r["bench"], r["threads"]): r for r in self.results["micro"]}
         u = micro.get(("uncontended", 1))
         if u and self.have_shim:
+            cg = next((r for r in self.results["callgrind"] if r["bench"] == "uncontended"), None)
             for m, lim in (("profile", TARGET_PROFILE_ADDED_NS), ("trace", TARGET_TRACE_ADDED_NS)):
                 a = u["modes"].get(m, {}).get("added_ns")
+                why = []
+                if a is not None and a > lim:
+                    why.append(f"missed by {a - lim:.1f} ns")
+                ce = cg["modes"].get(m, {}) if cg else {}
+                if ce.get("added") is not None:
+                    fns = [f for f in ce.get("functions", []) if "[sw_microbench]" not in f[0]]
+                    why.append(f"callgrind: {ce['added']:+.0f} instructions per pair" +
+                               (" (" + ", ".join(f"{f.split(' [')[0]} {v:.0f}" for f, v in fns[:4])
+                                + ")" if fns else ""))
                 add(f"{m}: <= +{lim:g} ns per uncontended lock+unlock pair (1 thread)",
-                    fmt_ns_added(a), None if a is None else a <= lim,
-                    "" if a is None or a <= lim else f"missed by {a - lim:.1f} ns")
+                    fmt_ns_added(a), None if a is None else a <= lim, "; ".join(why))
         if self.have_shim:
             for t in self.p["threads"]:
                 c = micro.get(("contended", t))
