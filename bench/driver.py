@@ -389,6 +389,7 @@ class Bench:
                 continue
             plan[(b, t)] = iters
         samples = {cfg: {m: [] for m in modes} for cfg in plan}
+        cpu = {cfg: {m: [] for m in modes} for cfg in plan}
         trace_info = {}
         for rnd in range(p["micro_rounds"]):
             log(f"micro round {rnd + 1}/{p['micro_rounds']}")
@@ -400,6 +401,7 @@ class Bench:
                     if j is None:
                         self.fail(f"micro {cfg[0]}/{cfg[1]} {m} round {rnd + 1}: {why}")
                     samples[cfg][m].append(j["ns_per_op"] if j else None)
+                    cpu[cfg][m].append(j.get("cpu_ns_per_op") if j else None)
                     if keep and st is not None:
                         trace_info[(cfg, m)] = st
         peers = self.peers()
@@ -410,12 +412,17 @@ class Bench:
             nat = samples[cfg]["native"]
             for m in modes:
                 vals = samples[cfg][m]
-                entry = {"ns_per_op": median(vals), "samples": vals}
+                cvals = cpu[cfg][m]
+                entry = {"ns_per_op": median(vals), "samples": vals,
+                         "cpu_ns_per_op": median(cvals), "cpu_samples": cvals}
                 if m != "native":
                     ratios = [v / n for v, n in zip(vals, nat) if v and n]
                     added = [v - n for v, n in zip(vals, nat) if v and n]
                     entry["ratio"] = median(ratios)
                     entry["added_ns"] = median(added)
+                    cnat = cpu[cfg]["native"]
+                    entry["cpu_added_ns"] = median([v - n for v, n in zip(cvals, cnat)
+                                                    if v is not None and n is not None])
                     st = trace_info.get((cfg, m))
                     if st:
                         entry["trace"] = st
@@ -780,6 +787,9 @@ class Bench:
                 why = []
                 if a is not None and a > lim:
                     why.append(f"missed by {a - lim:.1f} ns")
+                ca = u["modes"].get(m, {}).get("cpu_added_ns")
+                if ca is not None:
+                    why.append(f"CPU time {ca:+.1f} ns")
                 ce = cg["modes"].get(m, {}) if cg else {}
                 if ce.get("added") is not None:
                     fns = [f for f in ce.get("functions", []) if "[sw_microbench]" not in f[0]]
