@@ -956,6 +956,25 @@ def render_markdown(res):
                     cells.append(f"{fmt_ns(e['ns_per_op'])} ({fmt_ratio(e['ratio'])})")
             L.append("| " + " | ".join(cells) + " |")
         L.append("")
+    if any(r["modes"]["native"].get("cpu_ns_per_op") for r in res["micro"]):
+        L.append("## Microbenchmarks, CPU time per op (ns)")
+        L.append("")
+        L.append("The threads' CPU time in the loop ÷ (iterations × threads): blocked and "
+                 "preempted time left out, so other load on the machine disturbs it less; for "
+                 "the rings it leaves out the hand-off latency.")
+        L.append("")
+        L.append("| bench | thr | native | profile | +ns | trace | +ns |")
+        L.append("|---|---|---:|---:|---:|---:|---:|")
+        for r in res["micro"]:
+            md = r["modes"]
+            cells = [r["bench"], str(r["threads"]), fmt_ns(md["native"].get("cpu_ns_per_op"))]
+            for mode in SHIM_MODES:
+                e = md.get(mode, {})
+                cells.append(fmt_ns(e.get("cpu_ns_per_op")))
+                ca = e.get("cpu_added_ns")
+                cells.append("—" if ca is None else f"{ca:+.1f}")
+            L.append("| " + " | ".join(cells) + " |")
+        L.append("")
     if res["callgrind"]:
         L.append("## Instructions per op (callgrind, 1 thread; reproducible, load-independent)")
         L.append("")
