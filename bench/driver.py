@@ -551,6 +551,15 @@ class Bench:
                 time.sleep(0.05)
         return False
 
+    def memcached_run(self, mode, cap_s):
+        """memcached_once, retried when the server did not come up (the free
+        port it was given may have been taken in between)."""
+        for attempt in range(3):
+            res, st, why = self.memcached_once(mode, cap_s)
+            if res is not None or not why.startswith("memcached did not start") or attempt == 2:
+                return res, st, why
+            log(f"memcached {mode}: {why.strip()[:120]}; retrying")
+
     def memcached_once(self, mode, cap_s):
         """memcached on loopback under mode; the client (never traced) sends a
         fixed number of requests, bounded by cap_s.  Returns ns per request."""
@@ -649,7 +658,7 @@ class Bench:
             if have_mc:
                 for m in order:
                     self.keep_next = m in SHIM_MODES and rnd == 0
-                    res, st, why = self.memcached_once(m, 300)
+                    res, st, why = self.memcached_run(m, 300)
                     if res is None:
                         self.fail(f"memcached {m} round {rnd + 1}: {why}")
                     samples["memcached"][m].append(res["ns_per_request"] / 1000 if res else None)
@@ -703,7 +712,7 @@ class Bench:
                     mcap = p["memcached_peer_cap_s"]
                     log(f"peer {peer} memcached (cap {mcap} s)")
                     self.keep_next = False
-                    res, _, why = self.memcached_once(peer, mcap)
+                    res, _, why = self.memcached_run(peer, mcap)
                     nat = rows["memcached"]["modes"]["native"]["value"]
                     if res is None:
                         rows["memcached"]["peers"][peer] = {"error": why}
