@@ -173,7 +173,7 @@ void detect_abandoned(const struct model *m, const struct report_opts *o, struct
         default:
             continue;
         }
-        f->sort_key = x->ns;
+        f->sort_key = 0; /* by code, lock, thread: not by time, which varies run to run */
         finding_lock(f, x->lock);
         finding_thread(f, x->thread);
         if (x->other != MODEL_NONE)
