@@ -10,7 +10,7 @@ endforeach()
 # A program with its own checks, run under the shim: return values and errno
 # of the mutex hooks, thread ends, fork.  The test driver reads its trace.
 add_executable(shim_prog ${CMAKE_SOURCE_DIR}/tests/unit/shim_prog.c)
-target_link_libraries(shim_prog Threads::Threads)
+target_link_libraries(shim_prog Threads::Threads ${CMAKE_DL_LIBS})
 target_compile_options(shim_prog PRIVATE -fno-sanitize=all)
 target_link_options(shim_prog PRIVATE -fno-sanitize=all)
 add_executable(test_shim_e2e ${CMAKE_SOURCE_DIR}/tests/unit/test_shim_e2e.c

@@ -1,8 +1,9 @@
 /* A program run under the shim by test_shim_e2e: it checks by itself that
  * the mutex hooks return what glibc returns and leave errno alone, and
  * produces thread, fork and exit events whose records the driver checks.
- * Usage: shim_prog mutex|threads|fork|exit|locks|closefds */
+ * Usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -199,6 +200,15 @@ static int close_fds(const char *victim)
     return 0;
 }
 
+/* A library opened with RTLD_DEEPBIND binds to libc directly: warned. */
+static int deepbind(void)
+{
+    void *h = dlopen("libz.so.1", RTLD_NOW | RTLD_DEEPBIND);
+    if (!h)
+        h = dlopen("libm.so.6", RTLD_NOW | RTLD_DEEPBIND);
+    return h ? 0 : 1;
+}
+
 static int locks(void)
 {
     for (int i = 0; i < 1000; i++) {
@@ -213,7 +223,7 @@ static int locks(void)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: shim_prog mutex|threads|fork|exit|locks|closefds\n");
+        fprintf(stderr, "usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind\n");
         return 2;
     }
     if (strcmp(argv[1], "mutex") == 0)
@@ -226,6 +236,8 @@ int main(int argc, char **argv)
         return 3;
     if (strcmp(argv[1], "locks") == 0)
         return locks();
+    if (strcmp(argv[1], "deepbind") == 0)
+        return deepbind();
     if (strcmp(argv[1], "closefds") == 0)
         return close_fds(getenv("SHIM_PROG_VICTIM"));
     fprintf(stderr, "shim_prog: unknown mode %s\n", argv[1]);

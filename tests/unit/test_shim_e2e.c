@@ -3,6 +3,7 @@
  * checks the traces it leaves.  Label e2e. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -292,6 +293,39 @@ static void test_closed_descriptor(void **state)
     swt_close(t);
 }
 
+static void test_deepbind_warning(void **state)
+{
+    (void)state;
+    char out[PATH_MAX];
+    out_dir("deepbind", out, sizeof out);
+    int st = run_prog("deepbind", out, NULL);
+    assert_int_equal(WEXITSTATUS(st), 0);
+    char p[PATH_MAX], buf[2048];
+    snprintf(p, sizeof p, "%s/deepbind.err", dir);
+    FILE *f = fopen(p, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    assert_non_null(strstr(buf, "RTLD_DEEPBIND"));
+    struct swt_trace *t = open_in("deepbind", 0);
+    struct swt_rec r;
+    assert_int_equal(count_type(t, SWT_REC_DLOPEN, 0, &r), 1);
+    assert_true(r.f[0] & RTLD_DEEPBIND);
+    assert_int_equal(r.f[1], 1);
+    assert_int_equal(count_type(t, SWT_REC_NOTE, 0, &r), 1);
+    assert_int_equal(r.f[0], SWT_NOTE_DEEPBIND);
+    /* The new library's code segment joined the module map. */
+    int modules = count_type(t, SWT_REC_MODULE, 0, NULL), found = 0;
+    for (int i = 0; i < modules; i++) {
+        count_type(t, SWT_REC_MODULE, i, &r);
+        found += r.blob_len > r.f[3] &&
+                 (memmem(r.blob, r.blob_len, "libz.so", 7) || memmem(r.blob, r.blob_len, "libm.so", 7));
+    }
+    assert_true(found >= 1);
+    swt_close(t);
+}
+
 static void test_launcher(void **state)
 {
     (void)state;
@@ -311,7 +345,8 @@ int main(void)
         cmocka_unit_test(test_mutex_results),  cmocka_unit_test(test_thread_ends),
         cmocka_unit_test(test_fork_traces),    cmocka_unit_test(test_exit_status),
         cmocka_unit_test(test_profile_edges),  cmocka_unit_test(test_unwritable_output),
-        cmocka_unit_test(test_closed_descriptor), cmocka_unit_test(test_launcher),
+        cmocka_unit_test(test_closed_descriptor), cmocka_unit_test(test_deepbind_warning),
+        cmocka_unit_test(test_launcher),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }
