@@ -607,12 +607,23 @@ static void test_disabled(void **state)
     assert_int_equal(access(p, F_OK), -1);
 }
 
+static void scenario_traced(void)
+{
+    struct rec_thread *t = rec_enter();
+    _exit(t != NULL ? 0 : 1);
+}
+
 static void test_filter(void **state)
 {
     (void)state;
     int st = run_child("filtered.swt", scenario_untraced, "SYNCWATCH_FILTER=not-this-program",
                        NULL);
     assert_int_equal(WEXITSTATUS(st), 0);
+    st = run_child("matching.swt", scenario_traced, "SYNCWATCH_FILTER=test_recorder", NULL);
+    assert_int_equal(WEXITSTATUS(st), 0);
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/matching.swt", dir);
+    assert_int_equal(access(p, F_OK), 0);
 }
 
 /* The in-hook guard: a nested entry (libunwind, a signal handler) only
