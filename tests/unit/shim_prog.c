@@ -1,7 +1,7 @@
 /* A program run under the shim by test_shim_e2e: it checks by itself that
  * the mutex hooks return what glibc returns and leave errno alone, and
  * produces thread, fork and exit events whose records the driver checks.
- * Usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind */
+ * Usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind|c11 */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <threads.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -209,6 +210,35 @@ static int deepbind(void)
     return h ? 0 : 1;
 }
 
+static int c11_returns(void *arg)
+{
+    (void)arg;
+    return 7;
+}
+
+static int c11_exits(void *arg)
+{
+    (void)arg;
+    thrd_exit(9);
+}
+
+/* C11 threads keep their results through the shim's start trampoline. */
+static int c11_threads(void)
+{
+    thrd_t a, b;
+    int ra = 0, rb = 0;
+    if (thrd_create(&a, c11_returns, NULL) != thrd_success ||
+        thrd_create(&b, c11_exits, NULL) != thrd_success)
+        return 1;
+    if (thrd_join(a, &ra) != thrd_success || thrd_join(b, &rb) != thrd_success)
+        return 1;
+    if (ra != 7 || rb != 9) {
+        fprintf(stderr, "shim_prog: thread results %d %d (want 7 9)\n", ra, rb);
+        return 1;
+    }
+    return 0;
+}
+
 static int locks(void)
 {
     for (int i = 0; i < 1000; i++) {
@@ -223,7 +253,7 @@ static int locks(void)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind\n");
+        fprintf(stderr, "usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind|c11\n");
         return 2;
     }
     if (strcmp(argv[1], "mutex") == 0)
@@ -236,6 +266,8 @@ int main(int argc, char **argv)
         return 3;
     if (strcmp(argv[1], "locks") == 0)
         return locks();
+    if (strcmp(argv[1], "c11") == 0)
+        return c11_threads();
     if (strcmp(argv[1], "deepbind") == 0)
         return deepbind();
     if (strcmp(argv[1], "closefds") == 0)

@@ -326,6 +326,25 @@ static void test_deepbind_warning(void **state)
     swt_close(t);
 }
 
+static void test_c11_threads(void **state)
+{
+    (void)state;
+    char out[PATH_MAX];
+    out_dir("c11", out, sizeof out);
+    int st = run_prog("c11", out, NULL);
+    show_stderr("c11");
+    assert_int_equal(WEXITSTATUS(st), 0);
+    struct swt_trace *t = open_in("c11", 0);
+    assert_int_equal(count_type(t, SWT_REC_THREAD_CREATE, 0, NULL), 2);
+    assert_int_equal(count_type(t, SWT_REC_THREAD_START, 0, NULL), 2);
+    assert_int_equal(count_type(t, SWT_REC_THREAD_EXIT, 0, NULL), 2);
+    assert_int_equal(count_type(t, SWT_REC_THREAD_JOIN, 0, NULL), 2);
+    struct swt_rec r;
+    count_type(t, SWT_REC_THREAD_JOIN, 0, &r);
+    assert_int_equal(r.f[0], 2);
+    swt_close(t);
+}
+
 static void test_launcher(void **state)
 {
     (void)state;
@@ -346,7 +365,7 @@ int main(void)
         cmocka_unit_test(test_fork_traces),    cmocka_unit_test(test_exit_status),
         cmocka_unit_test(test_profile_edges),  cmocka_unit_test(test_unwritable_output),
         cmocka_unit_test(test_closed_descriptor), cmocka_unit_test(test_deepbind_warning),
-        cmocka_unit_test(test_launcher),
+        cmocka_unit_test(test_c11_threads),    cmocka_unit_test(test_launcher),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }
