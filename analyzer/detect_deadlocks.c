@@ -153,9 +153,55 @@ static bool dfs(struct wf *w, uint32_t start, uint32_t v, uint32_t *path, size_t
     return false;
 }
 
+/* Nested-monitor lockouts: a wait for a signal while holding a lock that
+ * the signaller needs.  Potential, like a lock-order cycle (the kind is
+ * "cycle"), and less certain: the signaller may signal without that lock
+ * on another path. */
+static void detect_wait_holding(const struct model *m, struct findings *out)
+{
+    char b1[160], b2[160], b3[160], b4[160];
+    for (size_t i = 0; i < m->nfacts; i++) {
+        const struct model_fact *x = &m->facts[i];
+        if (x->kind != MODEL_FACT_WAIT_HOLDING || x->lock >= m->nlocks || x->lock2 >= m->nlocks)
+            continue;
+        const struct model_lock *obj = &m->locks[x->lock2];
+        bool cond = obj->kind == SWT_KIND_COND || obj->kind == SWT_KIND_C11_CND;
+        struct finding *f = findings_add(out, FINDING_CYCLE, "wait-holding-lock", SEV_WARNING);
+        const char *lk = model_lock_label(m, x->lock, b1, sizeof b1);
+        const char *ob = model_lock_label(m, x->lock2, b2, sizeof b2);
+        const char *w = model_thread_label(m, x->thread, b3, sizeof b3);
+        const char *sg = model_thread_label(m, x->other, b4, sizeof b4);
+        finding_title(f, "potential deadlock: %s waits on %s %s while holding %s, which %s holds "
+                         "when it %s",
+                      w, cond ? "condvar" : "semaphore", ob, lk, sg, cond ? "signals" : "posts");
+        finding_lock(f, x->lock);
+        finding_lock(f, x->lock2);
+        finding_thread(f, x->thread);
+        finding_thread(f, x->other);
+        finding_item(f, "holds", x->thread, x->lock, MODEL_NONE, 0, NULL);
+        finding_item(f, cond ? "waits on condvar" : "waits on semaphore", x->thread, x->lock2,
+                     x->site, 0, NULL);
+        finding_item(f, cond ? "signals" : "posts", x->other, x->lock2, x->other_site, 0,
+                     NULL);
+        finding_scenario(f, x->thread, x->lock, x->lock2);
+        finding_scenario(f, x->other, MODEL_NONE, x->lock);
+        finding_metric_str(f, "confidence", "medium");
+        finding_why(f,
+                    "While %s waits for the %s it still holds %s. If %s needs %s before it can "
+                    "%s, it blocks on %s and the %s never comes: both hang (a nested-monitor "
+                    "lockout). The trace shows %s %s %s while holding %s.",
+                    w, cond ? "signal" : "post", lk, sg, lk, cond ? "signal" : "post", lk,
+                    cond ? "signal" : "post", sg, cond ? "signalling" : "posting", ob, lk);
+        finding_fix(f, "Release %s before waiting (hold only the condvar's own mutex in a "
+                       "wait), or %s without holding %s.",
+                    lk, cond ? "signal" : "post", lk);
+    }
+}
+
 void detect_deadlocks(const struct model *m, const struct report_opts *o, struct findings *out)
 {
     (void)o;
+    detect_wait_holding(m, out);
     size_t n = m->nthreads;
     if (!n)
         return;

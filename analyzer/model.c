@@ -78,10 +78,23 @@ struct lstate {
     uint32_t cond_first_waiter;
     bool cond_many_waiters;
     uint64_t cond_waits, cond_timeouts;
+    /* Condvars and counting semaphores: locks held by threads while they
+     * waited on it, and by threads while they signalled / posted it. */
+    struct monitor_note *waits, *signals;
+    uint8_t nwaits, nsignals;
 };
 
 /* What a fork child's first use of a lock at this address showed. */
 enum child_use { CHILD_UNUSED = 0, CHILD_TOOK_IT, CHILD_FOUND_IT_HELD };
+
+#define MONITOR_NOTES 8
+
+struct monitor_note {
+    uint32_t lock;   /* model lock held (its node decides) */
+    uint32_t thread;
+    uint32_t site;   /* the wait / signal */
+    uint32_t hold_site;
+};
 
 struct addr_entry {
     uint64_t addr;
@@ -418,6 +431,34 @@ static bool is_recursive(const struct model_lock *l)
 
 /* Objects that a thread holds: locks and binary semaphores. */
 static bool holdable(const struct model_lock *l) { return l->is_lock; }
+
+/* ---- nested monitors ---- */
+
+/* Notes the locks thread holds (except `except`) while it waits on or
+ * signals the condvar / counting semaphore obj. */
+static void note_monitor(struct model *m, uint32_t obj, uint32_t thread, uint32_t site,
+                         uint32_t except, bool waiting)
+{
+    struct lstate *s = &m->priv->ls[obj];
+    struct tstate *ts = &m->priv->ts[thread];
+    for (size_t i = 0; i < ts->nheld; i++) {
+        const struct model_held *h = &ts->held[i];
+        if (h->lock == except || !m->locks[h->lock].is_lock ||
+            (except != MODEL_NONE && m->locks[h->lock].node == m->locks[except].node))
+            continue;
+        struct monitor_note **arr = waiting ? &s->waits : &s->signals;
+        uint8_t *n = waiting ? &s->nwaits : &s->nsignals;
+        bool dup = false;
+        for (uint8_t k = 0; k < *n && !dup; k++)
+            dup = m->locks[(*arr)[k].lock].node == m->locks[h->lock].node &&
+                  (*arr)[k].thread == thread;
+        if (dup || *n >= MONITOR_NOTES)
+            continue;
+        if (!*arr)
+            *arr = xcalloc(MONITOR_NOTES, sizeof **arr);
+        (*arr)[(*n)++] = (struct monitor_note){h->lock, thread, site, h->site};
+    }
+}
 
 /* ---- facts ---- */
 
@@ -836,6 +877,8 @@ static void on_wait(struct ctx *c)
     struct tstate *ts = &m->priv->ts[c->thread];
     ts->ntrail = 0;
     use_check(m, c->thread, lock, c->ev.site, c->ns);
+    if (is_sem(&m->locks[lock]) && !m->locks[lock].binary_sem)
+        note_monitor(m, lock, c->thread, c->ev.site, MODEL_NONE, true);
     /* The order exists from the attempt on: a thread that hangs here never
      * gets to the ACQUIRE. */
     if (find_held(m, c->thread, lock) < 0)
@@ -1005,8 +1048,10 @@ static void on_sem_post(struct ctx *c)
         l->binary_sem = false;
         l->is_lock = false;
     }
-    if (!l->binary_sem)
+    if (!l->binary_sem) {
+        note_monitor(m, lock, c->thread, c->ev.site, MODEL_NONE, false);
         return;
+    }
     /* Semaphores have no owner: a post by any thread ends the hold. */
     long h = find_held(m, c->thread, lock);
     if (h >= 0)
@@ -1027,6 +1072,7 @@ static void on_cond_wait(struct ctx *c)
     if (cond == MODEL_NONE || mutex == MODEL_NONE)
         return;
     use_check(m, c->thread, cond, c->ev.site, c->ns);
+    note_monitor(m, cond, c->thread, c->ev.site, mutex, true);
     struct tstate *ts = &m->priv->ts[c->thread];
     if (ts->cond_unheld_mutex == mutex) {
         struct model_fact *f = add_fact(m, MODEL_FACT_COND_NO_MUTEX, c->thread, mutex,
@@ -1471,6 +1517,10 @@ static void on_record(struct ctx *c)
     case SWT_REC_COND_WAKE:
         on_cond_wake(c);
         break;
+    case SWT_REC_COND_SIGNAL:
+        if (c->ev.lock != MODEL_NONE)
+            note_monitor(m, c->ev.lock, c->thread, c->ev.site, MODEL_NONE, false);
+        break;
     case SWT_REC_SEM_POST:
         on_sem_post(c);
         break;
@@ -1636,6 +1686,35 @@ static void resolve_fork_checks(struct model *m)
         }
         if (use == CHILD_TOOK_IT || (use == CHILD_UNUSED && fc->ambiguous))
             m->facts[fc->fact].kind = MODEL_FACT_NONE;
+    }
+}
+
+/* A thread that waits on a condvar or semaphore while holding L, and a
+ * thread that signals / posts it while holding L: the signaller may block
+ * on L while the waiter waits for the signal (a nested-monitor lockout). */
+static void match_monitors(struct model *m)
+{
+    for (size_t i = 0; i < m->nlocks; i++) {
+        const struct lstate *s = &m->priv->ls[i];
+        const struct model_lock *obj = &m->locks[i];
+        if (!s->nwaits || !s->nsignals || obj->label ||
+            (s->cond_mutex != MODEL_NONE && m->locks[s->cond_mutex].label))
+            continue;
+        for (uint8_t w = 0; w < s->nwaits; w++)
+            for (uint8_t g = 0; g < s->nsignals; g++) {
+                const struct monitor_note *a = &s->waits[w], *b = &s->signals[g];
+                if (a->thread == b->thread ||
+                    m->locks[a->lock].node != m->locks[b->lock].node)
+                    continue;
+                struct model_fact *f = add_fact(m, MODEL_FACT_WAIT_HOLDING, a->thread, a->lock,
+                                                a->site, 0);
+                if (f) {
+                    f->lock2 = (uint32_t)i;
+                    f->other = b->thread;
+                    f->other_site = b->site;
+                    f->lock3 = MODEL_NONE;
+                }
+            }
     }
 }
 
@@ -1901,6 +1980,7 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
         swt_foreach_stat(p->ps[i].trace, stat_cb, &c);
     }
     label_gil(m);
+    match_monitors(m);
     number_threads(m);
     /* The table's indices die with the sort below. */
     free(p->edge_keys);
@@ -1979,6 +2059,10 @@ void model_free(struct model *m)
             free(p->ts[i].snaps);
         }
         free(p->ts);
+        for (size_t i = 0; i < m->nlocks && p->ls; i++) {
+            free(p->ls[i].waits);
+            free(p->ls[i].signals);
+        }
         free(p->ls);
         for (size_t i = 0; i < m->nprocs && p->ps; i++) {
             swt_merge_free(p->ps[i].merge);

@@ -181,6 +181,8 @@ enum model_fact_kind {
     MODEL_FACT_OWNER_DEAD,           /* a robust mutex returned EOWNERDEAD */
     MODEL_FACT_WAIT_ON_ABANDONED,    /* a wait on an abandoned lock failed or never ended */
     MODEL_FACT_SEM_OVERPOST,         /* a binary semaphore posted above 1 */
+    MODEL_FACT_WAIT_HOLDING,         /* thread waited on condvar/semaphore lock2 holding lock;
+                                        `other` signals/posts lock2 only holding lock too */
 };
 
 struct model_fact {

@@ -170,8 +170,11 @@ static void print_scenario(struct tx *t, const struct finding *f)
     fprintf(t->out, "\n    ");
     for (size_t i = 0; i < f->nscen; i++) {
         char cell[200];
-        snprintf(cell, sizeof cell, "holds %s",
-                 model_lock_label(t->m, f->scen_hold[i], buf, sizeof buf));
+        if (f->scen_hold[i] == MODEL_NONE)
+            snprintf(cell, sizeof cell, "-");
+        else
+            snprintf(cell, sizeof cell, "holds %s",
+                     model_lock_label(t->m, f->scen_hold[i], buf, sizeof buf));
         fprintf(t->out, "%-*s", i + 1 < f->nscen ? COLW : 0, cell);
     }
     fprintf(t->out, "\n    ");
@@ -179,9 +182,14 @@ static void print_scenario(struct tx *t, const struct finding *f)
         char cell[200];
         snprintf(cell, sizeof cell, "waits for %s",
                  model_lock_label(t->m, f->scen_wait[i], buf, sizeof buf));
+        if (f->scen_wait[i] < t->m->nlocks &&
+            (t->m->locks[f->scen_wait[i]].kind == SWT_KIND_COND ||
+             t->m->locks[f->scen_wait[i]].kind == SWT_KIND_C11_CND))
+            snprintf(cell, sizeof cell, "waits for a signal of %s",
+                     model_lock_label(t->m, f->scen_wait[i], buf, sizeof buf));
         fprintf(t->out, "%-*s", i + 1 < f->nscen ? COLW : 0, cell);
     }
-    fprintf(t->out, "\n    -> every thread waits for a lock another one holds: deadlock.\n");
+    fprintf(t->out, "\n    -> every thread waits for something another one holds back: deadlock.\n");
 }
 
 static void print_finding(struct tx *t, const struct finding *f, size_t number)

@@ -485,6 +485,28 @@ static void test_deadlock_from_thread_state_only(void **state)
     done(r);
 }
 
+static void test_nested_monitor(void **state)
+{
+    (void)state;
+    /* T2 waits on C (mutex M) while holding OUTER; T3 signals C holding OUTER */
+    struct run *r = analyze(THREADS2
+                            "T2 acquire OUTER ; T2 acquire M ; T2 release M cond ; T2 cond-wait C M\n"
+                            "T3 acquire OUTER ; T3 acquire M ; T3 signal C ; T3 release M ; "
+                            "T3 release OUTER\n"
+                            "T2 cond-wake C M ; T2 acquire M cond ; T2 release M ; T2 release OUTER\n"
+                            JOINS2);
+    assert_int_equal(count(r, "wait-holding-lock", false), 1);
+    assert_int_equal(first(r, "wait-holding-lock")->kind, FINDING_CYCLE);
+    done(r);
+    /* the same without the outer lock around the wait: clean */
+    r = analyze(THREADS2
+                "T2 acquire M ; T2 release M cond ; T2 cond-wait C M\n"
+                "T3 acquire OUTER ; T3 acquire M ; T3 signal C ; T3 release M ; T3 release OUTER\n"
+                "T2 cond-wake C M ; T2 acquire M cond ; T2 release M\n" JOINS2);
+    assert_int_equal(count(r, NULL, false), 0);
+    done(r);
+}
+
 static void test_self_deadlock(void **state)
 {
     (void)state;
@@ -767,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_counting_sem_is_no_lock),
         cmocka_unit_test(test_real_deadlock_from_blocks),
         cmocka_unit_test(test_deadlock_from_thread_state_only),
+        cmocka_unit_test(test_nested_monitor),
         cmocka_unit_test(test_self_deadlock),
         cmocka_unit_test(test_recursive_relock_is_fine),
         cmocka_unit_test(test_errorcheck_relock_is_misuse),
