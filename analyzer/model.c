@@ -321,6 +321,8 @@ bool model_hb_before(const struct model *m, const struct model_edge_variant *a,
 static uint32_t thread_of(struct model *m, uint32_t proc, uint64_t tindex)
 {
     struct pstate *ps = &m->priv->ps[proc];
+    if (tindex < ps->thread_cap && ps->thread_map[tindex] != MODEL_NONE)
+        return ps->thread_map[tindex]; /* the per-event path */
     uint32_t *slot = map_slot(&ps->thread_map, &ps->thread_cap, tindex);
     if (!slot)
         return MODEL_NONE;
@@ -353,6 +355,8 @@ static uint32_t stack_of(struct model *m, uint32_t proc, uint64_t id)
 {
     struct model_priv *p = m->priv;
     struct pstate *ps = &p->ps[proc];
+    if (id < ps->stack_cap && ps->stack_map[id] != MODEL_NONE)
+        return ps->stack_map[id];
     uint32_t *slot = map_slot(&ps->stack_map, &ps->stack_cap, id);
     if (!slot)
         return MODEL_NONE;
@@ -405,6 +409,8 @@ static uint32_t new_lock(struct model *m, uint32_t proc, uint32_t id)
 static uint32_t lock_of(struct model *m, uint32_t proc, uint64_t id)
 {
     struct pstate *ps = &m->priv->ps[proc];
+    if (id < ps->lock_cap && ps->lock_map[id] != MODEL_NONE)
+        return ps->lock_map[id];
     uint32_t *slot = map_slot(&ps->lock_map, &ps->lock_cap, id);
     if (!slot)
         return MODEL_NONE;
