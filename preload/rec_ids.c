@@ -1,0 +1,157 @@
+/* Lock identity: the id of an object address (lock_table.c), its LOCK_NEW
+ * record with the attributes known at init or read from a statically
+ * initialised object, and the (device, inode, offset) of process-shared
+ * objects (maps.c). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "preload/lock_table.h"
+#include "preload/maps.h"
+#include "preload/rec_internal.h"
+
+/* Finds out whether a lock first seen without init lives in shared
+ * memory, from glibc 2.36's object layouts (fields read, never written). */
+static unsigned peek_pshared(const void *addr, unsigned kind)
+{
+    switch (kind) {
+    case SWT_KIND_MUTEX: {
+        int k = ((const pthread_mutex_t *)addr)->__data.__kind;
+        return k >= 0 && (k & 128) ? SWT_LOCK_PSHARED : 0; /* -1: destroyed */
+    }
+    case SWT_KIND_RWLOCK:
+        return ((const pthread_rwlock_t *)addr)->__data.__shared ? SWT_LOCK_PSHARED : 0;
+    case SWT_KIND_SEM: {
+        /* struct new_sem { uint64_t data; int private; int pad; }: private is
+         * 0 (FUTEX_SHARED) for a process-shared semaphore. */
+        const int *priv = (const int *)((const char *)addr + 8);
+        return *priv == 0 ? SWT_LOCK_PSHARED : 0;
+    }
+    case SWT_KIND_SEM_NAMED:
+        return SWT_LOCK_PSHARED;
+    default:
+        return 0;
+    }
+}
+
+static void announce(struct rec_thread *t, uint32_t id, uint32_t site, uint64_t value,
+                     const char *name, int fresh_maps)
+{
+    struct lt_info *in = lt_info(id);
+    if (!in)
+        return;
+    uint64_t dev = 0, ino = 0, off = 0;
+    if (in->lock_flags & SWT_LOCK_PSHARED) {
+        int r = fresh_maps ? maps_resolve_fresh(in->addr, &dev, &ino, &off)
+                           : maps_resolve(in->addr, &dev, &ino, &off);
+        if (r != 0)
+            dev = ino = off = 0;
+    }
+    uint64_t f[11] = {id,  in->meta & LT_META_KIND_MASK, in->type, in->lock_flags, in->addr,
+                      in->generation, site, dev, ino, off, value};
+    rec_write_ext(t, SWT_REC_LOCK_NEW, rec_now(), f, 11, name, name ? strlen(name) : 0);
+    /* Kept current (not only at exit) so a killed process's header says it. */
+    uint32_t used = lt_ids_used(), cur = rec_g.hdr->locks_registered;
+    while (cur < used && !__atomic_compare_exchange_n(&rec_g.hdr->locks_registered, &cur, used, 0,
+                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+uint32_t rec_lock_init(struct rec_thread *t, const void *addr, const struct rec_lock_attr *a,
+                       uint32_t site)
+{
+    if (!t || !addr || !a)
+        return 0;
+    uint32_t id = lt_renew((uintptr_t)addr, a->kind);
+    struct lt_info *in = lt_info(id);
+    if (!in)
+        return 0;
+    in->type = (uint8_t)a->type;
+    in->lock_flags = (uint8_t)a->flags;
+    if ((a->kind == SWT_KIND_SEM || a->kind == SWT_KIND_SEM_NAMED) && a->value != 1)
+        in->meta |= LT_META_NOHOLD; /* a counting semaphore is not owned */
+    if (lt_claim_announce(id))
+        announce(t, id, site, a->value, a->name, 1);
+    return id;
+}
+
+static uint32_t lock_id_slow_body(struct rec_thread *t, const void *addr, unsigned kind);
+
+/* Keeps errno: a first sight may read /proc/self/maps or start a chunk. */
+__attribute__((noinline)) static uint32_t lock_id_slow(struct rec_thread *t, const void *addr,
+                                                      unsigned kind)
+{
+    int saved = errno;
+    uint32_t id = lock_id_slow_body(t, addr, kind);
+    errno = saved;
+    return id;
+}
+
+static uint32_t lock_id_slow_body(struct rec_thread *t, const void *addr, unsigned kind)
+{
+    if (!addr)
+        return 0; /* the real call will fail or crash as it would without us */
+    int fresh;
+    uint32_t id = lt_lookup((uintptr_t)addr, kind, &fresh);
+    if (!fresh) {
+        struct lt_info *in = lt_info(id);
+        if (!in || in->announced_epoch == lt_epoch)
+            return id;
+        /* Inherited from the parent across fork: this trace needs it too. */
+        if (lt_claim_announce(id))
+            announce(t, id, SWT_NO_SITE, 0, NULL, 0);
+        return id;
+    }
+    struct lt_info *in = lt_info(id);
+    in->lock_flags = (uint8_t)(SWT_LOCK_STATIC | peek_pshared(addr, kind));
+    if (kind == SWT_KIND_RWLOCK) {
+        /* Static initialisers set the preference in __flags: 0 reader,
+         * 1 writer, 2 writer non-recursive (glibc 2.36). */
+        unsigned f = ((const pthread_rwlock_t *)addr)->__data.__flags;
+        in->type = f == 1   ? SWT_TYPE_RW_PREFER_WRITER
+                   : f == 2 ? SWT_TYPE_RW_PREFER_WRITER_NONREC
+                            : SWT_TYPE_RW_PREFER_READER;
+    }
+    if (kind == SWT_KIND_MUTEX) {
+        /* Static initialisers set the type in __kind: PTHREAD_MUTEX_*_NP
+         * in the low bits, 16 for robust. */
+        int k = ((const pthread_mutex_t *)addr)->__data.__kind;
+        static const uint8_t types[4] = {SWT_TYPE_DEFAULT, SWT_TYPE_RECURSIVE,
+                                         SWT_TYPE_ERRORCHECK, SWT_TYPE_ADAPTIVE};
+        if (k >= 0) { /* glibc marks a destroyed mutex with kind -1 */
+            in->type = types[k & 3];
+            if (k & 16)
+                in->lock_flags |= SWT_LOCK_ROBUST;
+        }
+    }
+    if (lt_claim_announce(id))
+        announce(t, id, SWT_NO_SITE, 0, NULL, 0);
+    return id;
+}
+
+uint32_t rec_lock_id(struct rec_thread *t, const void *addr, unsigned kind)
+{
+    uint32_t id = lt_lookup_fast((uintptr_t)addr);
+    if (__builtin_expect(id != 0 && lt_infos[id].announced_epoch == lt_epoch, 1))
+        return id;
+    return lock_id_slow(t, addr, kind);
+}
+
+void rec_lock_destroy(struct rec_thread *t, uint32_t lock, uint32_t site, int err)
+{
+    if (!t || !lock)
+        return;
+    if (err == 0)
+        lt_forget(lock);
+    uint64_t f[3] = {lock, site, (uint64_t)(uint32_t)err};
+    rec_write_core(t, SWT_REC_DESTROY, rec_now(), f, 3);
+}
+
+void rec_locks_announce_held(struct rec_thread *t)
+{
+    struct swt_thread_block *b = t->blk;
+    for (uint32_t i = 0; i < b->nheld && i < SWT_MAX_HELD; i++)
+        if (lt_claim_announce(b->held[i].lock))
+            announce(t, b->held[i].lock, SWT_NO_SITE, 0, NULL, 0);
+}

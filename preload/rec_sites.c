@@ -1,0 +1,151 @@
+/* Call sites: the stack id of a hook's caller.  A per-thread cache by
+ * return address answers almost every call; a process-wide table lets new
+ * threads skip libunwind at known sites; return addresses reached with
+ * different stacks (CPython's sem_* calls, design fact 16) are unwound on
+ * every call. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+
+#include "common/trace_encode.h"
+#include "preload/rec_internal.h"
+#include "preload/stacks.h"
+
+#define SITE_RECHECK_LIMIT 4096u
+#define AMBIGUOUS UINT32_MAX
+
+static uint32_t capture_site_body(struct rec_thread *t, const void *ret)
+{
+    uintptr_t ips[STACKS_MAX_DEPTH];
+    unsigned n = stacks_unwind(ips, rec_g.cfg.stack_depth, ret);
+    if (!n)
+        return SWT_NO_SITE;
+    int fresh;
+    uint32_t id = stacks_intern(ips, n, &fresh);
+    if (fresh) {
+        uint8_t blob[STACKS_MAX_DEPTH * 10];
+        uint8_t *p = blob;
+        for (unsigned i = 0; i < n; i++)
+            p = swt_put_varint(p, ips[i]);
+        uint64_t f[2] = {id, n};
+        rec_write_ext(t, SWT_REC_STACK, rec_now(), f, 2, blob, (size_t)(p - blob));
+    }
+    return id;
+}
+
+/* Keeps errno: libunwind and the first STACK record may make system calls. */
+__attribute__((noinline)) static uint32_t capture_site(struct rec_thread *t, const void *ret)
+{
+    int saved = errno;
+    uint32_t id = capture_site_body(t, ret);
+    errno = saved;
+    return id;
+}
+
+/* Return addresses known process-wide: a new thread's first call at a
+ * known site then needs no unwind (the first unwind in each thread costs
+ * libunwind ~20 locks and ~100 sigprocmask calls, design fact 6).  One
+ * 64-bit word per address: the site in the high half, in the low half how
+ * many first calls in different threads saw that same stack (or
+ * GSITE_AMBIGUOUS). */
+#define GSITE_SLOTS (1u << 14)
+#define GSITE_TRUST 8u
+#define GSITE_AMBIGUOUS 0xffffffffu
+static struct {
+    uintptr_t ret;
+    uint64_t word;
+} gsites[GSITE_SLOTS];
+
+static uint64_t *gsite_word(uintptr_t r)
+{
+    uint32_t i = (uint32_t)((r * 0x9e3779b97f4a7c15ull) >> 50) & (GSITE_SLOTS - 1);
+    for (uint32_t n = 0; n < 64; n++, i = (i + 1) & (GSITE_SLOTS - 1)) {
+        uintptr_t cur = __atomic_load_n(&gsites[i].ret, __ATOMIC_ACQUIRE);
+        if (cur == r)
+            return &gsites[i].word;
+        if (cur == 0) {
+            uintptr_t expect = 0;
+            if (__atomic_compare_exchange_n(&gsites[i].ret, &expect, r, 0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE) ||
+                expect == r)
+                return &gsites[i].word;
+        }
+    }
+    return NULL;
+}
+
+/* Adds one thread's observation (site, or ambiguous) to the shared word. */
+static void gsite_note(uint64_t *w, uint32_t site, int ambiguous)
+{
+    if (!w)
+        return;
+    uint64_t cur = __atomic_load_n(w, __ATOMIC_RELAXED), next;
+    do {
+        uint32_t seen = (uint32_t)cur;
+        if (seen == GSITE_AMBIGUOUS)
+            return;
+        if (ambiguous || (seen && (uint32_t)(cur >> 32) != site))
+            next = GSITE_AMBIGUOUS;
+        else
+            next = ((uint64_t)site << 32) | (seen < GSITE_TRUST ? seen + 1 : seen);
+    } while (!__atomic_compare_exchange_n(w, &cur, next, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+}
+
+void rec_sites_fork_child(void) { memset(gsites, 0, sizeof gsites); }
+
+__attribute__((noinline)) static uint32_t site_miss(struct rec_thread *t,
+                                                    struct rec_site_entry *e, const void *ret)
+{
+    uintptr_t r = (uintptr_t)ret;
+    uint64_t *w = gsite_word(r);
+    uint64_t word = w ? __atomic_load_n(w, __ATOMIC_RELAXED) : 0;
+    e->ret = r;
+    if ((uint32_t)word == GSITE_AMBIGUOUS) {
+        e->hits = AMBIGUOUS;
+        return capture_site(t, ret);
+    }
+    if ((uint32_t)word >= GSITE_TRUST) {
+        /* Verified in enough threads: no unwind, and no re-checks here. */
+        e->site = (uint32_t)(word >> 32);
+        e->hits = SITE_RECHECK_LIMIT + 1;
+        return e->site;
+    }
+    uint32_t site = capture_site(t, ret);
+    e->site = site;
+    e->hits = 1;
+    gsite_note(w, site, 0);
+    return site;
+}
+
+uint32_t rec_site(struct rec_thread *t, const void *ret)
+{
+    if (!rec_g.cfg.stack_depth || !t)
+        return SWT_NO_SITE;
+    uintptr_t r = (uintptr_t)ret;
+    struct rec_site_entry *e = &t->sites[(r * 0x9e3779b97f4a7c15ull) >> 55 & (REC_SITE_CACHE - 1)];
+    if (__builtin_expect(e->ret == r, 1)) {
+        if (e->hits == AMBIGUOUS)
+            return capture_site(t, ret);
+        uint32_t h = ++e->hits;
+        if (__builtin_expect((h & (h - 1)) != 0 || h > SITE_RECHECK_LIMIT, 1))
+            return e->site;
+        /* Re-check: does this return address always come with one stack? */
+        uint32_t site = capture_site(t, ret);
+        if (site != e->site) {
+            e->hits = AMBIGUOUS;
+            gsite_note(gsite_word(r), site, 1);
+        }
+        return site;
+    }
+    return site_miss(t, e, ret);
+}
+
+int rec_skip_caller(struct rec_thread *t, const void *ret)
+{
+    return t->exited && stacks_is_unwinder((uintptr_t)ret);
+}
+
+uint32_t rec_release_site(struct rec_thread *t, const void *ret)
+{
+    return rec_tracing() ? rec_site(t, ret) : SWT_NO_SITE;
+}
