@@ -57,6 +57,7 @@ class Expectation:
         self.text_contains = []
         self.report_args = []
         self.labels = []          # lock labels the JSON lock table must carry ("GIL")
+        self.output = None        # a file name for SYNCWATCH_OUTPUT instead of a directory
         self.locks = []           # (name, kind, min acquisitions, line): the shim saw these
         self.lock_counts = []     # (kind, at least, line)
         self._parse()
@@ -96,6 +97,8 @@ class Expectation:
                 elif word == "locks":
                     kind, _, n = rest.partition(">=")
                     self.lock_counts.append((kind.strip(), int(n), lineno))
+                elif word == "output":
+                    self.output = rest
                 elif word == "label":
                     self.labels.append(rest)
                 elif word == "report-args":
@@ -334,9 +337,9 @@ def main():
         problems += run_launcher(a, exp, cmd, env, work, log)
     else:
         env["LD_PRELOAD"] = os.path.abspath(a.shim)
-        env["SYNCWATCH_OUTPUT"] = traces + "/"
-        print("$ SYNCWATCH_OUTPUT=%s/ LD_PRELOAD=%s %s" % (traces, env["LD_PRELOAD"],
-                                                          " ".join(map(shlex.quote, cmd))))
+        env["SYNCWATCH_OUTPUT"] = os.path.join(traces, exp.output) if exp.output else traces + "/"
+        print("$ SYNCWATCH_OUTPUT=%s LD_PRELOAD=%s %s" % (env["SYNCWATCH_OUTPUT"], env["LD_PRELOAD"],
+                                                         " ".join(map(shlex.quote, cmd))))
         status, p = run_program(cmd, env, exp, a.timeout, log)
         print("program: " + status)
         problems += p
@@ -377,6 +380,11 @@ def analyze(a, exp, traces, log):
     if len(files) < exp.min_traces:
         problems.append("%d trace files, expected at least %d" % (len(files), exp.min_traces))
         return problems
+    # A directory argument means its *.swt files; traces with a name of the
+    # user's choosing (`output trace.log`) are passed one by one.
+    inputs = [os.path.join(traces, f) for f in files] if exp.output else [traces]
+    if exp.output and exp.output not in files:
+        problems.append("no trace file named %s (files: %s)" % (exp.output, ", ".join(files)))
     if exp.truncate is not None:
         for f in files:
             with open(os.path.join(traces, f), "r+b") as fh:
@@ -384,7 +392,7 @@ def analyze(a, exp, traces, log):
         print("truncated every trace to %d bytes" % exp.truncate)
 
     json_count = None
-    rc, out, err = run_report([a.report, "--format", "json"] + exp.report_args + [traces], log)
+    rc, out, err = run_report([a.report, "--format", "json"] + exp.report_args + inputs, log)
     if err:
         print("stderr:\n" + err)
     problems += check_status("json report", rc, exp)
@@ -418,7 +426,7 @@ def analyze(a, exp, traces, log):
     missing = any(p.startswith("missing finding") for p in problems)
     if (exp.pruned or missing) and rc in (0, 1):
         vrc, vout, _ = run_report([a.report, "--format", "json", "--verbose"] + exp.report_args
-                                  + [traces], log)
+                                  + inputs, log)
         try:
             ruled_out = normalize(json.loads(vout), pruned=True)
         except ValueError as e:
@@ -436,7 +444,7 @@ def analyze(a, exp, traces, log):
         if vrc != rc:
             problems.append("--verbose changed the exit code (%d, not %d)" % (vrc, rc))
 
-    trc, tout, terr = run_report([a.report, "--no-color"] + exp.report_args + [traces], log)
+    trc, tout, terr = run_report([a.report, "--no-color"] + exp.report_args + inputs, log)
     print("text report (exit %d):\n%s" % (trc, tout[-20000:]))
     if terr and terr != err:
         print("stderr:\n" + terr)
