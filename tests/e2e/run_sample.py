@@ -60,6 +60,7 @@ class Expectation:
         self.output = None        # a file name for SYNCWATCH_OUTPUT instead of a directory
         self.locks = []           # (name, kind, min acquisitions, line): the shim saw these
         self.lock_counts = []     # (kind, at least, line)
+        self.identities = []      # (kind, exactly, line): distinct objects across processes
         self._parse()
 
     def _parse(self):
@@ -99,6 +100,9 @@ class Expectation:
                     self.lock_counts.append((kind.strip(), int(n), lineno))
                 elif word == "output":
                     self.output = rest
+                elif word == "identities":
+                    kind, _, n = rest.partition("=")
+                    self.identities.append((kind.strip(), int(n), lineno))
                 elif word == "label":
                     self.labels.append(rest)
                 elif word == "report-args":
@@ -246,6 +250,13 @@ def check_locks(exp, report, problems):
             problems.append("lock %s: %s acquisitions, expected at least %d (line %d)"
                             % (spec["name"], max(l.get("acquisitions") or 0 for l in cands),
                                spec["acq"], spec["line"]))
+    for kind, n, line in exp.identities:
+        # A process-shared object seen in several processes is one lock:
+        # every copy but the first points at it with same_as.
+        ids = {l.get("same_as") or l.get("id") for l in table if l.get("kind") == kind}
+        if len(ids) != n:
+            problems.append("%d distinct %s objects across the processes, expected %d (line %d)"
+                            % (len(ids), kind, n, line))
     for kind, n, line in exp.lock_counts:
         have = sum(1 for l in table if l.get("kind") == kind)
         if have < n:
