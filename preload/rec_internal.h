@@ -81,7 +81,15 @@ struct rec_tls {
 };
 extern __thread struct rec_tls rec_tls __attribute__((tls_model("initial-exec")));
 
-/* recorder.c: records. */
+/* recorder.c */
+/* Creates this process's trace file and fills its header; 0, or -1 after
+ * one line on stderr. */
+int rec_open_trace(int fork_parent_pid, uint32_t fork_parent_thread);
+
+/* rec_process.c: registers the fork handlers. */
+void rec_process_setup(void);
+
+/* rec_records.c */
 uint64_t rec_now(void);
 /* Reserves room for a record of up to need bytes; NULL if dropped. */
 uint8_t *rec_reserve(struct rec_thread *t, size_t need);
