@@ -11,3 +11,9 @@ add_test(NAME unit.analyzer_cli
   COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/test_analyzer_cli.sh $<TARGET_FILE:swgen>
           $<TARGET_FILE:syncwatch-report>)
 set_tests_properties(unit.analyzer_cli PROPERTIES LABELS "unit;asan" TIMEOUT 120)
+
+# The whole analysis over random mutations of valid traces: never a crash.
+add_executable(test_analyzer_robust ${CMAKE_CURRENT_LIST_DIR}/test_analyzer_robust.c)
+target_link_libraries(test_analyzer_robust swanalyzer swgen_lib PkgConfig::CMOCKA)
+add_test(NAME unit.analyzer_robust COMMAND test_analyzer_robust)
+set_tests_properties(unit.analyzer_robust PROPERTIES LABELS "unit;asan" TIMEOUT 300)
