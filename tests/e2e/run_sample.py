@@ -128,7 +128,7 @@ class Expectation:
             raise SystemExit("%s:%d: finding needs a kind" % (self.path, lineno))
         kind, _, code = parts[0].partition("/")
         spec = {"kind": kind, "code": code or None, "locks": None, "nlocks": None,
-                "threads": None, "rule": None, "line": lineno}
+                "threads": None, "rule": None, "holds": None, "waits": None, "line": lineno}
         for p in parts[1:]:
             key, _, val = p.partition("=")
             if key == "locks":
@@ -137,6 +137,8 @@ class Expectation:
                 spec["nlocks"] = int(val)
             elif key == "threads":
                 spec["threads"] = int(val)
+            elif key in ("holds", "waits"):
+                spec[key] = sorted(v for v in val.split(",") if v)
             elif key == "rule" and rule:
                 spec["rule"] = val
             else:
@@ -152,6 +154,9 @@ def describe_spec(s):
         out += " nlocks=%d" % s["nlocks"]
     if s["threads"] is not None:
         out += " threads=%d" % s["threads"]
+    for key in ("holds", "waits"):
+        if s.get(key) is not None:
+            out += " %s=%s" % (key, ",".join(s[key]))
     if s["rule"] is not None:
         out += " rule=" + s["rule"]
     return out + " (line %d)" % s["line"]
@@ -185,6 +190,12 @@ def normalize(report, pruned=False):
             continue
         locks = f.get("locks") or []
         threads = f.get("threads") or []
+        steps = [st for st in f.get("steps") or [] if isinstance(st, dict)]
+
+        def step_locks(prefix):
+            return sorted(lock_name(st.get("lock"), locks_table) for st in steps
+                          if str(st.get("role", "")).startswith(prefix)
+                          and st.get("lock") is not None)
         out.append({
             "kind": f.get("kind"),
             "code": f.get("code"),
@@ -192,6 +203,8 @@ def normalize(report, pruned=False):
             "threads": len(threads) if isinstance(threads, list) else int(threads),
             "title": f.get("title", ""),
             "rule": f.get("prune_rule"),
+            "holds": step_locks("hold"),
+            "waits": step_locks("wait"),
         })
     return out
 
@@ -209,6 +222,9 @@ def matches(spec, f):
         return False
     if spec.get("rule") is not None and spec["rule"] != f.get("rule"):
         return False
+    for key in ("holds", "waits"):
+        if spec.get(key) is not None and spec[key] != f.get(key):
+            return False
     return True
 
 
