@@ -1,7 +1,7 @@
 /* A program run under the shim by test_shim_e2e: it checks by itself that
  * the mutex hooks return what glibc returns and leave errno alone, and
  * produces thread, fork and exit events whose records the driver checks.
- * Usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind|c11 */
+ * Usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind|c11|pshared */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <threads.h>
 #include <time.h>
@@ -239,6 +240,38 @@ static int c11_threads(void)
     return 0;
 }
 
+/* A process-shared mutex in a shared file mapping, used by a fork child
+ * and by an unrelated mapping of the same file at another address. */
+static int pshared(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || ftruncate(fd, 8192) != 0)
+        return 1;
+    char *map = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED)
+        return 1;
+    pthread_mutex_t *m = (pthread_mutex_t *)(map + 4096 + 64);
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    pthread_mutex_init(m, &a);
+    pid_t pid = fork();
+    if (pid == 0) {
+        pthread_mutex_lock(m);
+        pthread_mutex_unlock(m);
+        _exit(0);
+    }
+    waitpid(pid, NULL, 0);
+    /* The same object through a second mapping: another address. */
+    char *map2 = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map2 == MAP_FAILED)
+        return 1;
+    pthread_mutex_t *m2 = (pthread_mutex_t *)(map2 + 4096 + 64);
+    pthread_mutex_lock(m2);
+    pthread_mutex_unlock(m2);
+    return 0;
+}
+
 static int locks(void)
 {
     for (int i = 0; i < 1000; i++) {
@@ -253,7 +286,7 @@ static int locks(void)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind|c11\n");
+        fprintf(stderr, "usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind|c11|pshared\n");
         return 2;
     }
     if (strcmp(argv[1], "mutex") == 0)
@@ -266,6 +299,8 @@ int main(int argc, char **argv)
         return 3;
     if (strcmp(argv[1], "locks") == 0)
         return locks();
+    if (strcmp(argv[1], "pshared") == 0)
+        return pshared(getenv("SHIM_PROG_VICTIM"));
     if (strcmp(argv[1], "c11") == 0)
         return c11_threads();
     if (strcmp(argv[1], "deepbind") == 0)

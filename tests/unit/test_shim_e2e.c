@@ -345,6 +345,45 @@ static void test_c11_threads(void **state)
     swt_close(t);
 }
 
+/* The LOCK_NEW records of one process-shared mutex carry the same
+ * (device, inode, offset) in the parent (init), the fork child (inherited)
+ * and through a second mapping (first sight, static). */
+static void test_pshared_identity(void **state)
+{
+    (void)state;
+    char out[PATH_MAX], shm[PATH_MAX], env[PATH_MAX + 32];
+    out_dir("pshared", out, sizeof out);
+    snprintf(shm, sizeof shm, "%s/shared.bin", dir);
+    snprintf(env, sizeof env, "SHIM_PROG_VICTIM=%s", shm);
+    int st = run_prog("pshared", out, env);
+    show_stderr("pshared");
+    assert_int_equal(WEXITSTATUS(st), 0);
+    struct stat sb;
+    assert_int_equal(stat(shm, &sb), 0);
+    struct swt_trace *p = open_in("pshared", 0), *c = open_in("pshared", 1);
+    struct swt_rec r;
+    int n = count_type(p, SWT_REC_LOCK_NEW, 0, NULL), found = 0;
+    for (int i = 0; i < n; i++) {
+        count_type(p, SWT_REC_LOCK_NEW, i, &r);
+        if (!(r.f[3] & SWT_LOCK_PSHARED))
+            continue;
+        assert_int_equal(r.f[8], sb.st_ino);
+        assert_int_equal(r.f[9], 4096 + 64);
+        found++;
+    }
+    assert_int_equal(found, 2); /* init, and the second mapping's first sight */
+    n = count_type(c, SWT_REC_LOCK_NEW, 0, NULL);
+    found = 0;
+    for (int i = 0; i < n; i++) {
+        count_type(c, SWT_REC_LOCK_NEW, i, &r);
+        if ((r.f[3] & SWT_LOCK_PSHARED) && r.f[8] == (uint64_t)sb.st_ino && r.f[9] == 4096 + 64)
+            found++;
+    }
+    assert_int_equal(found, 1);
+    swt_close(c);
+    swt_close(p);
+}
+
 static void test_launcher(void **state)
 {
     (void)state;
@@ -365,7 +404,8 @@ int main(void)
         cmocka_unit_test(test_fork_traces),    cmocka_unit_test(test_exit_status),
         cmocka_unit_test(test_profile_edges),  cmocka_unit_test(test_unwritable_output),
         cmocka_unit_test(test_closed_descriptor), cmocka_unit_test(test_deepbind_warning),
-        cmocka_unit_test(test_c11_threads),    cmocka_unit_test(test_launcher),
+        cmocka_unit_test(test_c11_threads),    cmocka_unit_test(test_pshared_identity),
+        cmocka_unit_test(test_launcher),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }
