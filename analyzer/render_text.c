@@ -136,8 +136,9 @@ static void print_table(struct tx *t, const struct finding *f)
         }
     fprintf(t->out, "    ");
     for (size_t c = 0; c < nc; c++)
-        fprintf(t->out, "%s%-*s%s  ", c_on(t, BOLD), width[c],
-                f->ncolumns ? f->columns[c] : f->rows[0].cells[c].key, c_off(t));
+        fprintf(t->out, "%s%-*s%s%s", c_on(t, BOLD), c + 1 < nc ? width[c] : 0,
+                f->ncolumns ? f->columns[c] : f->rows[0].cells[c].key, c_off(t),
+                c + 1 < nc ? "  " : "");
     fputc('\n', t->out);
     for (size_t r = 0; r < f->nrows; r++) {
         fprintf(t->out, "    ");
@@ -146,12 +147,14 @@ static void print_table(struct tx *t, const struct finding *f)
             int w = value_width(t, kv);
             bool num = kv->type == FV_U64 || kv->type == FV_I64 || kv->type == FV_F64 ||
                        kv->type == FV_NS;
+            bool last = c + 1 == nc || c + 1 == f->rows[r].ncells;
             if (num)
                 fprintf(t->out, "%*s", width[c] - w, "");
             print_value(t, kv);
-            if (!num)
+            if (!num && !last)
                 fprintf(t->out, "%*s", width[c] - w, "");
-            fprintf(t->out, "  ");
+            if (!last)
+                fprintf(t->out, "  ");
         }
         fputc('\n', t->out);
     }
@@ -192,6 +195,29 @@ static void print_scenario(struct tx *t, const struct finding *f)
     fprintf(t->out, "\n    -> every thread waits for something another one holds back: deadlock.\n");
 }
 
+/* "  Label: text" wrapped at 100 columns, continuation lines indented. */
+static void print_wrapped(struct tx *t, const char *label, const char *text)
+{
+    fprintf(t->out, "  %s%s%s", c_on(t, BOLD), label, c_off(t));
+    int col = 2 + (int)strlen(label);
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " ");
+        if (!n)
+            break;
+        if (col + 1 + (int)n > 100 && col > 4) {
+            fprintf(t->out, "\n   ");
+            col = 3;
+        }
+        fprintf(t->out, " %.*s", (int)n, p);
+        col += 1 + (int)n;
+        p += n;
+    }
+    fputc('\n', t->out);
+}
+
 static void print_finding(struct tx *t, const struct finding *f, size_t number)
 {
     char b1[160], b2[160], b3[160];
@@ -201,9 +227,11 @@ static void print_finding(struct tx *t, const struct finding *f, size_t number)
                                                                  : "INFO"),
             number, c_off(t), c_on(t, DIM), findings_kind_name(f->kind), f->code, c_off(t),
             c_on(t, BOLD), f->title ? f->title : "", c_off(t));
-    if (f->pruned)
-        fprintf(t->out, "  Not reported (rule %s): %s\n", f->prune_rule,
-                f->prune_reason ? f->prune_reason : "");
+    if (f->pruned) {
+        char label[80];
+        snprintf(label, sizeof label, "Not reported (rule %s):", f->prune_rule);
+        print_wrapped(t, label, f->prune_reason ? f->prune_reason : "");
+    }
     for (size_t i = 0; i < f->nitems; i++) {
         const struct finding_item *it = &f->items[i];
         fprintf(t->out, "  ");
@@ -223,18 +251,29 @@ static void print_finding(struct tx *t, const struct finding *f, size_t number)
     }
     print_scenario(t, f);
     if (f->nmetrics) {
+        /* wrapped at about 100 columns */
+        int col = 2;
         fprintf(t->out, "  ");
         for (size_t i = 0; i < f->nmetrics; i++) {
-            fprintf(t->out, "%s%s: ", i ? ", " : "", f->metrics[i].key);
+            int w = (int)strlen(f->metrics[i].key) + 2 + value_width(t, &f->metrics[i]);
+            if (i && col + 2 + w > 100) {
+                fprintf(t->out, ",\n  ");
+                col = 2;
+            } else if (i) {
+                fprintf(t->out, ", ");
+                col += 2;
+            }
+            fprintf(t->out, "%s: ", f->metrics[i].key);
             print_value(t, &f->metrics[i]);
+            col += w;
         }
         fputc('\n', t->out);
     }
     print_table(t, f);
     if (f->why)
-        fprintf(t->out, "  %sWhy it matters:%s %s\n", c_on(t, BOLD), c_off(t), f->why);
+        print_wrapped(t, "Why it matters:", f->why);
     if (f->fix)
-        fprintf(t->out, "  %sHow to fix:%s %s\n", c_on(t, BOLD), c_off(t), f->fix);
+        print_wrapped(t, "How to fix:", f->fix);
     fputc('\n', t->out);
 }
 
