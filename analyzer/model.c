@@ -61,6 +61,7 @@ struct tstate {
     bool started;          /* THREAD_START seen */
     uint64_t last_ns;      /* time of this thread's previous record */
     struct edge_memo *memo; /* note_edge's shortcut, allocated on first use */
+    bool dropped;           /* the recorder lost events of this thread */
 };
 
 struct lstate {
@@ -472,6 +473,12 @@ static struct model_fact *add_fact(struct model *m, enum model_fact_kind kind, u
                                    uint32_t lock, uint32_t site, uint64_t ns)
 {
     struct model_priv *p = m->priv;
+    /* With events of this thread lost, an unlock without a hold may just
+     * have lost its lock record: no accusation then. */
+    if (thread != MODEL_NONE && p->ts[thread].dropped &&
+        (kind == MODEL_FACT_UNLOCK_UNHELD || kind == MODEL_FACT_DOUBLE_UNLOCK ||
+         kind == MODEL_FACT_UNLOCK_NOT_OWNER || kind == MODEL_FACT_COND_NO_MUTEX))
+        return NULL;
     struct fact_key key = {kind, thread, lock, site};
     struct fact_entry *e;
     HASH_FIND(hh, p->fact_hash, &key, sizeof key, e);
@@ -1576,6 +1583,8 @@ static void on_record(struct ctx *c)
         break;
     case SWT_REC_DROPPED:
         m->dropped_events += r->f[0];
+        if (c->thread != MODEL_NONE)
+            m->priv->ts[c->thread].dropped = true;
         break;
     default:
         break;

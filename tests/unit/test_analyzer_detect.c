@@ -647,6 +647,14 @@ static void test_misuse_unlock_unheld(void **state)
     done(r);
 }
 
+static void test_no_unlock_accusation_after_dropped_events(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nT1 dropped 5\nT1 release A ; T1 proc-exit\n");
+    assert_int_equal(count(r, NULL, false), 0);
+    done(r);
+}
+
 static void test_misuse_double_unlock(void **state)
 {
     (void)state;
@@ -802,6 +810,7 @@ int main(void)
         cmocka_unit_test(test_held_at_fork_profile_blob),
         cmocka_unit_test(test_robust_owner_dead_across_processes),
         cmocka_unit_test(test_misuse_unlock_unheld),
+        cmocka_unit_test(test_no_unlock_accusation_after_dropped_events),
         cmocka_unit_test(test_misuse_double_unlock),
         cmocka_unit_test(test_misuse_unlock_other_thread),
         cmocka_unit_test(test_misuse_destroy_held),
