@@ -1,13 +1,14 @@
 /* Offline symbolization with elfutils libdw/libdwfl (symbolize.h).
  *
- * Each recorded module gets its own Dwfl session, reported at the load bias
- * computed from the recorded segment (start, file offset) and the file's
- * program headers.  One session per module rather than one per process:
- * MODULE records may overlap (a library unloaded and another loaded at the
- * same address), which a single session refuses, and a module whose file is
- * missing or rebuilt must fail alone.  Results are cached per (address,
- * kind) in a uthash table; the strings they point to live in libdw's own
- * tables until dwfl_end. */
+ * Each recorded module is looked up in a Dwfl session of its own file,
+ * reported at the load bias computed from the recorded segment (start, file
+ * offset) and the file's program headers.  One session per file rather than
+ * one per process: MODULE records may overlap (a library unloaded and
+ * another loaded at the same address), which a single session refuses, a
+ * module whose file is missing or rebuilt must fail alone, and fork children
+ * share their parent's sessions.  Results are cached per (address, kind) in
+ * a uthash table; the strings they point to live in libdw's own tables,
+ * which the context keeps alive by holding its sessions until sym_free. */
 #include "analyzer/symbolize.h"
 
 #include <dlfcn.h>
@@ -26,13 +27,32 @@
 
 #define DEFAULT_DEBUG_DIRS ":.debug:/usr/lib/debug"
 
+/* A libdwfl session for one file at one load bias.  Sessions are shared
+ * by all contexts (fork children map the same files at the same addresses,
+ * and a run can have hundreds of processes) and opened on the first lookup
+ * that needs them: each keeps the file open, and most modules of a process
+ * (liblzma, libgcc_s, ...) never hold a frame of interest.  The analyzer
+ * uses contexts from one thread; the registry takes no lock. */
+struct session {
+    struct session *next;
+    char *path;
+    char *debug_dirs;          /* owned: the callbacks point at it */
+    uint64_t bias;
+    unsigned refs;
+    Dwfl_Callbacks callbacks;  /* owned: the Dwfl keeps a pointer to it */
+    Dwfl *dwfl;
+    Dwfl_Module *mod;
+};
+
+static struct session *sessions;
+
 struct module {
     char *path;
     uint64_t start, end;   /* recorded executable segment */
     uint64_t lo, hi;       /* all PT_LOAD segments at run time: data lives there too */
+    uint64_t bias;
     int status;            /* SYM_OK or why lookups in it fail */
-    Dwfl *dwfl;
-    Dwfl_Module *mod;
+    struct session *sess;  /* NULL until the first lookup in it */
 };
 
 enum lookup_kind { KIND_IP = 0, KIND_RETURN = 1, KIND_DATA = 2 };
@@ -55,7 +75,6 @@ struct cache_entry {
 struct sym_ctx {
     char *exe;
     char *debug_dirs;
-    Dwfl_Callbacks callbacks;
     struct module *modules;
     size_t nmodules, capmodules;
     struct cache_entry *cache;
@@ -95,11 +114,67 @@ struct sym_ctx *sym_new(const char *exe, const char *debug_dirs)
         return NULL;
     }
     elf_version(EV_CURRENT);
-    ctx->callbacks.find_elf = dwfl_build_id_find_elf;
-    ctx->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
-    ctx->callbacks.section_address = dwfl_offline_section_address;
-    ctx->callbacks.debuginfo_path = &ctx->debug_dirs;
     return ctx;
+}
+
+static void session_put(struct session *s)
+{
+    if (!s || --s->refs)
+        return;
+    for (struct session **pp = &sessions; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    dwfl_end(s->dwfl);
+    free(s->path);
+    free(s->debug_dirs);
+    free(s);
+}
+
+static struct session *session_get(const char *path, uint64_t bias, const char *debug_dirs,
+                                   int *status)
+{
+    for (struct session *s = sessions; s; s = s->next)
+        if (s->bias == bias && !strcmp(s->path, path) && !strcmp(s->debug_dirs, debug_dirs)) {
+            s->refs++;
+            return s;
+        }
+    *status = SYM_E_NO_MEMORY;
+    struct session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->path = strdup(path);
+    s->debug_dirs = strdup(debug_dirs);
+    s->bias = bias;
+    s->callbacks.find_elf = dwfl_build_id_find_elf;
+    s->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+    s->callbacks.section_address = dwfl_offline_section_address;
+    s->callbacks.debuginfo_path = &s->debug_dirs;
+    if (s->path && s->debug_dirs)
+        s->dwfl = dwfl_begin(&s->callbacks);
+    if (!s->dwfl) {
+        free(s->path);
+        free(s->debug_dirs);
+        free(s);
+        return NULL;
+    }
+    dwfl_report_begin(s->dwfl);
+    /* ET_DYN: placed at the bias; ET_EXEC: at its own addresses (bias 0) */
+    s->mod = dwfl_report_elf(s->dwfl, s->path, s->path, -1, bias, false);
+    dwfl_report_end(s->dwfl, NULL, NULL);
+    if (!s->mod) {
+        dwfl_end(s->dwfl);
+        free(s->path);
+        free(s->debug_dirs);
+        free(s);
+        *status = SYM_E_NO_FILE;
+        return NULL;
+    }
+    s->refs = 1;
+    s->next = sessions;
+    sessions = s;
+    return s;
 }
 
 void sym_free(struct sym_ctx *ctx)
@@ -115,8 +190,7 @@ void sym_free(struct sym_ctx *ctx)
         free(e);
     }
     for (size_t i = 0; i < ctx->nmodules; i++) {
-        if (ctx->modules[i].dwfl)
-            dwfl_end(ctx->modules[i].dwfl);
+        session_put(ctx->modules[i].sess);
         free(ctx->modules[i].path);
     }
     free(ctx->modules);
@@ -182,23 +256,6 @@ out:
     return status;
 }
 
-static int open_session(struct sym_ctx *ctx, struct module *m, uint64_t bias)
-{
-    m->dwfl = dwfl_begin(&ctx->callbacks);
-    if (!m->dwfl)
-        return SYM_E_NO_MEMORY;
-    dwfl_report_begin(m->dwfl);
-    /* ET_DYN: placed at the bias; ET_EXEC: at its own addresses (bias 0) */
-    m->mod = dwfl_report_elf(m->dwfl, m->path, m->path, -1, bias, false);
-    dwfl_report_end(m->dwfl, NULL, NULL);
-    if (!m->mod) {
-        dwfl_end(m->dwfl);
-        m->dwfl = NULL;
-        return SYM_E_NO_FILE;
-    }
-    return SYM_OK;
-}
-
 int sym_add_module(struct sym_ctx *ctx, const struct sym_module *rec)
 {
     if (!ctx || !rec || rec->end <= rec->start || (!rec->build_id && rec->build_id_len))
@@ -226,10 +283,7 @@ int sym_add_module(struct sym_ctx *ctx, const struct sym_module *rec)
     m->start = m->lo = rec->start;
     m->end = m->hi = rec->end;
     ctx->nmodules++;
-    uint64_t bias = 0;
-    m->status = *path ? inspect_file(rec, path, &bias, &m->lo, &m->hi) : SYM_E_NO_FILE;
-    if (m->status == SYM_OK)
-        m->status = open_session(ctx, m, bias);
+    m->status = *path ? inspect_file(rec, path, &m->bias, &m->lo, &m->hi) : SYM_E_NO_FILE;
     /* a lookup cached before this module arrived may now resolve */
     struct cache_entry *e, *tmp;
     HASH_ITER(hh, ctx->cache, e, tmp) {
@@ -320,14 +374,14 @@ static const char *readable(const char *name, char **slot)
     return d;
 }
 
-static void resolve_ip(struct module *m, uint64_t addr, struct cache_entry *e)
+static void resolve_ip(Dwfl_Module *mod, uint64_t addr, struct cache_entry *e)
 {
     struct sym_frame *f = &e->frame;
     GElf_Off off = 0;
     GElf_Sym sym;
-    const char *name = dwfl_module_addrinfo(m->mod, addr, &off, &sym, NULL, NULL, NULL);
+    const char *name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
     Dwarf_Addr bias = 0;
-    Dwarf_Die *cu = find_cu(m->mod, addr, &bias);
+    Dwarf_Die *cu = find_cu(mod, addr, &bias);
     Dwarf_Line *line = cu ? dwarf_getsrc_die(cu, addr - bias) : NULL;
     if (line) {
         int lineno = 0, col = 0;
@@ -437,11 +491,11 @@ static char *data_expr(Dwfl_Module *mod, const char *var, uint64_t off)
     return NULL;
 }
 
-static void resolve_data(struct module *m, uint64_t addr, struct cache_entry *e)
+static void resolve_data(Dwfl_Module *mod, uint64_t addr, struct cache_entry *e)
 {
     GElf_Off off = 0;
     GElf_Sym sym;
-    const char *name = dwfl_module_addrinfo(m->mod, addr, &off, &sym, NULL, NULL, NULL);
+    const char *name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
     int type = name ? GELF_ST_TYPE(sym.st_info) : STT_NOTYPE;
     if (!name || type == STT_FUNC || type == STT_SECTION || type == STT_FILE ||
         (sym.st_size && off >= sym.st_size) || (!sym.st_size && off)) {
@@ -452,7 +506,7 @@ static void resolve_data(struct module *m, uint64_t addr, struct cache_entry *e)
     e->data.offset = off;
     e->data.size = sym.st_size;
     if (off)
-        e->data.expr = e->expr = data_expr(m->mod, name, off);
+        e->data.expr = e->expr = data_expr(mod, name, off);
     e->status = SYM_OK;
 }
 
@@ -477,12 +531,23 @@ static struct cache_entry *lookup(struct sym_ctx *ctx, uint64_t addr, enum looku
         e->status = SYM_E_NO_MODULE;
     } else {
         e->frame.module = e->data.module = m->path;
+        if (m->status == SYM_OK && !m->sess) {
+            int err = SYM_OK;
+            m->sess = session_get(m->path, m->bias, ctx->debug_dirs, &err);
+            if (!m->sess && err == SYM_E_NO_MEMORY) {
+                free(e); /* the module stays usable: it may work next time */
+                *status = SYM_E_NO_MEMORY;
+                return NULL;
+            }
+            if (!m->sess)
+                m->status = err;
+        }
         if (m->status != SYM_OK)
             e->status = m->status;
         else if (kind == KIND_DATA)
-            resolve_data(m, addr, e);
+            resolve_data(m->sess->mod, addr, e);
         else
-            resolve_ip(m, kind == KIND_RETURN ? addr - 1 : addr, e);
+            resolve_ip(m->sess->mod, kind == KIND_RETURN ? addr - 1 : addr, e);
     }
     HASH_ADD(hh, ctx->cache, key, sizeof key, e);
     *status = e->status;

@@ -4,6 +4,7 @@
  * PT_LOAD segments, GNU build-id), and real run-time addresses of its
  * functions and variables are symbolized. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
@@ -331,6 +332,45 @@ static void test_cache_returns_same_result(void **state)
     sym_free(ctx);
 }
 
+static int open_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* A run can have hundreds of processes (fork children) with the same
+ * modules: their contexts share one session per file, opened only when a
+ * lookup needs it, so open files do not grow with the processes. */
+static void test_sessions_are_lazy_and_shared(void **state)
+{
+    (void)state;
+    enum { NCTX = 50 };
+    struct sym_ctx *ctx[NCTX];
+    int before = open_fds();
+    for (int i = 0; i < NCTX; i++)
+        ctx[i] = ctx_with_lib(NULL, NULL);
+    assert_int_equal(open_fds(), before); /* nothing opened yet */
+    uint64_t ip = (uint64_t)(uintptr_t)fn("symtarget_leaf");
+    struct sym_frame f;
+    for (int i = 0; i < NCTX; i++)
+        assert_int_equal(sym_lookup_ip(ctx[i], ip, 0, &f), SYM_OK);
+    assert_true(open_fds() <= before + 2);
+    for (int i = 0; i < NCTX - 1; i++)
+        sym_free(ctx[i]);
+    /* the last context's cached strings and session outlive the others */
+    assert_string_equal(f.function, "symtarget_leaf");
+    uint64_t ret = (uint64_t)(uintptr_t)((void *(*)(void))fn("symtarget_caller"))();
+    assert_int_equal(sym_lookup_ip(ctx[NCTX - 1], ret, 1, &f), SYM_OK);
+    assert_string_equal(f.function, "symtarget_caller");
+    sym_free(ctx[NCTX - 1]);
+    assert_int_equal(open_fds(), before);
+}
+
 static int test_main_marker;
 
 static void test_main_program_by_exe_path(void **state)
@@ -384,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_separate_debug_info),
         cmocka_unit_test(test_cache_returns_same_result),
+        cmocka_unit_test(test_sessions_are_lazy_and_shared),
         cmocka_unit_test(test_main_program_by_exe_path),
         cmocka_unit_test(test_bad_arguments),
     };
