@@ -132,9 +132,6 @@ struct fact_entry {
 
 struct pstate {
     struct swt_trace *trace;
-    struct swt_merge *merge;
-    struct swt_rec head;
-    bool has_head;
     uint64_t base_ns;     /* absolute ns of the header's start_ticks */
     uint32_t *lock_map;
     size_t lock_cap;
@@ -1609,11 +1606,114 @@ static int cmp_proc_pid(const void *a, const void *b)
     return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
-static int advance(struct pstate *ps, char *err, size_t errlen)
+/* The time-ordered merge of every thread of every trace of the run: one
+ * binary heap of compact keys (absolute ns, process, thread) over the
+ * threads' cursors, so a fork storm's hundreds of files cost log(threads)
+ * per record, and the heap stays in cache. */
+struct merge_key {
+    uint64_t key;     /* absolute ns of the cursor's pending record */
+    uint32_t order;   /* process, then thread index: ties in a stable order */
+    uint32_t cursor;
+};
+
+struct merge_cursor {
+    struct swt_cursor cur;
+    struct swt_rec rec;
+    uint32_t proc;
+};
+
+struct merge {
+    struct merge_cursor *cur;
+    struct merge_key *heap;
+    size_t n, ncur;
+};
+
+static inline bool key_less(const struct merge_key *a, const struct merge_key *b)
 {
-    int rc = swt_merge_next(ps->merge, &ps->head, err, errlen);
-    ps->has_head = rc > 0;
-    return rc;
+    if (a->key != b->key)
+        return a->key < b->key;
+    if (a->order != b->order)
+        return a->order < b->order;
+    return a->cursor < b->cursor;
+}
+
+static void merge_sift(struct merge *mg, size_t i)
+{
+    struct merge_key x = mg->heap[i];
+    for (;;) {
+        size_t l = 2 * i + 1, best = i;
+        const struct merge_key *bk = &x;
+        if (l < mg->n && key_less(&mg->heap[l], bk)) {
+            best = l;
+            bk = &mg->heap[l];
+        }
+        if (l + 1 < mg->n && key_less(&mg->heap[l + 1], bk))
+            best = l + 1;
+        if (best == i)
+            break;
+        mg->heap[i] = mg->heap[best];
+        i = best;
+    }
+    mg->heap[i] = x;
+}
+
+/* Loads the cursor's next record into the heap slot i; 0 when the cursor
+ * is done (slot removed), -1 on a corrupt record. */
+static int merge_load(struct merge *mg, struct model_priv *p, size_t i, char *err, size_t errlen)
+{
+    struct merge_key *k = &mg->heap[i];
+    struct merge_cursor *mc = &mg->cur[k->cursor];
+    int rc = swt_cursor_next(&mc->cur, &mc->rec, err, errlen);
+    if (rc <= 0)
+        return rc;
+    k->key = p->ps[mc->proc].base_ns + mc->rec.ns;
+    return 1;
+}
+
+static int merge_init(struct merge *mg, struct model_priv *p, size_t ntraces, char *err,
+                      size_t errlen)
+{
+    memset(mg, 0, sizeof *mg);
+    for (size_t i = 0; i < ntraces; i++)
+        mg->ncur += swt_thread_count(p->ps[i].trace);
+    mg->cur = xcalloc(mg->ncur ? mg->ncur : 1, sizeof *mg->cur);
+    mg->heap = xcalloc(mg->ncur ? mg->ncur : 1, sizeof *mg->heap);
+    size_t k = 0;
+    for (size_t i = 0; i < ntraces; i++)
+        for (size_t t = 0; t < swt_thread_count(p->ps[i].trace); t++, k++) {
+            uint32_t th = swt_thread_at(p->ps[i].trace, t);
+            swt_cursor_init(p->ps[i].trace, th, &mg->cur[k].cur);
+            mg->cur[k].proc = (uint32_t)i;
+            struct merge_key *hk = &mg->heap[mg->n];
+            hk->cursor = (uint32_t)k;
+            hk->order = (uint32_t)k; /* cursors are laid out by process, then thread */
+            int rc = merge_load(mg, p, mg->n, err, errlen);
+            if (rc < 0)
+                return -1;
+            if (rc > 0)
+                mg->n++;
+        }
+    for (size_t i = mg->n / 2; i-- > 0;)
+        merge_sift(mg, i);
+    return 0;
+}
+
+static int merge_advance(struct merge *mg, struct model_priv *p, char *err, size_t errlen)
+{
+    int rc = merge_load(mg, p, 0, err, errlen);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        mg->heap[0] = mg->heap[--mg->n];
+    if (mg->n)
+        merge_sift(mg, 0);
+    return 0;
+}
+
+static void merge_free(struct merge *mg)
+{
+    free(mg->cur);
+    free(mg->heap);
 }
 
 static void finalize_thread(struct model *m, uint32_t idx)
@@ -1867,41 +1967,24 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
     free(traces);
 
     int rc = 0;
-    for (size_t i = 0; i < ntraces; i++) {
-        p->ps[i].merge = swt_merge_new(p->ps[i].trace);
-        if (!p->ps[i].merge) {
-            snprintf(err, errlen, "%s: out of memory", m->procs[i].file);
-            rc = -1;
-            goto out;
-        }
-        if (advance(&p->ps[i], err, errlen) < 0) {
-            rc = -1;
-            goto out;
-        }
+    struct merge mg;
+    if (merge_init(&mg, p, ntraces, err, errlen) < 0) {
+        rc = -1;
+        goto out;
     }
 
     struct ctx c = {.m = m};
     uint64_t next_progress = 1u << 20;
-    for (;;) {
-        /* Few files per run: a linear pick of the earliest head is enough. */
-        size_t best = SIZE_MAX;
-        uint64_t best_ns = 0;
-        for (size_t i = 0; i < ntraces; i++) {
-            if (!p->ps[i].has_head)
-                continue;
-            uint64_t t = p->ps[i].base_ns + p->ps[i].head.ns;
-            if (best == SIZE_MAX || t < best_ns) {
-                best = i;
-                best_ns = t;
-            }
-        }
-        if (best == SIZE_MAX)
-            break;
-        struct pstate *ps = &p->ps[best];
-        const struct swt_rec *r = &ps->head;
+    /* about 5 bytes per record: good enough for a progress bar */
+    uint64_t events_guess = total_bytes / 5 + 1;
+    while (mg.n) {
+        struct merge_cursor *mc = &mg.cur[mg.heap[0].cursor];
+        const struct swt_rec *r = &mc->rec;
+        uint64_t abs = mg.heap[0].key;
+        size_t best = mc->proc;
         c.proc = (uint32_t)best;
         c.r = r;
-        c.ns = best_ns - p->run_base_ns;
+        c.ns = abs - p->run_base_ns;
         c.thread = thread_of(m, c.proc, r->thread);
         if (c.thread != MODEL_NONE) {
             struct model_thread *t = &m->threads[c.thread];
@@ -1918,27 +2001,25 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
                     if (obs[i].event)
                         obs[i].event(obs[i].ctx, m, &c.ev);
             }
-        }
-        if (c.thread != MODEL_NONE)
             p->ts[c.thread].last_ns = c.ns;
+        }
         m->procs[best].nevents++;
         m->procs[best].end_ns = c.ns;
         m->duration_ns = c.ns;
         if (++m->nevents >= next_progress) {
             next_progress += 1u << 20;
             if (p->opts->progress) {
-                uint64_t done = 0;
-                for (size_t i = 0; i < ntraces; i++)
-                    done += p->ps[i].has_head ? p->ps[i].head.offset
-                                              : swt_file_size(p->ps[i].trace);
-                p->opts->progress(p->opts->progress_ctx, done, total_bytes);
+                uint64_t done = m->nevents < events_guess ? m->nevents : events_guess - 1;
+                p->opts->progress(p->opts->progress_ctx, done, events_guess);
             }
         }
-        if (advance(ps, err, errlen) < 0) {
+        if (merge_advance(&mg, p, err, errlen) < 0) {
+            merge_free(&mg);
             rc = -1;
             goto out;
         }
     }
+    merge_free(&mg);
 
     /* Threads known only from their blocks (profile mode, no records). */
     for (size_t i = 0; i < ntraces; i++)
@@ -2009,10 +2090,6 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
         if (obs[i].done)
             obs[i].done(obs[i].ctx, m);
 out:
-    for (size_t i = 0; i < ntraces; i++) {
-        swt_merge_free(p->ps[i].merge);
-        p->ps[i].merge = NULL;
-    }
     return rc;
 }
 
@@ -2080,7 +2157,6 @@ void model_free(struct model *m)
         }
         free(p->ls);
         for (size_t i = 0; i < m->nprocs && p->ps; i++) {
-            swt_merge_free(p->ps[i].merge);
             free(p->ps[i].fork_vc);
             free(p->ps[i].lock_map);
             free(p->ps[i].thread_map);
