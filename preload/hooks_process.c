@@ -1,7 +1,6 @@
 /* Hooks of process life: the return from main (through
  * __libc_start_main, whose internal exit() call no hook sees), exit,
- * _exit/_Exit, fork, and dlopen (module map updates; RTLD_DEEPBIND
- * warning).  Correctness never depends on them (design fact 11): the
+ * _exit/_Exit, fork, and dlopen (DLOPEN record, RTLD_DEEPBIND warning).  Correctness never depends on them (design fact 11): the
  * trace is in MAP_SHARED memory whatever way the process ends. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -95,16 +94,18 @@ SW_HOOK pid_t fork(void)
 
 SW_HOOK void *dlopen(const char *path, int flags)
 {
-    /* Outside the shim while loading: the new library's constructors may
-     * lock and start threads, and those should be recorded. */
-    int saved;
-    void *h = REAL(real_dlopen, "dlopen")(path, flags);
-    saved = errno;
     struct rec_thread *t = rec_enter();
     if (t) {
-        rec_dlopen(t, path, flags, h != NULL);
+        int saved = errno;
+        rec_dlopen(t, path, flags, 2);
         rec_leave(t);
+        errno = saved;
     }
-    errno = saved;
-    return h;
+    /* A tail call, and nothing after it: glibc's dlopen takes its caller
+     * from its return address, and the caller's RUNPATH and $ORIGIN decide
+     * where a bare library name is searched.  Returning here first would
+     * make the shim the caller and break such programs.  The new library's
+     * modules are reported at the next stack capture instead. */
+    void *(*fn)(const char *, int) = REAL(real_dlopen, "dlopen");
+    return fn(path, flags);
 }

@@ -1,4 +1,5 @@
-/* Walking the loaded objects with dl_iterate_phdr. */
+/* Walking the loaded objects with dl_iterate_phdr (which holds the
+ * loader's lock around the callbacks, serialising the walks). */
 #define _GNU_SOURCE
 #include <elf.h>
 #include <link.h>
@@ -17,7 +18,14 @@ static unsigned nreported;
 struct walk {
     modules_fn fn;
     void *ctx;
+    int first;
+    unsigned long long adds;
 };
+
+/* dl_phdr_info.dlpi_adds at the last complete walk: when no object was
+ * loaded since, a walk stops at the first object (cheap enough to ask at
+ * every stack capture). */
+static unsigned long long walked_adds;
 
 static int seen(uint64_t start)
 {
@@ -58,6 +66,12 @@ static int visit(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
     struct walk *w = arg;
+    if (w->first) {
+        w->first = 0;
+        w->adds = info->dlpi_adds;
+        if (walked_adds && info->dlpi_adds == walked_adds)
+            return 1;
+    }
     char exe[512];
     const char *path = info->dlpi_name;
     if (!path || !*path) {
@@ -88,8 +102,13 @@ static int visit(struct dl_phdr_info *info, size_t size, void *arg)
 
 void modules_report_new(modules_fn fn, void *ctx)
 {
-    struct walk w = {fn, ctx};
+    struct walk w = {fn, ctx, 1, 0};
     dl_iterate_phdr(visit, &w);
+    __atomic_store_n(&walked_adds, w.adds, __ATOMIC_RELAXED);
 }
 
-void modules_forget_reported(void) { nreported = 0; }
+void modules_forget_reported(void)
+{
+    nreported = 0;
+    walked_adds = 0;
+}

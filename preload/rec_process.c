@@ -108,6 +108,8 @@ void rec_proc_exit(struct rec_thread *t, unsigned how, int status)
      * _exit must not end the parent's trace. */
     if (getpid() != rec_g.pid)
         return;
+    if (t)
+        rec_threads_write_modules(t); /* libraries loaded since the last stack */
     uint64_t now = rec_now();
     if (t) {
         uint64_t f[2] = {how, (uint64_t)(uint32_t)status};
@@ -125,7 +127,9 @@ void rec_dlopen(struct rec_thread *t, const char *path, int flags, int ok)
 {
     if (!t)
         return;
-    uint64_t f[2] = {(uint64_t)(uint32_t)flags, (uint64_t)(ok != 0)};
+    /* ok: 0 failed, 1 loaded, 2 not known (the record is written before
+     * the real call, which the hook makes as a tail call). */
+    uint64_t f[2] = {(uint64_t)(uint32_t)flags, (uint64_t)(ok < 0 ? 0 : ok)};
     rec_write_ext(t, SWT_REC_DLOPEN, rec_now(), f, 2, path, path ? strlen(path) : 0);
 #ifdef RTLD_DEEPBIND
     if (flags & RTLD_DEEPBIND) {
@@ -135,7 +139,7 @@ void rec_dlopen(struct rec_thread *t, const char *path, int flags, int ok)
                     path ? path : "(main program)");
     }
 #endif
-    if (ok)
+    if (ok == 1)
         rec_threads_write_modules(t);
 }
 

@@ -16,6 +16,9 @@
 
 static uint32_t capture_site_body(struct rec_thread *t, const void *ret)
 {
+    /* A library dlopen'ed since the last capture is reported before any
+     * stack that may point into it. */
+    rec_threads_write_modules(t);
     uintptr_t ips[STACKS_MAX_DEPTH];
     unsigned n = stacks_unwind(ips, rec_g.cfg.stack_depth, ret);
     if (!n)

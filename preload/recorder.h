@@ -137,7 +137,9 @@ void rec_fork_done(struct rec_thread *t, int role, int other_pid, int err);
 /* The process ends (how: enum swt_exit_how).  t may be NULL (called while
  * inside the shim): then only the header is updated. */
 void rec_proc_exit(struct rec_thread *t, unsigned how, int status);
-/* dlopen returned (ok = handle != NULL); RTLD_DEEPBIND gets a warning. */
+/* dlopen is called (ok: 0 it failed, 1 it loaded, 2 not known yet: the hook
+ * records before its tail call); RTLD_DEEPBIND gets a warning.  New
+ * modules are reported at the next stack capture in any thread. */
 void rec_dlopen(struct rec_thread *t, const char *path, int flags, int ok);
 /* This thread's recorder state while inside the shim (after rec_enter),
  * or NULL: a fork child's state is set up anew by the recorder's atfork

@@ -1,7 +1,7 @@
 /* A program run under the shim by test_shim_e2e: it checks by itself that
  * the mutex hooks return what glibc returns and leave errno alone, and
  * produces thread, fork and exit events whose records the driver checks.
- * Usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind|c11|pshared */
+ * Usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind|c11|pshared|runpath */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -272,6 +272,23 @@ static int pshared(const char *path)
     return 0;
 }
 
+/* A library that dlopens another through its own RUNPATH ($ORIGIN). */
+static int runpath(const char *lib)
+{
+    void *h = dlopen(lib, RTLD_NOW);
+    if (!h) {
+        fprintf(stderr, "shim_prog: %s\n", dlerror());
+        return 1;
+    }
+    int (*load)(void) = (int (*)(void))dlsym(h, "shim_runpath_load");
+    int v = load ? load() : -3;
+    if (v != 42) {
+        fprintf(stderr, "shim_prog: shim_runpath_load() = %d (want 42)\n", v);
+        return 1;
+    }
+    return 0;
+}
+
 static int locks(void)
 {
     for (int i = 0; i < 1000; i++) {
@@ -286,7 +303,7 @@ static int locks(void)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind|c11|pshared\n");
+        fprintf(stderr, "usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind|c11|pshared|runpath\n");
         return 2;
     }
     if (strcmp(argv[1], "mutex") == 0)
@@ -299,6 +316,8 @@ int main(int argc, char **argv)
         return 3;
     if (strcmp(argv[1], "locks") == 0)
         return locks();
+    if (strcmp(argv[1], "runpath") == 0)
+        return runpath(getenv("SHIM_PROG_VICTIM"));
     if (strcmp(argv[1], "pshared") == 0)
         return pshared(getenv("SHIM_PROG_VICTIM"));
     if (strcmp(argv[1], "c11") == 0)
