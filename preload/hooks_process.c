@@ -92,7 +92,16 @@ SW_HOOK pid_t fork(void)
     return pid;
 }
 
-SW_HOOK void *dlopen(const char *path, int flags)
+/* The tail call below must stay a tail call in every build type. */
+#if defined(__clang__)
+#define SW_TAIL_CALL __attribute__((musttail))
+#define SW_SIBCALLS
+#else
+#define SW_TAIL_CALL
+#define SW_SIBCALLS __attribute__((optimize("O2")))
+#endif
+
+SW_HOOK SW_SIBCALLS void *dlopen(const char *path, int flags)
 {
     struct rec_thread *t = rec_enter();
     if (t) {
@@ -107,5 +116,5 @@ SW_HOOK void *dlopen(const char *path, int flags)
      * make the shim the caller and break such programs.  The new library's
      * modules are reported at the next stack capture instead. */
     void *(*fn)(const char *, int) = REAL(real_dlopen, "dlopen");
-    return fn(path, flags);
+    SW_TAIL_CALL return fn(path, flags);
 }
