@@ -1969,6 +1969,7 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
     int rc = 0;
     struct merge mg;
     if (merge_init(&mg, p, ntraces, err, errlen) < 0) {
+        merge_free(&mg);
         rc = -1;
         goto out;
     }
