@@ -249,7 +249,8 @@ static void print_finding(struct tx *t, const struct finding *f, size_t number)
         if (it->stack != MODEL_NONE)
             print_stack(t, it->stack, "      ");
     }
-    print_scenario(t, f);
+    if (!f->pruned) /* a ruled-out story has no scenario, no advice */
+        print_scenario(t, f);
     if (f->nmetrics) {
         /* wrapped at about 100 columns */
         int col = 2;
@@ -270,9 +271,9 @@ static void print_finding(struct tx *t, const struct finding *f, size_t number)
         fputc('\n', t->out);
     }
     print_table(t, f);
-    if (f->why)
+    if (f->why && !f->pruned)
         print_wrapped(t, "Why it matters:", f->why);
-    if (f->fix)
+    if (f->fix && !f->pruned)
         print_wrapped(t, "How to fix:", f->fix);
     fputc('\n', t->out);
 }
