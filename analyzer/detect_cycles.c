@@ -182,7 +182,7 @@ static char *cycle_text(const struct model *m, const uint32_t *nodes, size_t n)
 static void explain_prune(struct cycles_ctx *cx, struct finding *f, struct choose *c)
 {
     const struct model *m = cx->m;
-    char b1[160], b2[160], b3[160];
+    char b1[160], b2[160];
     if (!feasible(c, C_TRY)) {
         for (size_t i = 0; i < c->n; i++) {
             const struct model_edge *e = c->edges[i];
@@ -247,9 +247,8 @@ static void explain_prune(struct cycles_ctx *cx, struct finding *f, struct choos
     if (a)
         finding_prune(f, "happens-before",
                       "%s's part of the cycle always finished before %s's began (ordered by "
-                      "thread creation, join or fork), so they cannot overlap; %s",
-                      th(m, a->thread, b1, sizeof b1), th(m, bb->thread, b2, sizeof b2),
-                      lk(m, c->edges[0]->from, b3, sizeof b3));
+                      "thread creation, join or fork), so they cannot overlap",
+                      th(m, a->thread, b1, sizeof b1), th(m, bb->thread, b2, sizeof b2));
     else
         finding_prune(f, "happens-before",
                       "the orders were taken by threads ordered by creation, join or fork");
