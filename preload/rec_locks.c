@@ -296,10 +296,44 @@ __attribute__((noinline)) static void count_wait(struct rec_thread *t, struct sw
     s->wait_hist[swt_hist_bucket(ns)]++;
 }
 
+static void acquired_general(struct rec_thread *t, uint32_t lock,
+                                                       unsigned flags, uint32_t site);
+
+/* The common case of profile mode kept small so that it inlines into the
+ * hooks: no other lock held, no wait, no timed hold, a counter slot found
+ * at the first probe, the same owner as last time.  Everything else takes
+ * acquired_general. */
 void rec_acquired(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site)
 {
     if (__builtin_expect(!t || !lock || lock >= LT_MAX_IDS, 0))
         return;
+    struct swt_thread_block *b = t->blk;
+    struct lt_info *in = &lt_infos[lock];
+    if (__builtin_expect(!rec_tracing() && b->nheld == 0 && !t->sem_holds &&
+                             b->waiting_lock != lock && t->hold_countdown > 1 &&
+                             in->last_owner == t->index && !(in->meta & LT_META_NOHOLD),
+                         1)) {
+        struct swt_stat_slot *s =
+            &t->st[0].slots[stat_pos(stat_hash(lock, site), t->st[0].cap)];
+        if (__builtin_expect(s->lock == lock && s->site == site, 1)) {
+            t->hold_countdown--;
+            s->acquisitions++;
+            struct swt_held *h = &b->held[0];
+            h->lock = lock;
+            h->flags = flags & ~(unsigned)SWT_ACQ_CONTENDED;
+            h->site = site;
+            h->depth = 1;
+            h->since_ticks = 0;
+            t->held_slot[0] = s;
+            __atomic_store_n(&b->nheld, 1, __ATOMIC_RELEASE);
+            return;
+        }
+    }
+    acquired_general(t, lock, flags, site);
+}
+
+static void acquired_general(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site)
+{
     struct swt_thread_block *b = t->blk;
     struct lt_info *in = &lt_infos[lock];
     uint32_t meta = in->meta;
@@ -390,10 +424,29 @@ __attribute__((noinline)) static uint64_t count_hold(struct swt_stat_slot *s, ui
     return now;
 }
 
+static void released_general(struct rec_thread *t, uint32_t lock,
+                                                       unsigned flags, uint32_t site);
+
+/* The common case of profile mode: the lock is the thread's last hold, not
+ * recursive, not timed, and no semaphore bookkeeping is pending. */
 void rec_released(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site)
 {
     if (!t || !lock)
         return;
+    struct swt_thread_block *b = t->blk;
+    uint32_t n = b->nheld;
+    if (__builtin_expect(!rec_tracing() && n && !t->sem_holds, 1)) {
+        struct swt_held *h = &b->held[n - 1];
+        if (__builtin_expect(h->lock == lock && h->depth == 1 && !h->since_ticks, 1)) {
+            __atomic_store_n(&b->nheld, n - 1, __ATOMIC_RELEASE);
+            return;
+        }
+    }
+    released_general(t, lock, flags, site);
+}
+
+static void released_general(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site)
+{
     struct swt_thread_block *b = t->blk;
     uint64_t now = 0;
     int i = b->nheld ? held_find(b, lock) : -1;

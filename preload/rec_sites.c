@@ -127,7 +127,10 @@ uint32_t rec_site(struct rec_thread *t, const void *ret)
     uintptr_t r = (uintptr_t)ret;
     struct rec_site_entry *e = &t->sites[(r * 0x9e3779b97f4a7c15ull) >> 55 & (REC_SITE_CACHE - 1)];
     if (__builtin_expect(e->ret == r, 1)) {
-        if (e->hits == AMBIGUOUS)
+        uint32_t seen = e->hits;
+        if (__builtin_expect(seen > SITE_RECHECK_LIMIT && seen != AMBIGUOUS, 1))
+            return e->site; /* verified: no more counting */
+        if (seen == AMBIGUOUS)
             return capture_site(t, ret);
         uint32_t h = ++e->hits;
         if (__builtin_expect((h & (h - 1)) != 0 || h > SITE_RECHECK_LIMIT, 1))
