@@ -4,8 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +11,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <cmocka.h>
 
 #include "tests/unit/hooks_harness.h"
 
@@ -399,10 +395,55 @@ void hk_wait_spinning(pthread_t th, unsigned ms)
         pause_ms(1);
 }
 
-int hk_main(int argc, char **argv, const struct hk_workload *workloads, int (*tests_fn)(void))
+struct hk_run hk_group;
+static const struct hk_suite *suite_now;
+
+uint32_t hk_id(const char *name)
+{
+    return hk_lock(&hk_group, hk_addr(&hk_group, name));
+}
+
+const struct swt_rec *hk_new(const char *name)
+{
+    const struct swt_rec *l = hk_lock_new(&hk_group, hk_addr(&hk_group, name), 0);
+    if (!l)
+        fail_msg("no LOCK_NEW record for %s", name);
+    return l;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (suite_now->workload)
+        hk_run_workload(&hk_group, suite_now->workload);
+    else
+        hk_run_argv(&hk_group, suite_now->argv, NULL);
+    if (suite_now->loaded)
+        suite_now->loaded();
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    hk_free(&hk_group);
+    return 0;
+}
+
+/* Every workload test: the workload's own checks of results and errno pass
+ * natively, with the shim only forwarding, and in profile mode too. */
+static void test_same_results_native_forwarding_and_profile(void **state)
+{
+    (void)state;
+    hk_workload_passes(suite_now->workload, NULL);
+    hk_workload_passes(suite_now->workload, "disabled");
+    hk_workload_passes(suite_now->workload, "profile");
+}
+
+int hk_main(int argc, char **argv, const struct hk_suite *suite)
 {
     if (argc == 3 && strcmp(argv[1], "--workload") == 0) {
-        for (const struct hk_workload *w = workloads; w && w->name; w++)
+        for (const struct hk_workload *w = suite->workloads; w && w->name; w++)
             if (strcmp(w->name, argv[2]) == 0) {
                 int rc = w->fn();
                 fflush(stdout);
@@ -415,5 +456,13 @@ int hk_main(int argc, char **argv, const struct hk_workload *workloads, int (*te
         fprintf(stderr, "usage: %s [--workload NAME]\n", argv[0]);
         return 2;
     }
-    return tests_fn();
+    suite_now = suite;
+    struct CMUnitTest all[64];
+    size_t n = 0;
+    if (suite->workload)
+        all[n++] = (struct CMUnitTest)cmocka_unit_test(
+            test_same_results_native_forwarding_and_profile);
+    for (size_t i = 0; i < suite->ntests && n < sizeof all / sizeof all[0]; i++)
+        all[n++] = suite->tests[i];
+    return _cmocka_run_group_tests("hooks", all, n, group_setup, group_teardown);
 }

@@ -9,12 +9,29 @@
 #ifndef SYNCWATCH_TESTS_HOOKS_HARNESS_H
 #define SYNCWATCH_TESTS_HOOKS_HARNESS_H
 
+#include <errno.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
+#include <cmocka.h>
+
 #include "common/trace_reader.h"
+
+/* Workload side: a result or errno the workload checks in-process.  On a
+ * wrong one it prints which and the workload returns 1 (its exit status,
+ * which fails the test that ran it). */
+#define HK_CHECK(cond)                                                                 \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            printf("CHECK failed: %s (line %d, errno %d)\n", #cond, __LINE__, errno);  \
+            return 1;                                                                  \
+        }                                                                              \
+    } while (0)
 
 #define HK_OUT_MAX 16384
 
@@ -87,13 +104,36 @@ void hk_wait_blocked(pid_t tid);
  * CPU time (it is spinning). */
 void hk_wait_spinning(pthread_t th, unsigned ms);
 
-/* Dispatches: the workload of "--workload NAME" from the table, or the
- * cmocka tests. */
+/* ---- one test binary ---- */
+
 struct hk_workload {
     const char *name;
     int (*fn)(void);
 };
-int hk_main(int argc, char **argv, const struct hk_workload *workloads,
-            int (*tests_fn)(void));
+
+/* What a test binary is: its workloads, the run its tests read (this
+ * binary's `workload`, or the program `argv` when workload is NULL),
+ * `loaded` (may be NULL: looks up what the tests share, after the run), and
+ * the cmocka tests. */
+struct hk_suite {
+    const struct hk_workload *workloads; /* NULL-terminated, or NULL */
+    const char *workload;
+    char *const *argv;
+    void (*loaded)(void);
+    const struct CMUnitTest *tests;
+    size_t ntests;
+};
+
+/* The run of the suite, loaded before its first test. */
+extern struct hk_run hk_group;
+/* Lock id of the latest generation at the address the group's program
+ * printed as name, and its first LOCK_NEW (fail the test if missing). */
+uint32_t hk_id(const char *name);
+const struct swt_rec *hk_new(const char *name);
+
+/* Runs the workload of "--workload NAME", or the suite's tests, preceded
+ * (for a workload suite) by one that runs the workload natively, with
+ * SYNCWATCH_DISABLE=1 and in profile mode (hk_workload_passes). */
+int hk_main(int argc, char **argv, const struct hk_suite *suite);
 
 #endif

@@ -6,23 +6,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include <cmocka.h>
-
 #include "tests/unit/hooks_harness.h"
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            printf("CHECK failed: %s (line %d)\n", #cond, __LINE__);                   \
-            return 1;                                                                  \
-        }                                                                              \
-    } while (0)
 
 #define PARTIES 3
 
@@ -43,24 +31,24 @@ static void *arrive(void *arg)
 
 static int workload_barrier(void)
 {
-    CHECK(pthread_barrier_init(&bar, NULL, PARTIES) == 0);
-    CHECK(pthread_barrier_init(&solo, NULL, 1) == 0);
+    HK_CHECK(pthread_barrier_init(&bar, NULL, PARTIES) == 0);
+    HK_CHECK(pthread_barrier_init(&solo, NULL, 1) == 0);
     printf("bar=%p\nsolo=%p\n", (void *)&bar, (void *)&solo);
     pthread_t th[PARTIES - 1];
     for (int i = 0; i < PARTIES - 1; i++)
-        CHECK(pthread_create(&th[i], NULL, arrive, NULL) == 0);
-    CHECK(arrive(NULL) != NULL);
+        HK_CHECK(pthread_create(&th[i], NULL, arrive, NULL) == 0);
+    HK_CHECK(arrive(NULL) != NULL);
     for (int i = 0; i < PARTIES - 1; i++) {
         void *ok = NULL;
         pthread_join(th[i], &ok);
-        CHECK(ok != NULL);
+        HK_CHECK(ok != NULL);
     }
-    CHECK(serials == 1);
+    HK_CHECK(serials == 1);
     errno = 99;
-    CHECK(pthread_barrier_wait(&solo) == PTHREAD_BARRIER_SERIAL_THREAD);
-    CHECK(errno == 99);
-    CHECK(pthread_barrier_destroy(&bar) == 0);
-    CHECK(pthread_barrier_destroy(&solo) == 0);
+    HK_CHECK(pthread_barrier_wait(&solo) == PTHREAD_BARRIER_SERIAL_THREAD);
+    HK_CHECK(errno == 99);
+    HK_CHECK(pthread_barrier_destroy(&bar) == 0);
+    HK_CHECK(pthread_barrier_destroy(&solo) == 0);
     return 0;
 }
 
@@ -71,26 +59,10 @@ static const struct hk_workload workloads[] = {
 
 /* ---- tests (read the trace) ---- */
 
-static struct hk_run run;
-
-static int setup(void **state)
-{
-    (void)state;
-    hk_run_workload(&run, "barrier");
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    hk_free(&run);
-    return 0;
-}
-
 static void test_lock_new_has_count(void **state)
 {
     (void)state;
-    const struct swt_rec *l = hk_lock_new(&run, hk_addr(&run, "bar"), 0);
+    const struct swt_rec *l = hk_new("bar");
     assert_non_null(l);
     assert_int_equal(l->f[1], SWT_KIND_BARRIER);
     assert_int_equal(l->f[10], PARTIES);
@@ -99,14 +71,14 @@ static void test_lock_new_has_count(void **state)
 static void test_each_thread_waits_then_is_done(void **state)
 {
     (void)state;
-    uint32_t id = hk_lock(&run, hk_addr(&run, "bar"));
-    assert_int_equal(hk_count(&run, 0, SWT_REC_BARRIER_WAIT, id, 0, 0), PARTIES);
-    assert_int_equal(hk_count(&run, 0, SWT_REC_BARRIER_DONE, id, 0, 0), PARTIES);
+    uint32_t id = hk_id("bar");
+    assert_int_equal(hk_count(&hk_group, 0, SWT_REC_BARRIER_WAIT, id, 0, 0), PARTIES);
+    assert_int_equal(hk_count(&hk_group, 0, SWT_REC_BARRIER_DONE, id, 0, 0), PARTIES);
     size_t pos = 0;
     const struct swt_rec *w;
-    while ((w = hk_next(&run, &pos, 0, SWT_REC_BARRIER_WAIT, id, 0, 0)) != NULL) {
+    while ((w = hk_next(&hk_group, &pos, 0, SWT_REC_BARRIER_WAIT, id, 0, 0)) != NULL) {
         size_t p2 = pos;
-        const struct swt_rec *d = hk_next(&run, &p2, w->thread, SWT_REC_BARRIER_DONE, id, 0, 0);
+        const struct swt_rec *d = hk_next(&hk_group, &p2, w->thread, SWT_REC_BARRIER_DONE, id, 0, 0);
         assert_non_null(d);
         assert_int_equal(d->f[1], 0);
     }
@@ -115,43 +87,35 @@ static void test_each_thread_waits_then_is_done(void **state)
 static void test_single_party_is_serial(void **state)
 {
     (void)state;
-    uint32_t id = hk_lock(&run, hk_addr(&run, "solo"));
+    uint32_t id = hk_id("solo");
     size_t pos = 0;
-    const struct swt_rec *d = hk_next(&run, &pos, 0, SWT_REC_BARRIER_DONE, id, 0, 0);
+    const struct swt_rec *d = hk_next(&hk_group, &pos, 0, SWT_REC_BARRIER_DONE, id, 0, 0);
     assert_non_null(d);
     assert_int_equal(d->f[1], 0);
-    assert_int_equal(hk_count(&run, 0, SWT_REC_DESTROY, id, 0, 0), 1);
+    assert_int_equal(hk_count(&hk_group, 0, SWT_REC_DESTROY, id, 0, 0), 1);
 }
 
 static void test_barrier_is_never_held(void **state)
 {
     (void)state;
-    uint32_t id = hk_lock(&run, hk_addr(&run, "bar"));
-    assert_int_equal(hk_count(&run, 0, SWT_REC_ACQUIRE, id, 0, 0), 0);
-    assert_int_equal(hk_count(&run, 0, SWT_REC_RELEASE, id, 0, 0), 0);
+    uint32_t id = hk_id("bar");
+    assert_int_equal(hk_count(&hk_group, 0, SWT_REC_ACQUIRE, id, 0, 0), 0);
+    assert_int_equal(hk_count(&hk_group, 0, SWT_REC_RELEASE, id, 0, 0), 0);
 }
 
-static void test_same_results_native_forwarding_and_profile(void **state)
+int main(int argc, char **argv)
 {
-    (void)state;
-    hk_workload_passes("barrier", NULL);
-    hk_workload_passes("barrier", "disabled");
-    hk_workload_passes("barrier", "profile");
-}
-
-static int all_tests(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_results_native_forwarding_and_profile),
+    static const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lock_new_has_count),
         cmocka_unit_test(test_each_thread_waits_then_is_done),
         cmocka_unit_test(test_single_party_is_serial),
         cmocka_unit_test(test_barrier_is_never_held),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
-
-int main(int argc, char **argv)
-{
-    return hk_main(argc, argv, workloads, all_tests);
+    const struct hk_suite suite = {
+        .workloads = workloads,
+        .workload = "barrier",
+        .tests = tests,
+        .ntests = sizeof tests / sizeof tests[0],
+    };
+    return hk_main(argc, argv, &suite);
 }

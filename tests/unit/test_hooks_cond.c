@@ -6,25 +6,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
 #include "tests/unit/hooks_harness.h"
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            printf("CHECK failed: %s (line %d)\n", #cond, __LINE__);                   \
-            return 1;                                                                  \
-        }                                                                              \
-    } while (0)
 
 /* ---- workload (runs under the shim) ---- */
 
@@ -65,68 +53,68 @@ static void *wait_forever(void *arg)
 
 static int workload_cond(void)
 {
-    CHECK(pthread_cond_init(&cv, NULL) == 0);
+    HK_CHECK(pthread_cond_init(&cv, NULL) == 0);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
-    CHECK(pthread_cond_init(&cv_perm, &ca) == 0);
+    HK_CHECK(pthread_cond_init(&cv_perm, &ca) == 0);
     pthread_condattr_destroy(&ca);
-    CHECK(pthread_cond_init(&cv_cancel, NULL) == 0);
-    CHECK(pthread_mutex_init(&mu, NULL) == 0);
+    HK_CHECK(pthread_cond_init(&cv_cancel, NULL) == 0);
+    HK_CHECK(pthread_mutex_init(&mu, NULL) == 0);
     pthread_mutexattr_t ma;
     pthread_mutexattr_init(&ma);
     pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
-    CHECK(pthread_mutex_init(&mu_check, &ma) == 0);
+    HK_CHECK(pthread_mutex_init(&mu_check, &ma) == 0);
     pthread_mutexattr_destroy(&ma);
     printf("cv=%p\ncv_perm=%p\ncv_cancel=%p\nmu=%p\nmu_check=%p\n", (void *)&cv,
            (void *)&cv_perm, (void *)&cv_cancel, (void *)&mu, (void *)&mu_check);
 
     /* Phase 1: a wait woken by a signal (main holds mu until it waits, so
      * it waits at least once). */
-    CHECK(pthread_mutex_lock(&mu) == 0);
+    HK_CHECK(pthread_mutex_lock(&mu) == 0);
     pthread_t th;
-    CHECK(pthread_create(&th, NULL, signaller, NULL) == 0);
+    HK_CHECK(pthread_create(&th, NULL, signaller, NULL) == 0);
     errno = 31337;
     while (!ready)
-        CHECK(pthread_cond_wait(&cv, &mu) == 0);
-    CHECK(errno == 31337);
+        HK_CHECK(pthread_cond_wait(&cv, &mu) == 0);
+    HK_CHECK(errno == 31337);
     pthread_join(th, NULL);
 
     /* Phase 2: timeouts on both clocks; the mutex is held again after. */
     struct timespec past;
     clock_gettime(CLOCK_REALTIME, &past);
     past.tv_sec -= 1;
-    CHECK(pthread_cond_timedwait(&cv, &mu, &past) == ETIMEDOUT);
+    HK_CHECK(pthread_cond_timedwait(&cv, &mu, &past) == ETIMEDOUT);
     clock_gettime(CLOCK_MONOTONIC, &past);
     past.tv_sec -= 1;
-    CHECK(pthread_cond_clockwait(&cv, &mu, CLOCK_MONOTONIC, &past) == ETIMEDOUT);
-    CHECK(errno == 31337);
+    HK_CHECK(pthread_cond_clockwait(&cv, &mu, CLOCK_MONOTONIC, &past) == ETIMEDOUT);
+    HK_CHECK(errno == 31337);
 
     /* Phase 3: rejected before the mutex is touched. */
     struct timespec bad = {.tv_sec = 0, .tv_nsec = -5};
-    CHECK(pthread_cond_timedwait(&cv, &mu, &bad) == EINVAL);
-    CHECK(pthread_cond_clockwait(&cv, &mu, CLOCK_PROCESS_CPUTIME_ID, &past) == EINVAL);
-    CHECK(pthread_mutex_trylock(&mu) == EBUSY); /* still held, by main */
-    CHECK(pthread_cond_broadcast(&cv) == 0);
-    CHECK(pthread_mutex_unlock(&mu) == 0);
+    HK_CHECK(pthread_cond_timedwait(&cv, &mu, &bad) == EINVAL);
+    HK_CHECK(pthread_cond_clockwait(&cv, &mu, CLOCK_PROCESS_CPUTIME_ID, &past) == EINVAL);
+    HK_CHECK(pthread_mutex_trylock(&mu) == EBUSY); /* still held, by main */
+    HK_CHECK(pthread_cond_broadcast(&cv) == 0);
+    HK_CHECK(pthread_mutex_unlock(&mu) == 0);
 
     /* Phase 4: an errorcheck mutex the caller does not hold: EPERM, no wait. */
-    CHECK(pthread_cond_wait(&cv_perm, &mu_check) == EPERM);
+    HK_CHECK(pthread_cond_wait(&cv_perm, &mu_check) == EPERM);
 
     /* Phase 5: a waiter cancelled inside the wait re-acquires the mutex;
      * its own cleanup handler unlocks it. */
-    CHECK(pthread_create(&th, NULL, wait_forever, NULL) == 0);
+    HK_CHECK(pthread_create(&th, NULL, wait_forever, NULL) == 0);
     while (waiter_tid == 0)
         usleep(1000);
     hk_wait_blocked(waiter_tid);
-    CHECK(pthread_cancel(th) == 0);
+    HK_CHECK(pthread_cancel(th) == 0);
     void *res = NULL;
     pthread_join(th, &res);
-    CHECK(res == PTHREAD_CANCELED);
-    CHECK(pthread_mutex_trylock(&mu) == 0);
-    CHECK(pthread_mutex_unlock(&mu) == 0);
+    HK_CHECK(res == PTHREAD_CANCELED);
+    HK_CHECK(pthread_mutex_trylock(&mu) == 0);
+    HK_CHECK(pthread_mutex_unlock(&mu) == 0);
 
-    CHECK(pthread_cond_destroy(&cv) == 0);
+    HK_CHECK(pthread_cond_destroy(&cv) == 0);
     return 0;
 }
 
@@ -137,33 +125,22 @@ static const struct hk_workload workloads[] = {
 
 /* ---- tests (read the trace) ---- */
 
-static struct hk_run run;
 static uint32_t cv_id, mu_id;
 
-static int setup(void **state)
+static void look_up(void)
 {
-    (void)state;
-    hk_run_workload(&run, "cond");
-    cv_id = hk_lock(&run, hk_addr(&run, "cv"));
-    mu_id = hk_lock(&run, hk_addr(&run, "mu"));
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    hk_free(&run);
-    return 0;
+    cv_id = hk_id("cv");
+    mu_id = hk_id("mu");
 }
 
 static void test_lock_new(void **state)
 {
     (void)state;
-    const struct swt_rec *l = hk_lock_new(&run, hk_addr(&run, "cv"), 0);
+    const struct swt_rec *l = hk_new("cv");
     assert_non_null(l);
     assert_int_equal(l->f[1], SWT_KIND_COND);
     assert_int_equal(l->f[3] & SWT_LOCK_PSHARED, 0);
-    const struct swt_rec *ps = hk_lock_new(&run, hk_addr(&run, "cv_perm"), 0);
+    const struct swt_rec *ps = hk_new("cv_perm");
     assert_non_null(ps);
     assert_true(ps->f[3] & SWT_LOCK_PSHARED);
 }
@@ -172,14 +149,14 @@ static void test_wait_protocol_for_every_return(void **state)
 {
     (void)state;
     /* Plain waits (at least one), then the two timeouts; no EPERM here. */
-    size_t waits = hk_check_cond_waits(&run, cv_id, 0, (uint64_t)-1);
+    size_t waits = hk_check_cond_waits(&hk_group, cv_id, 0, (uint64_t)-1);
     assert_true(waits >= 3);
-    assert_int_equal(hk_count_wakes(&run, cv_id, ETIMEDOUT), 2);
-    assert_true(hk_count_wakes(&run, cv_id, 0) >= 1);
+    assert_int_equal(hk_count_wakes(&hk_group, cv_id, ETIMEDOUT), 2);
+    assert_true(hk_count_wakes(&hk_group, cv_id, 0) >= 1);
     /* Every wait is on mu. */
     size_t pos = 0;
     const struct swt_rec *w;
-    while ((w = hk_next(&run, &pos, 0, SWT_REC_COND_WAIT, cv_id, 0, 0)) != NULL)
+    while ((w = hk_next(&hk_group, &pos, 0, SWT_REC_COND_WAIT, cv_id, 0, 0)) != NULL)
         assert_int_equal(w->f[1], mu_id);
 }
 
@@ -187,66 +164,57 @@ static void test_timed_waits_are_flagged(void **state)
 {
     (void)state;
     assert_int_equal(
-        hk_count(&run, 0, SWT_REC_RELEASE, mu_id, SWT_ACQ_COND | SWT_ACQ_TIMED, 0), 2);
+        hk_count(&hk_group, 0, SWT_REC_RELEASE, mu_id, SWT_ACQ_COND | SWT_ACQ_TIMED, 0), 2);
     assert_int_equal(
-        hk_count(&run, 0, SWT_REC_ACQUIRE, mu_id, SWT_ACQ_COND | SWT_ACQ_TIMED, 0), 2);
+        hk_count(&hk_group, 0, SWT_REC_ACQUIRE, mu_id, SWT_ACQ_COND | SWT_ACQ_TIMED, 0), 2);
 }
 
 static void test_einval_records_no_wait(void **state)
 {
     (void)state;
-    assert_int_equal(hk_count_wakes(&run, cv_id, EINVAL), 0);
+    assert_int_equal(hk_count_wakes(&hk_group, cv_id, EINVAL), 0);
     /* Waits recorded = plain + 2 timeouts; the EINVAL calls added none. */
-    assert_int_equal(hk_count(&run, 0, SWT_REC_COND_WAIT, cv_id, 0, 0),
-                     hk_count(&run, 0, SWT_REC_COND_WAKE, cv_id, 0, 0));
+    assert_int_equal(hk_count(&hk_group, 0, SWT_REC_COND_WAIT, cv_id, 0, 0),
+                     hk_count(&hk_group, 0, SWT_REC_COND_WAKE, cv_id, 0, 0));
 }
 
 static void test_eperm_is_not_a_reacquisition(void **state)
 {
     (void)state;
-    uint32_t cv_perm = hk_lock(&run, hk_addr(&run, "cv_perm"));
-    uint32_t mu_check = hk_lock(&run, hk_addr(&run, "mu_check"));
-    assert_int_equal(hk_check_cond_waits(&run, cv_perm, 0, EPERM), 1);
-    assert_int_equal(hk_count_wakes(&run, cv_perm, EPERM), 1);
-    assert_int_equal(hk_count(&run, 0, SWT_REC_ACQUIRE, mu_check, 0, 0), 0);
+    uint32_t cv_perm = hk_id("cv_perm");
+    uint32_t mu_check = hk_id("mu_check");
+    assert_int_equal(hk_check_cond_waits(&hk_group, cv_perm, 0, EPERM), 1);
+    assert_int_equal(hk_count_wakes(&hk_group, cv_perm, EPERM), 1);
+    assert_int_equal(hk_count(&hk_group, 0, SWT_REC_ACQUIRE, mu_check, 0, 0), 0);
 }
 
 static void test_cancelled_wait_reacquires(void **state)
 {
     (void)state;
-    uint32_t cv_cancel = hk_lock(&run, hk_addr(&run, "cv_cancel"));
-    assert_int_equal(hk_check_cond_waits(&run, cv_cancel, 0, (uint64_t)-1), 1);
-    assert_int_equal(hk_count_wakes(&run, cv_cancel, ECANCELED), 1);
+    uint32_t cv_cancel = hk_id("cv_cancel");
+    assert_int_equal(hk_check_cond_waits(&hk_group, cv_cancel, 0, (uint64_t)-1), 1);
+    assert_int_equal(hk_count_wakes(&hk_group, cv_cancel, ECANCELED), 1);
     size_t pos = 0;
     const struct swt_rec *a =
-        hk_next(&run, &pos, 0, SWT_REC_ACQUIRE, mu_id, SWT_ACQ_COND | SWT_ACQ_CANCELED, 0);
+        hk_next(&hk_group, &pos, 0, SWT_REC_ACQUIRE, mu_id, SWT_ACQ_COND | SWT_ACQ_CANCELED, 0);
     assert_non_null(a);
     /* The application's cleanup handler unlocked it through the hooks: the
      * hook had left the recorder before the handler ran. */
-    const struct swt_rec *rel = hk_next(&run, &pos, a->thread, SWT_REC_RELEASE, mu_id, 0, 0);
+    const struct swt_rec *rel = hk_next(&hk_group, &pos, a->thread, SWT_REC_RELEASE, mu_id, 0, 0);
     assert_non_null(rel);
 }
 
 static void test_signal_and_broadcast(void **state)
 {
     (void)state;
-    assert_true(hk_count(&run, 0, SWT_REC_COND_SIGNAL, cv_id, 0, SWT_ACQ_BROADCAST) >= 1);
-    assert_int_equal(hk_count(&run, 0, SWT_REC_COND_SIGNAL, cv_id, SWT_ACQ_BROADCAST, 0), 1);
-    assert_int_equal(hk_count(&run, 0, SWT_REC_DESTROY, cv_id, 0, 0), 1);
+    assert_true(hk_count(&hk_group, 0, SWT_REC_COND_SIGNAL, cv_id, 0, SWT_ACQ_BROADCAST) >= 1);
+    assert_int_equal(hk_count(&hk_group, 0, SWT_REC_COND_SIGNAL, cv_id, SWT_ACQ_BROADCAST, 0), 1);
+    assert_int_equal(hk_count(&hk_group, 0, SWT_REC_DESTROY, cv_id, 0, 0), 1);
 }
 
-static void test_same_results_native_forwarding_and_profile(void **state)
+int main(int argc, char **argv)
 {
-    (void)state;
-    hk_workload_passes("cond", NULL);
-    hk_workload_passes("cond", "disabled");
-    hk_workload_passes("cond", "profile");
-}
-
-static int all_tests(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_results_native_forwarding_and_profile),
+    static const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lock_new),
         cmocka_unit_test(test_wait_protocol_for_every_return),
         cmocka_unit_test(test_timed_waits_are_flagged),
@@ -255,10 +223,12 @@ static int all_tests(void)
         cmocka_unit_test(test_cancelled_wait_reacquires),
         cmocka_unit_test(test_signal_and_broadcast),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
-
-int main(int argc, char **argv)
-{
-    return hk_main(argc, argv, workloads, all_tests);
+    const struct hk_suite suite = {
+        .workloads = workloads,
+        .workload = "cond",
+        .loaded = look_up,
+        .tests = tests,
+        .ntests = sizeof tests / sizeof tests[0],
+    };
+    return hk_main(argc, argv, &suite);
 }

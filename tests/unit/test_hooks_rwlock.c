@@ -5,25 +5,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
 #include "tests/unit/hooks_harness.h"
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            printf("CHECK failed: %s (line %d)\n", #cond, __LINE__);                   \
-            return 1;                                                                  \
-        }                                                                              \
-    } while (0)
 
 /* ---- workload (runs under the shim) ---- */
 
@@ -76,61 +64,61 @@ static int workload_rwlock(void)
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlockattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-    CHECK(pthread_rwlock_init(&rw_pref, &attr) == 0);
+    HK_CHECK(pthread_rwlock_init(&rw_pref, &attr) == 0);
     pthread_rwlockattr_destroy(&attr);
-    CHECK(pthread_rwlock_init(&rw_def, NULL) == 0);
+    HK_CHECK(pthread_rwlock_init(&rw_def, NULL) == 0);
     printf("rw_def=%p\nrw_pref=%p\nrw_static=%p\nrw_static_wr=%p\n", (void *)&rw_def,
            (void *)&rw_pref, (void *)&rw_static, (void *)&rw_static_wr);
 
     /* Phase 1: read then write hold; the unlocks must say which. */
     errno = 4242;
-    CHECK(pthread_rwlock_rdlock(&rw_def) == 0);
-    CHECK(pthread_rwlock_unlock(&rw_def) == 0);
-    CHECK(pthread_rwlock_wrlock(&rw_def) == 0);
-    CHECK(pthread_rwlock_unlock(&rw_def) == 0);
-    CHECK(errno == 4242);
+    HK_CHECK(pthread_rwlock_rdlock(&rw_def) == 0);
+    HK_CHECK(pthread_rwlock_unlock(&rw_def) == 0);
+    HK_CHECK(pthread_rwlock_wrlock(&rw_def) == 0);
+    HK_CHECK(pthread_rwlock_unlock(&rw_def) == 0);
+    HK_CHECK(errno == 4242);
 
     /* Phase 2: try variants against a write hold fail with EBUSY. */
-    CHECK(pthread_rwlock_wrlock(&rw_def) == 0);
-    CHECK(run_thread(try_both));
+    HK_CHECK(pthread_rwlock_wrlock(&rw_def) == 0);
+    HK_CHECK(run_thread(try_both));
 
     /* Phase 3: a reader blocks behind the write hold. */
     pthread_t th;
     void *ok = NULL;
     helper_tid = 0;
-    CHECK(pthread_create(&th, NULL, read_blocking, NULL) == 0);
+    HK_CHECK(pthread_create(&th, NULL, read_blocking, NULL) == 0);
     while (helper_tid == 0)
         usleep(1000);
     hk_wait_blocked(helper_tid);
-    CHECK(pthread_rwlock_unlock(&rw_def) == 0);
+    HK_CHECK(pthread_rwlock_unlock(&rw_def) == 0);
     pthread_join(th, &ok);
-    CHECK(ok != NULL);
+    HK_CHECK(ok != NULL);
 
     /* Phase 4: a timed write lock times out behind a read hold. */
-    CHECK(pthread_rwlock_rdlock(&rw_def) == 0);
-    CHECK(run_thread(write_timeout));
-    CHECK(pthread_rwlock_unlock(&rw_def) == 0);
+    HK_CHECK(pthread_rwlock_rdlock(&rw_def) == 0);
+    HK_CHECK(run_thread(write_timeout));
+    HK_CHECK(pthread_rwlock_unlock(&rw_def) == 0);
 
     /* Phase 5: timed/clock variants on a free lock; a bad clock is EINVAL
      * even though the lock is free. */
     struct timespec future;
     clock_gettime(CLOCK_MONOTONIC, &future);
     future.tv_sec += 10;
-    CHECK(pthread_rwlock_clockrdlock(&rw_pref, CLOCK_MONOTONIC, &future) == 0);
-    CHECK(pthread_rwlock_unlock(&rw_pref) == 0);
-    CHECK(pthread_rwlock_clockrdlock(&rw_pref, CLOCK_PROCESS_CPUTIME_ID, &future) == EINVAL);
+    HK_CHECK(pthread_rwlock_clockrdlock(&rw_pref, CLOCK_MONOTONIC, &future) == 0);
+    HK_CHECK(pthread_rwlock_unlock(&rw_pref) == 0);
+    HK_CHECK(pthread_rwlock_clockrdlock(&rw_pref, CLOCK_PROCESS_CPUTIME_ID, &future) == EINVAL);
     struct timespec bad = {.tv_sec = 0, .tv_nsec = 2000000000L};
-    CHECK(pthread_rwlock_timedwrlock(&rw_pref, &bad) == EINVAL);
-    CHECK(pthread_rwlock_trywrlock(&rw_pref) == 0); /* still free */
-    CHECK(pthread_rwlock_unlock(&rw_pref) == 0);
+    HK_CHECK(pthread_rwlock_timedwrlock(&rw_pref, &bad) == EINVAL);
+    HK_CHECK(pthread_rwlock_trywrlock(&rw_pref) == 0); /* still free */
+    HK_CHECK(pthread_rwlock_unlock(&rw_pref) == 0);
 
     /* Phase 6: a statically initialised rwlock, then destroy. */
-    CHECK(pthread_rwlock_wrlock(&rw_static) == 0);
-    CHECK(pthread_rwlock_unlock(&rw_static) == 0);
-    CHECK(pthread_rwlock_rdlock(&rw_static_wr) == 0);
-    CHECK(pthread_rwlock_unlock(&rw_static_wr) == 0);
-    CHECK(pthread_rwlock_destroy(&rw_def) == 0);
-    CHECK(pthread_rwlock_destroy(&rw_pref) == 0);
+    HK_CHECK(pthread_rwlock_wrlock(&rw_static) == 0);
+    HK_CHECK(pthread_rwlock_unlock(&rw_static) == 0);
+    HK_CHECK(pthread_rwlock_rdlock(&rw_static_wr) == 0);
+    HK_CHECK(pthread_rwlock_unlock(&rw_static_wr) == 0);
+    HK_CHECK(pthread_rwlock_destroy(&rw_def) == 0);
+    HK_CHECK(pthread_rwlock_destroy(&rw_pref) == 0);
     return 0;
 }
 
@@ -141,27 +129,11 @@ static const struct hk_workload workloads[] = {
 
 /* ---- tests (read the trace) ---- */
 
-static struct hk_run run;
-
-static int setup(void **state)
-{
-    (void)state;
-    hk_run_workload(&run, "rwlock");
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    hk_free(&run);
-    return 0;
-}
-
 static void test_lock_new_kind_and_preference(void **state)
 {
     (void)state;
-    const struct swt_rec *def = hk_lock_new(&run, hk_addr(&run, "rw_def"), 0);
-    const struct swt_rec *pref = hk_lock_new(&run, hk_addr(&run, "rw_pref"), 0);
+    const struct swt_rec *def = hk_new("rw_def");
+    const struct swt_rec *pref = hk_new("rw_pref");
     assert_non_null(def);
     assert_non_null(pref);
     assert_int_equal(def->f[1], SWT_KIND_RWLOCK);
@@ -172,11 +144,11 @@ static void test_lock_new_kind_and_preference(void **state)
     assert_true(pref->f[3] & SWT_LOCK_PSHARED);
     /* Statically initialised: registered on first sight, with the
      * preference the recorder reads from the object. */
-    const struct swt_rec *st = hk_lock_new(&run, hk_addr(&run, "rw_static"), 0);
+    const struct swt_rec *st = hk_new("rw_static");
     assert_non_null(st);
     assert_true(st->f[3] & SWT_LOCK_STATIC);
     assert_int_equal(st->f[2], SWT_TYPE_RW_PREFER_READER);
-    const struct swt_rec *sw = hk_lock_new(&run, hk_addr(&run, "rw_static_wr"), 0);
+    const struct swt_rec *sw = hk_new("rw_static_wr");
     assert_non_null(sw);
     assert_true(sw->f[3] & SWT_LOCK_STATIC);
     assert_int_equal(sw->f[2], SWT_TYPE_RW_PREFER_WRITER_NONREC);
@@ -185,32 +157,32 @@ static void test_lock_new_kind_and_preference(void **state)
 static void test_unlock_says_read_or_write(void **state)
 {
     (void)state;
-    uint32_t rw = (uint32_t)hk_lock_new(&run, hk_addr(&run, "rw_def"), 0)->f[0];
+    uint32_t rw = (uint32_t)hk_new("rw_def")->f[0];
     size_t pos = 0;
-    const struct swt_rec *a = hk_next(&run, &pos, 0, SWT_REC_ACQUIRE, rw, SWT_ACQ_READ,
+    const struct swt_rec *a = hk_next(&hk_group, &pos, 0, SWT_REC_ACQUIRE, rw, SWT_ACQ_READ,
                                       SWT_ACQ_WRITE | SWT_ACQ_TRY | SWT_ACQ_CONTENDED);
     assert_non_null(a);
     const struct swt_rec *r1 =
-        hk_next(&run, &pos, a->thread, SWT_REC_RELEASE, rw, SWT_ACQ_READ, SWT_ACQ_WRITE);
+        hk_next(&hk_group, &pos, a->thread, SWT_REC_RELEASE, rw, SWT_ACQ_READ, SWT_ACQ_WRITE);
     assert_non_null(r1);
-    const struct swt_rec *w = hk_next(&run, &pos, a->thread, SWT_REC_ACQUIRE, rw, SWT_ACQ_WRITE,
+    const struct swt_rec *w = hk_next(&hk_group, &pos, a->thread, SWT_REC_ACQUIRE, rw, SWT_ACQ_WRITE,
                                       SWT_ACQ_READ);
     assert_non_null(w);
     const struct swt_rec *r2 =
-        hk_next(&run, &pos, a->thread, SWT_REC_RELEASE, rw, SWT_ACQ_WRITE, SWT_ACQ_READ);
+        hk_next(&hk_group, &pos, a->thread, SWT_REC_RELEASE, rw, SWT_ACQ_WRITE, SWT_ACQ_READ);
     assert_non_null(r2);
 }
 
 static void test_try_failures_are_busy(void **state)
 {
     (void)state;
-    uint32_t rw = (uint32_t)hk_lock_new(&run, hk_addr(&run, "rw_def"), 0)->f[0];
+    uint32_t rw = (uint32_t)hk_new("rw_def")->f[0];
     size_t pos = 0;
     const struct swt_rec *f =
-        hk_next(&run, &pos, 0, SWT_REC_FAIL, rw, SWT_ACQ_READ | SWT_ACQ_TRY, 0);
+        hk_next(&hk_group, &pos, 0, SWT_REC_FAIL, rw, SWT_ACQ_READ | SWT_ACQ_TRY, 0);
     assert_non_null(f);
     assert_int_equal(f->f[3], EBUSY);
-    f = hk_next(&run, &pos, f->thread, SWT_REC_FAIL, rw, SWT_ACQ_WRITE | SWT_ACQ_TRY, 0);
+    f = hk_next(&hk_group, &pos, f->thread, SWT_REC_FAIL, rw, SWT_ACQ_WRITE | SWT_ACQ_TRY, 0);
     assert_non_null(f);
     assert_int_equal(f->f[3], EBUSY);
 }
@@ -218,21 +190,21 @@ static void test_try_failures_are_busy(void **state)
 static void test_contended_read_waits_then_acquires(void **state)
 {
     (void)state;
-    uint32_t rw = (uint32_t)hk_lock_new(&run, hk_addr(&run, "rw_def"), 0)->f[0];
+    uint32_t rw = (uint32_t)hk_new("rw_def")->f[0];
     size_t pos = 0;
     const struct swt_rec *wt =
-        hk_next(&run, &pos, 0, SWT_REC_WAIT, rw, SWT_ACQ_READ, SWT_ACQ_TIMED);
+        hk_next(&hk_group, &pos, 0, SWT_REC_WAIT, rw, SWT_ACQ_READ, SWT_ACQ_TIMED);
     assert_non_null(wt);
-    const struct swt_rec *acq = hk_next(&run, &pos, wt->thread, SWT_REC_ACQUIRE, rw,
+    const struct swt_rec *acq = hk_next(&hk_group, &pos, wt->thread, SWT_REC_ACQUIRE, rw,
                                         SWT_ACQ_READ | SWT_ACQ_CONTENDED, 0);
     assert_non_null(acq);
     assert_true(acq->ns >= wt->ns);
-    assert_non_null(hk_next(&run, &pos, wt->thread, SWT_REC_RELEASE, rw, SWT_ACQ_READ, 0));
+    assert_non_null(hk_next(&hk_group, &pos, wt->thread, SWT_REC_RELEASE, rw, SWT_ACQ_READ, 0));
     /* The writer's release that let the reader in was stamped before the
      * real unlock: it is between the reader's WAIT and its ACQUIRE. */
     int handed_over = 0;
-    for (size_t i = 0; i < run.nrecs; i++) {
-        const struct swt_rec *r = &run.recs[i];
+    for (size_t i = 0; i < hk_group.nrecs; i++) {
+        const struct swt_rec *r = &hk_group.recs[i];
         if (r->type == SWT_REC_RELEASE && r->f[0] == rw && r->thread != wt->thread &&
             (r->f[1] & SWT_ACQ_WRITE) && r->ns >= wt->ns && r->ns <= acq->ns)
             handed_over = 1;
@@ -243,58 +215,49 @@ static void test_contended_read_waits_then_acquires(void **state)
 static void test_timed_write_times_out(void **state)
 {
     (void)state;
-    uint32_t rw = (uint32_t)hk_lock_new(&run, hk_addr(&run, "rw_def"), 0)->f[0];
+    uint32_t rw = (uint32_t)hk_new("rw_def")->f[0];
     size_t pos = 0;
     const struct swt_rec *wt =
-        hk_next(&run, &pos, 0, SWT_REC_WAIT, rw, SWT_ACQ_WRITE | SWT_ACQ_TIMED, 0);
+        hk_next(&hk_group, &pos, 0, SWT_REC_WAIT, rw, SWT_ACQ_WRITE | SWT_ACQ_TIMED, 0);
     assert_non_null(wt);
     const struct swt_rec *f =
-        hk_next(&run, &pos, wt->thread, SWT_REC_FAIL, rw, SWT_ACQ_WRITE | SWT_ACQ_TIMED, 0);
+        hk_next(&hk_group, &pos, wt->thread, SWT_REC_FAIL, rw, SWT_ACQ_WRITE | SWT_ACQ_TIMED, 0);
     assert_non_null(f);
     assert_int_equal(f->f[3], ETIMEDOUT);
-    assert_int_equal(hk_count(&run, wt->thread, SWT_REC_ACQUIRE, rw, SWT_ACQ_WRITE, 0), 0);
+    assert_int_equal(hk_count(&hk_group, wt->thread, SWT_REC_ACQUIRE, rw, SWT_ACQ_WRITE, 0), 0);
 }
 
 static void test_bad_clock_is_einval_without_acquire(void **state)
 {
     (void)state;
-    uint32_t rw = (uint32_t)hk_lock_new(&run, hk_addr(&run, "rw_pref"), 0)->f[0];
+    uint32_t rw = (uint32_t)hk_new("rw_pref")->f[0];
     /* clockrdlock on a free lock: one success, one EINVAL; timedwrlock with a
      * bad deadline: EINVAL; then the trywrlock succeeds. */
-    assert_int_equal(hk_count(&run, 0, SWT_REC_ACQUIRE, rw, SWT_ACQ_READ | SWT_ACQ_TIMED, 0), 1);
+    assert_int_equal(hk_count(&hk_group, 0, SWT_REC_ACQUIRE, rw, SWT_ACQ_READ | SWT_ACQ_TIMED, 0), 1);
     size_t pos = 0;
-    const struct swt_rec *f = hk_next(&run, &pos, 0, SWT_REC_FAIL, rw, SWT_ACQ_READ, 0);
+    const struct swt_rec *f = hk_next(&hk_group, &pos, 0, SWT_REC_FAIL, rw, SWT_ACQ_READ, 0);
     assert_non_null(f);
     assert_int_equal(f->f[3], EINVAL);
-    f = hk_next(&run, &pos, 0, SWT_REC_FAIL, rw, SWT_ACQ_WRITE | SWT_ACQ_TIMED, 0);
+    f = hk_next(&hk_group, &pos, 0, SWT_REC_FAIL, rw, SWT_ACQ_WRITE | SWT_ACQ_TIMED, 0);
     assert_non_null(f);
     assert_int_equal(f->f[3], EINVAL);
-    assert_int_equal(hk_count(&run, 0, SWT_REC_WAIT, rw, 0, 0), 0);
-    assert_int_equal(hk_count(&run, 0, SWT_REC_ACQUIRE, rw, SWT_ACQ_WRITE | SWT_ACQ_TRY, 0), 1);
+    assert_int_equal(hk_count(&hk_group, 0, SWT_REC_WAIT, rw, 0, 0), 0);
+    assert_int_equal(hk_count(&hk_group, 0, SWT_REC_ACQUIRE, rw, SWT_ACQ_WRITE | SWT_ACQ_TRY, 0), 1);
 }
 
 static void test_destroy_recorded(void **state)
 {
     (void)state;
-    uint32_t rw = (uint32_t)hk_lock_new(&run, hk_addr(&run, "rw_def"), 0)->f[0];
+    uint32_t rw = (uint32_t)hk_new("rw_def")->f[0];
     size_t pos = 0;
-    const struct swt_rec *d = hk_next(&run, &pos, 0, SWT_REC_DESTROY, rw, 0, 0);
+    const struct swt_rec *d = hk_next(&hk_group, &pos, 0, SWT_REC_DESTROY, rw, 0, 0);
     assert_non_null(d);
     assert_int_equal(d->f[2], 0);
 }
 
-static void test_same_results_native_forwarding_and_profile(void **state)
+int main(int argc, char **argv)
 {
-    (void)state;
-    hk_workload_passes("rwlock", NULL);
-    hk_workload_passes("rwlock", "disabled");
-    hk_workload_passes("rwlock", "profile");
-}
-
-static int all_tests(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_results_native_forwarding_and_profile),
+    static const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lock_new_kind_and_preference),
         cmocka_unit_test(test_unlock_says_read_or_write),
         cmocka_unit_test(test_try_failures_are_busy),
@@ -303,10 +266,11 @@ static int all_tests(void)
         cmocka_unit_test(test_bad_clock_is_einval_without_acquire),
         cmocka_unit_test(test_destroy_recorded),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
-
-int main(int argc, char **argv)
-{
-    return hk_main(argc, argv, workloads, all_tests);
+    const struct hk_suite suite = {
+        .workloads = workloads,
+        .workload = "rwlock",
+        .tests = tests,
+        .ntests = sizeof tests / sizeof tests[0],
+    };
+    return hk_main(argc, argv, &suite);
 }

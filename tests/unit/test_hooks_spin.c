@@ -4,23 +4,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include <cmocka.h>
-
 #include "tests/unit/hooks_harness.h"
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            printf("CHECK failed: %s (line %d)\n", #cond, __LINE__);                   \
-            return 1;                                                                  \
-        }                                                                              \
-    } while (0)
 
 /* ---- workload (runs under the shim) ---- */
 
@@ -45,32 +33,32 @@ static void *lock_spinning(void *arg)
 
 static int workload_spin(void)
 {
-    CHECK(pthread_spin_init(&sp, PTHREAD_PROCESS_PRIVATE) == 0);
+    HK_CHECK(pthread_spin_init(&sp, PTHREAD_PROCESS_PRIVATE) == 0);
     printf("sp=%p\n", (void *)&sp);
     errno = 777;
-    CHECK(pthread_spin_lock(&sp) == 0);
-    CHECK(pthread_spin_unlock(&sp) == 0);
-    CHECK(pthread_spin_trylock(&sp) == 0);
-    CHECK(pthread_spin_unlock(&sp) == 0);
-    CHECK(errno == 777);
+    HK_CHECK(pthread_spin_lock(&sp) == 0);
+    HK_CHECK(pthread_spin_unlock(&sp) == 0);
+    HK_CHECK(pthread_spin_trylock(&sp) == 0);
+    HK_CHECK(pthread_spin_unlock(&sp) == 0);
+    HK_CHECK(errno == 777);
 
     /* Held by main: a try from another thread is EBUSY, and a lock spins
      * until main lets go. */
-    CHECK(pthread_spin_lock(&sp) == 0);
+    HK_CHECK(pthread_spin_lock(&sp) == 0);
     pthread_t th;
     void *ok = NULL;
-    CHECK(pthread_create(&th, NULL, try_busy, NULL) == 0);
+    HK_CHECK(pthread_create(&th, NULL, try_busy, NULL) == 0);
     pthread_join(th, &ok);
-    CHECK(ok != NULL);
-    CHECK(pthread_create(&th, NULL, lock_spinning, NULL) == 0);
+    HK_CHECK(ok != NULL);
+    HK_CHECK(pthread_create(&th, NULL, lock_spinning, NULL) == 0);
     while (!__atomic_load_n(&about_to_lock, __ATOMIC_SEQ_CST))
         sched_yield();
     hk_wait_spinning(th, 20);
-    CHECK(pthread_spin_unlock(&sp) == 0);
+    HK_CHECK(pthread_spin_unlock(&sp) == 0);
     ok = NULL;
     pthread_join(th, &ok);
-    CHECK(ok != NULL);
-    CHECK(pthread_spin_destroy(&sp) == 0);
+    HK_CHECK(ok != NULL);
+    HK_CHECK(pthread_spin_destroy(&sp) == 0);
     return 0;
 }
 
@@ -81,28 +69,17 @@ static const struct hk_workload workloads[] = {
 
 /* ---- tests (read the trace) ---- */
 
-static struct hk_run run;
 static uint32_t sp_id;
 
-static int setup(void **state)
+static void look_up(void)
 {
-    (void)state;
-    hk_run_workload(&run, "spin");
-    sp_id = hk_lock(&run, hk_addr(&run, "sp"));
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    hk_free(&run);
-    return 0;
+    sp_id = hk_id("sp");
 }
 
 static void test_lock_new(void **state)
 {
     (void)state;
-    const struct swt_rec *l = hk_lock_new(&run, hk_addr(&run, "sp"), 0);
+    const struct swt_rec *l = hk_new("sp");
     assert_non_null(l);
     assert_int_equal(l->f[1], SWT_KIND_SPIN);
     assert_int_equal(l->f[3] & (SWT_LOCK_PSHARED | SWT_LOCK_FAILED_INIT), 0);
@@ -113,18 +90,18 @@ static void test_every_record_is_spin(void **state)
     (void)state;
     unsigned types[] = {SWT_REC_ACQUIRE, SWT_REC_WAIT, SWT_REC_FAIL, SWT_REC_RELEASE};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        assert_int_equal(hk_count(&run, 0, types[i], sp_id, 0, SWT_ACQ_SPIN), 0);
+        assert_int_equal(hk_count(&hk_group, 0, types[i], sp_id, 0, SWT_ACQ_SPIN), 0);
     /* main: lock, trylock, lock; helper: contended lock */
-    assert_int_equal(hk_count(&run, 0, SWT_REC_ACQUIRE, sp_id, SWT_ACQ_SPIN, 0), 4);
-    assert_int_equal(hk_count(&run, 0, SWT_REC_RELEASE, sp_id, SWT_ACQ_SPIN, 0), 4);
-    assert_int_equal(hk_count(&run, 0, SWT_REC_ACQUIRE, sp_id, SWT_ACQ_TRY, 0), 1);
+    assert_int_equal(hk_count(&hk_group, 0, SWT_REC_ACQUIRE, sp_id, SWT_ACQ_SPIN, 0), 4);
+    assert_int_equal(hk_count(&hk_group, 0, SWT_REC_RELEASE, sp_id, SWT_ACQ_SPIN, 0), 4);
+    assert_int_equal(hk_count(&hk_group, 0, SWT_REC_ACQUIRE, sp_id, SWT_ACQ_TRY, 0), 1);
 }
 
 static void test_try_busy(void **state)
 {
     (void)state;
     size_t pos = 0;
-    const struct swt_rec *f = hk_next(&run, &pos, 0, SWT_REC_FAIL, sp_id, SWT_ACQ_TRY, 0);
+    const struct swt_rec *f = hk_next(&hk_group, &pos, 0, SWT_REC_FAIL, sp_id, SWT_ACQ_TRY, 0);
     assert_non_null(f);
     assert_int_equal(f->f[3], EBUSY);
 }
@@ -133,45 +110,38 @@ static void test_contended_lock_waits_first(void **state)
 {
     (void)state;
     size_t pos = 0;
-    const struct swt_rec *w = hk_next(&run, &pos, 0, SWT_REC_WAIT, sp_id, SWT_ACQ_SPIN, 0);
+    const struct swt_rec *w = hk_next(&hk_group, &pos, 0, SWT_REC_WAIT, sp_id, SWT_ACQ_SPIN, 0);
     assert_non_null(w);
     const struct swt_rec *a =
-        hk_next(&run, &pos, w->thread, SWT_REC_ACQUIRE, sp_id, SWT_ACQ_CONTENDED, SWT_ACQ_TRY);
+        hk_next(&hk_group, &pos, w->thread, SWT_REC_ACQUIRE, sp_id, SWT_ACQ_CONTENDED, SWT_ACQ_TRY);
     assert_non_null(a);
-    assert_non_null(hk_next(&run, &pos, w->thread, SWT_REC_RELEASE, sp_id, SWT_ACQ_SPIN, 0));
+    assert_non_null(hk_next(&hk_group, &pos, w->thread, SWT_REC_RELEASE, sp_id, SWT_ACQ_SPIN, 0));
 }
 
 static void test_destroy(void **state)
 {
     (void)state;
     size_t pos = 0;
-    const struct swt_rec *d = hk_next(&run, &pos, 0, SWT_REC_DESTROY, sp_id, 0, 0);
+    const struct swt_rec *d = hk_next(&hk_group, &pos, 0, SWT_REC_DESTROY, sp_id, 0, 0);
     assert_non_null(d);
     assert_int_equal(d->f[2], 0);
 }
 
-static void test_same_results_native_forwarding_and_profile(void **state)
+int main(int argc, char **argv)
 {
-    (void)state;
-    hk_workload_passes("spin", NULL);
-    hk_workload_passes("spin", "disabled");
-    hk_workload_passes("spin", "profile");
-}
-
-static int all_tests(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_results_native_forwarding_and_profile),
+    static const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lock_new),
         cmocka_unit_test(test_every_record_is_spin),
         cmocka_unit_test(test_try_busy),
         cmocka_unit_test(test_contended_lock_waits_first),
         cmocka_unit_test(test_destroy),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
-
-int main(int argc, char **argv)
-{
-    return hk_main(argc, argv, workloads, all_tests);
+    const struct hk_suite suite = {
+        .workloads = workloads,
+        .workload = "spin",
+        .loaded = look_up,
+        .tests = tests,
+        .ntests = sizeof tests / sizeof tests[0],
+    };
+    return hk_main(argc, argv, &suite);
 }
