@@ -15,9 +15,11 @@
  *     fork), so they could overlap in time.
  * Otherwise it is kept as a pruned finding naming the first rule, in that
  * order, that made it impossible; --verbose shows those. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uthash.h>
 
 #include "analyzer/detect.h"
 #include "analyzer/lockgraph.h"
@@ -143,12 +145,60 @@ static bool feasible(struct choose *c, unsigned rules)
     return ok || c->budget_hit;
 }
 
+/* Cycles through other instances of the same lock classes taken at the
+ * same places (per-object locks: transfer(a, b) and transfer(b, a) over
+ * many accounts) are one finding with an "instances" count. */
+struct cycle_group {
+    char *sig;
+    struct finding *f;
+    size_t metric; /* index of its "instances" metric */
+    UT_hash_handle hh;
+};
+
 struct cycles_ctx {
     const struct model *m;
     const struct report_opts *o;
     struct findings *out;
     uint64_t seq;
+    struct cycle_group *groups;
 };
+
+/* The places of a cycle: per edge (the acquiring stacks, the modes, the
+ * init sites of both locks), sorted; NULL when a place is unknown. */
+static char *cycle_signature(const struct model *m, const uint32_t *nodes,
+                             const struct model_edge_variant *const *pick, size_t n, bool ok)
+{
+    uint64_t part[n * 2];
+    for (size_t i = 0; i < n; i++) {
+        const struct model_edge_variant *v = pick[i];
+        uint32_t a = m->locks[nodes[i]].init_site, b = m->locks[nodes[(i + 1) % n]].init_site;
+        if (v->from_site == MODEL_NONE || v->to_site == MODEL_NONE || a == MODEL_NONE ||
+            b == MODEL_NONE)
+            return NULL;
+        uint64_t modes = (v->from_flags & (SWT_ACQ_READ | SWT_ACQ_WRITE)) |
+                         (v->to_flags & (SWT_ACQ_READ | SWT_ACQ_WRITE | SWT_ACQ_TRY)) << 4;
+        part[2 * i] = (uint64_t)v->from_site << 32 | v->to_site;
+        part[2 * i + 1] = (uint64_t)a << 40 | (uint64_t)b << 16 | modes;
+    }
+    /* sort edges as (site pair, classes) units */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && (part[2 * (j - 1)] > part[2 * j] ||
+                                     (part[2 * (j - 1)] == part[2 * j] &&
+                                      part[2 * j - 1] > part[2 * j + 1]));
+             j--) {
+            uint64_t t0 = part[2 * j], t1 = part[2 * j + 1];
+            part[2 * j] = part[2 * (j - 1)];
+            part[2 * j + 1] = part[2 * j - 1];
+            part[2 * (j - 1)] = t0;
+            part[2 * j - 1] = t1;
+        }
+    size_t cap = 32 + n * 40, len = 0;
+    char *sig = xmalloc(cap);
+    len += (size_t)snprintf(sig, cap, "%c%zu", ok ? 'r' : 'p', n);
+    for (size_t i = 0; i < 2 * n; i++)
+        len += (size_t)snprintf(sig + len, cap - len, ":%" PRIx64, part[i]);
+    return sig;
+}
 
 static const char *lk(const struct model *m, uint32_t lock, char *buf, size_t len)
 {
@@ -263,8 +313,28 @@ static bool on_cycle(void *vctx, const uint32_t *nodes, const struct model_edge 
     struct choose c = {.m = m, .nodes = nodes, .edges = edges, .n = n, .pick = pick};
     bool ok = feasible(&c, C_ALL | C_DISTINCT) || feasible(&c, C_ALL);
     bool budget = c.budget_hit;
+    if (!ok)
+        for (size_t i = 0; i < n; i++)
+            pick[i] = &edges[i]->variants[0];
+    char *sig = cycle_signature(m, nodes, pick, n, ok);
+    if (sig) {
+        struct cycle_group *g;
+        HASH_FIND_STR(cx->groups, sig, g);
+        if (g) {
+            g->f->metrics[g->metric].v.u++;
+            free(sig);
+            return true;
+        }
+    }
 
     struct finding *f = findings_add(cx->out, FINDING_CYCLE, "lock-order-cycle", SEV_ERROR);
+    if (sig) {
+        struct cycle_group *g = xcalloc(1, sizeof *g);
+        g->sig = sig;
+        g->f = f;
+        g->metric = 1; /* after "length" below */
+        HASH_ADD_KEYPTR(hh, cx->groups, g->sig, strlen(g->sig), g);
+    }
     f->sort_key = cx->seq++;
     char *text = cycle_text(m, nodes, n);
     finding_title(f, "potential deadlock: lock-order cycle %s", text);
@@ -272,6 +342,8 @@ static bool on_cycle(void *vctx, const uint32_t *nodes, const struct model_edge 
     for (size_t i = 0; i < n; i++)
         finding_lock(f, nodes[i]);
     finding_metric_u64(f, "length", n);
+    if (sig)
+        finding_metric_u64(f, "instances", 1);
     if (!ok) {
         explain_prune(cx, f, &c);
         /* a representative occurrence for each edge */
@@ -347,6 +419,16 @@ void detect_cycles(const struct model *m, const struct report_opts *o, struct fi
     struct cycles_ctx cx = {.m = m, .o = o, .out = out};
     struct lockgraph_result res;
     lockgraph_cycles(m, o->max_cycle_len, on_cycle, &cx, &res);
+    struct cycle_group *g, *tmp;
+    HASH_ITER(hh, cx.groups, g, tmp)
+    {
+        if (g->f->metrics[g->metric].v.u > 1)
+            findings_note(out, "cycles through other locks created and taken at the same places "
+                               "are counted in one finding (its \"instances\")");
+        HASH_DEL(cx.groups, g);
+        free(g->sig);
+        free(g);
+    }
     if (res.cut_by_length)
         findings_note(out,
                       "the cycle search stopped at %u locks per cycle (--max-cycle-len); "

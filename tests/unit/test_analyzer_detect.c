@@ -170,6 +170,29 @@ static void test_each_cycle_once(void **state)
     done(r);
 }
 
+static void test_same_places_grouped(void **state)
+{
+    (void)state;
+    /* transfer(a, b) / transfer(b, a) over three accounts created at one
+     * place: two cycles through the same code are one finding */
+    struct run *r = analyze(THREADS2 "lock X1 site=init\nlock X2 site=init\nlock X3 site=init\n"
+                            "T2 acquire X1 site=s1 ; T2 acquire X2 site=s2 ; T2 release X2 ; T2 release X1\n"
+                            "T3 acquire X2 site=s1 ; T3 acquire X1 site=s2 ; T3 release X1 ; T3 release X2\n"
+                            "T2 acquire X2 site=s1 ; T2 acquire X3 site=s2 ; T2 release X3 ; T2 release X2\n"
+                            "T3 acquire X3 site=s1 ; T3 acquire X2 site=s2 ; T3 release X2 ; T3 release X3\n"
+                            JOINS2);
+    assert_int_equal(count(r, "lock-order-cycle", false), 1);
+    const struct finding *f = first(r, "lock-order-cycle");
+    bool found = false;
+    for (size_t i = 0; i < f->nmetrics; i++)
+        if (!strcmp(f->metrics[i].key, "instances")) {
+            assert_int_equal(f->metrics[i].v.u, 2);
+            found = true;
+        }
+    assert_true(found);
+    done(r);
+}
+
 static void test_max_cycle_len_notes_cut(void **state)
 {
     (void)state;
@@ -773,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_clean_order_has_nothing),
         cmocka_unit_test(test_abc_cycle_of_three),
         cmocka_unit_test(test_each_cycle_once),
+        cmocka_unit_test(test_same_places_grouped),
         cmocka_unit_test(test_max_cycle_len_notes_cut),
         cmocka_unit_test(test_single_thread_pruned),
         cmocka_unit_test(test_gate_lock_pruned),
