@@ -78,13 +78,14 @@ uint32_t rec_lock_init(struct rec_thread *t, const void *addr, const struct rec_
 
 static uint32_t lock_id_slow_body(struct rec_thread *t, const void *addr, unsigned kind);
 
-/* Keeps errno: a first sight may read /proc/self/maps or start a chunk. */
+/* Quiet (rec_quiet): a first sight may read /proc/self/maps or start a chunk. */
 __attribute__((noinline)) static uint32_t lock_id_slow(struct rec_thread *t, const void *addr,
                                                       unsigned kind)
 {
-    int saved = errno;
+    struct rec_quiet q;
+    rec_quiet_begin(&q);
     uint32_t id = lock_id_slow_body(t, addr, kind);
-    errno = saved;
+    rec_quiet_end(&q);
     return id;
 }
 

@@ -3,6 +3,8 @@
 #ifndef SYNCWATCH_PRELOAD_REC_INTERNAL_H
 #define SYNCWATCH_PRELOAD_REC_INTERNAL_H
 
+#include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,6 +82,25 @@ struct rec_tls {
     struct rec_thread *thr;
 };
 extern __thread struct rec_tls rec_tls __attribute__((tls_model("initial-exec")));
+
+/* Around the recorder's slow paths, which make system calls: errno stays
+ * the program's, and no cancellation point in them (open and read inside
+ * libunwind, a message's write) can act on a pending cancellation inside a
+ * hook whose real function is not a cancellation point. */
+struct rec_quiet {
+    int saved_errno;
+    int cancel_state;
+};
+static inline void rec_quiet_begin(struct rec_quiet *q)
+{
+    q->saved_errno = errno;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &q->cancel_state);
+}
+static inline void rec_quiet_end(struct rec_quiet *q)
+{
+    pthread_setcancelstate(q->cancel_state, NULL);
+    errno = q->saved_errno;
+}
 
 /* recorder.c */
 /* Creates this process's trace file and fills its header; 0, or -1 after

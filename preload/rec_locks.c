@@ -59,14 +59,15 @@ static inline uint32_t stat_pos(uint32_t h, uint32_t cap)
 static struct swt_stat_slot *stat_slot_slow_body(struct rec_thread *t, uint32_t lock,
                                                  uint32_t site);
 
-/* Keeps errno: a full table maps a STATS chunk. */
+/* Quiet (rec_quiet): a full table maps a STATS chunk. */
 __attribute__((noinline)) static struct swt_stat_slot *stat_slot_slow(struct rec_thread *t,
                                                                        uint32_t lock,
                                                                        uint32_t site)
 {
-    int saved = errno;
+    struct rec_quiet q;
+    rec_quiet_begin(&q);
     struct swt_stat_slot *s = stat_slot_slow_body(t, lock, site);
-    errno = saved;
+    rec_quiet_end(&q);
     return s;
 }
 

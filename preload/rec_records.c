@@ -49,13 +49,15 @@ static uint8_t *rollover_body(struct rec_thread *t, size_t need)
     return t->ev_pos;
 }
 
-/* The recorder's system calls happen only on paths like this one; each
- * keeps errno, so the hooks' hot paths need not save it. */
+/* The recorder's system calls happen only on paths like this one; each is
+ * quiet (rec_quiet: errno kept, no cancellation), so the hooks' hot paths
+ * need not save errno. */
 __attribute__((noinline)) static uint8_t *rollover(struct rec_thread *t, size_t need)
 {
-    int saved = errno;
+    struct rec_quiet q;
+    rec_quiet_begin(&q);
     uint8_t *p = rollover_body(t, need);
-    errno = saved;
+    rec_quiet_end(&q);
     return p;
 }
 

@@ -36,12 +36,13 @@ static uint32_t capture_site_body(struct rec_thread *t, const void *ret)
     return id;
 }
 
-/* Keeps errno: libunwind and the first STACK record may make system calls. */
+/* Quiet (rec_quiet): libunwind and the first STACK record make system calls. */
 __attribute__((noinline)) static uint32_t capture_site(struct rec_thread *t, const void *ret)
 {
-    int saved = errno;
+    struct rec_quiet q;
+    rec_quiet_begin(&q);
     uint32_t id = capture_site_body(t, ret);
-    errno = saved;
+    rec_quiet_end(&q);
     return id;
 }
 

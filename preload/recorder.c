@@ -196,9 +196,10 @@ __attribute__((noinline, cold)) static struct rec_thread *enter_slow_body(void);
 
 __attribute__((noinline, cold)) static struct rec_thread *enter_slow(void)
 {
-    int saved = errno;
+    struct rec_quiet q;
+    rec_quiet_begin(&q);
     struct rec_thread *t = enter_slow_body();
-    errno = saved;
+    rec_quiet_end(&q);
     return t;
 }
 

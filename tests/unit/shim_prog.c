@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +40,18 @@ static void *die_holding(void *arg)
     return NULL; /* the robust mutex's owner dies */
 }
 
+static int briefly_holding; /* hold_briefly holds its mutex */
+
 static void *hold_briefly(void *arg)
 {
     pthread_mutex_t *m = arg;
     pthread_mutex_lock(m);
-    usleep(200000);
+    __atomic_store_n(&briefly_holding, 1, __ATOMIC_RELEASE);
+    /* Held until the main thread's timed lock has timed out, then a while
+     * longer so that its next lock has to wait. */
+    while (__atomic_load_n(&briefly_holding, __ATOMIC_ACQUIRE) != 2)
+        sched_yield();
+    usleep(100000);
     pthread_mutex_unlock(m);
     return NULL;
 }
@@ -89,7 +97,8 @@ static int mutex_checks(void)
     pthread_t th;
     CHECK_RC(pthread_mutex_init(&normal, NULL), 0);
     pthread_create(&th, NULL, hold_briefly, &normal);
-    usleep(50000);
+    while (!__atomic_load_n(&briefly_holding, __ATOMIC_ACQUIRE))
+        sched_yield();
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_nsec += 10000000;
     if (ts.tv_nsec >= 1000000000) {
@@ -97,6 +106,7 @@ static int mutex_checks(void)
         ts.tv_nsec -= 1000000000;
     }
     CHECK_RC(pthread_mutex_timedlock(&normal, &ts), ETIMEDOUT);
+    __atomic_store_n(&briefly_holding, 2, __ATOMIC_RELEASE);
     CHECK_RC(pthread_mutex_lock(&normal), 0); /* contended: waits for the holder */
     CHECK_RC(pthread_mutex_unlock(&normal), 0);
     pthread_join(th, NULL);
@@ -131,17 +141,25 @@ static void *end_by_return(void *arg)
     return NULL;
 }
 
+static int named; /* set once the main thread has named end_by_exit's thread */
+
 static void *end_by_exit(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&mb);
+    /* Stay alive until named: naming a thread that has ended fails. */
+    while (!__atomic_load_n(&named, __ATOMIC_ACQUIRE))
+        sched_yield();
     pthread_exit(NULL);
 }
+
+static int cancel_holding; /* end_by_cancel holds mc */
 
 static void *end_by_cancel(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&mc);
+    __atomic_store_n(&cancel_holding, 1, __ATOMIC_RELEASE);
     for (;;)
         pause(); /* a cancellation point */
     return NULL;
@@ -153,10 +171,13 @@ static int thread_ends(void)
     pthread_create(&t1, NULL, end_by_return, NULL);
     pthread_join(t1, NULL);
     pthread_create(&t2, NULL, end_by_exit, NULL);
-    pthread_setname_np(t2, "exiter");
+    if (pthread_setname_np(t2, "exiter") != 0)
+        return 1;
+    __atomic_store_n(&named, 1, __ATOMIC_RELEASE);
     pthread_join(t2, NULL);
     pthread_create(&t3, NULL, end_by_cancel, NULL);
-    usleep(50000);
+    while (!__atomic_load_n(&cancel_holding, __ATOMIC_ACQUIRE))
+        sched_yield();
     pthread_cancel(t3);
     pthread_join(t3, NULL);
     return 0;
