@@ -2062,7 +2062,12 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
         if (t->waiting_lock == MODEL_NONE)
             continue;
         uint32_t owner = holder_of(m, t->waiting_lock);
-        if (owner != MODEL_NONE && owner != i && p->ts[owner].exit_seen) {
+        /* gone: the holder's thread ended, or its process did (a
+         * process-shared lock waited for from another process) */
+        bool gone = owner != MODEL_NONE && owner != i &&
+                    (p->ts[owner].exit_seen ||
+                     (p->ts[owner].ended && m->threads[owner].proc != t->proc));
+        if (gone) {
             struct model_fact *f = add_fact(m, MODEL_FACT_WAIT_ON_ABANDONED, (uint32_t)i,
                                             t->waiting_lock, t->waiting_site, m->duration_ns);
             if (f) {

@@ -631,6 +631,24 @@ static void test_held_at_fork(void **state)
     done(r);
 }
 
+static void test_wait_on_lock_of_dead_process(void **state)
+{
+    (void)state;
+    /* the child exits holding a process-shared (non-robust) mutex; the
+     * parent then hangs on it and is killed */
+    const char *texts[] = {
+        "header run=9 pid=100\nlock M flags=pshared dev=1 ino=42 offset=0\n"
+        "T1 fork child=101\nT1 wait M @1000\n",
+        "header run=9 pid=101 ppid=100 fork-parent-pid=100 fork-parent-thread=1\n"
+        "lock M flags=pshared dev=1 ino=42 offset=0\n"
+        "T1 fork parent=100 ; T1 acquire M ; T1 proc-exit how=_exit\n",
+    };
+    struct run *r = analyze_files(texts, 2, 0);
+    assert_int_equal(count(r, "wait-on-abandoned", false), 1);
+    assert_int_equal(count(r, "held-at-exit", false), 1);
+    done(r);
+}
+
 static void test_held_at_fork_profile_blob(void **state)
 {
     (void)state;
@@ -831,6 +849,7 @@ int main(void)
         cmocka_unit_test(test_profile_mode_held_at_exit),
         cmocka_unit_test(test_wait_on_abandoned),
         cmocka_unit_test(test_held_at_fork),
+        cmocka_unit_test(test_wait_on_lock_of_dead_process),
         cmocka_unit_test(test_held_at_fork_profile_blob),
         cmocka_unit_test(test_robust_owner_dead_across_processes),
         cmocka_unit_test(test_misuse_unlock_unheld),
