@@ -52,6 +52,7 @@ static uint32_t new_id(uintptr_t addr, unsigned kind, uint16_t generation)
     in->type = 0;
     in->lock_flags = 0;
     in->foreign_posts = 0;
+    in->value = 0;
     return id;
 }
 

@@ -27,7 +27,7 @@ struct lt_info {
     /* Semaphores: posts by threads that did not hold it.  A holder whose
      * entry saw another value knows its hold was ended by someone else. */
     uint32_t foreign_posts;
-    uint32_t pad2;
+    uint32_t value; /* initial value (semaphores) or count (barriers), for announcing again */
 };
 
 /* The slot array, for the inline first-probe lookup below. */

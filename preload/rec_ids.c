@@ -35,8 +35,8 @@ static unsigned peek_pshared(const void *addr, unsigned kind)
     }
 }
 
-static void announce(struct rec_thread *t, uint32_t id, uint32_t site, uint64_t value,
-                     const char *name, int fresh_maps)
+static void announce(struct rec_thread *t, uint32_t id, uint32_t site, const char *name,
+                     int fresh_maps)
 {
     struct lt_info *in = lt_info(id);
     if (!in)
@@ -49,7 +49,7 @@ static void announce(struct rec_thread *t, uint32_t id, uint32_t site, uint64_t 
             dev = ino = off = 0;
     }
     uint64_t f[11] = {id,  in->meta & LT_META_KIND_MASK, in->type, in->lock_flags, in->addr,
-                      in->generation, site, dev, ino, off, value};
+                      in->generation, site, dev, ino, off, in->value};
     rec_write_ext(t, SWT_REC_LOCK_NEW, rec_now(), f, 11, name, name ? strlen(name) : 0);
     /* Kept current (not only at exit) so a killed process's header says it. */
     uint32_t used = lt_ids_used(), cur = rec_g.hdr->locks_registered;
@@ -69,10 +69,11 @@ uint32_t rec_lock_init(struct rec_thread *t, const void *addr, const struct rec_
         return 0;
     in->type = (uint8_t)a->type;
     in->lock_flags = (uint8_t)a->flags;
+    in->value = (uint32_t)a->value;
     if ((a->kind == SWT_KIND_SEM || a->kind == SWT_KIND_SEM_NAMED) && a->value != 1)
         in->meta |= LT_META_NOHOLD; /* a counting semaphore is not owned */
     if (lt_claim_announce(id))
-        announce(t, id, site, a->value, a->name, 1);
+        announce(t, id, site, a->name, 1);
     return id;
 }
 
@@ -101,7 +102,7 @@ static uint32_t lock_id_slow_body(struct rec_thread *t, const void *addr, unsign
             return id;
         /* Inherited from the parent across fork: this trace needs it too. */
         if (lt_claim_announce(id))
-            announce(t, id, SWT_NO_SITE, 0, NULL, 0);
+            announce(t, id, SWT_NO_SITE, NULL, 0);
         return id;
     }
     struct lt_info *in = lt_info(id);
@@ -127,7 +128,7 @@ static uint32_t lock_id_slow_body(struct rec_thread *t, const void *addr, unsign
         }
     }
     if (lt_claim_announce(id))
-        announce(t, id, SWT_NO_SITE, 0, NULL, 0);
+        announce(t, id, SWT_NO_SITE, NULL, 0);
     return id;
 }
 
@@ -154,5 +155,5 @@ void rec_locks_announce_held(struct rec_thread *t)
     struct swt_thread_block *b = t->blk;
     for (uint32_t i = 0; i < b->nheld && i < SWT_MAX_HELD; i++)
         if (lt_claim_announce(b->held[i].lock))
-            announce(t, b->held[i].lock, SWT_NO_SITE, 0, NULL, 0);
+            announce(t, b->held[i].lock, SWT_NO_SITE, NULL, 0);
 }

@@ -549,15 +549,15 @@ void rec_barrier_wait(struct rec_thread *t, uint32_t barrier, uint32_t site)
     }
 }
 
-/* err is pthread_barrier_wait's result: 0, PTHREAD_BARRIER_SERIAL_THREAD
- * (recorded as 1, the one serial waiter) or an error number (glibc 2.36
- * returns none, so 1 is unambiguous in practice). */
+/* err: 0 for every successful waiter, the serial one included (the hook
+ * maps PTHREAD_BARRIER_SERIAL_THREAD to 0, as the format says), or an
+ * error number. */
 void rec_barrier_done(struct rec_thread *t, uint32_t barrier, int err)
 {
     if (!t || !barrier)
         return;
     if (err == PTHREAD_BARRIER_SERIAL_THREAD)
-        err = 1;
+        err = 0;
     struct swt_thread_block *b = t->blk;
     if (b->waiting_lock == barrier)
         clear_wait(b);

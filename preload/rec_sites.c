@@ -52,7 +52,7 @@ __attribute__((noinline)) static uint32_t capture_site(struct rec_thread *t, con
  * 64-bit word per address: the site in the high half, in the low half how
  * many first calls in different threads saw that same stack (or
  * GSITE_AMBIGUOUS). */
-#define GSITE_SLOTS (1u << 14)
+#define GSITE_SLOTS (1u << 12) /* 64 KiB: cleared in every fork child */
 #define GSITE_TRUST 8u
 #define GSITE_AMBIGUOUS 0xffffffffu
 static struct {

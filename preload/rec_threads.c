@@ -19,11 +19,14 @@
 struct map_entry {
     uint64_t key; /* pthread_t; 0 = free */
     uint32_t index;
-    uint32_t pad;
+    uint32_t epoch; /* map_epoch when written: older entries are another process's */
     struct rec_thread *thr;
 };
 
 static struct map_entry thread_map[MAP_SLOTS];
+/* A fork child forgets the parent's threads by moving to a new epoch
+ * instead of clearing the map (1.5 MiB of copy-on-write pages per fork). */
+static uint32_t map_epoch = 1;
 static struct rec_thread *free_list;
 static int free_lock;
 static int modules_written;
@@ -43,16 +46,27 @@ static struct map_entry *map_find(uint64_t key, int insert)
     for (uint32_t n = 0; n < MAP_SLOTS; n++, i = (i + 1) & (MAP_SLOTS - 1)) {
         struct map_entry *e = &thread_map[i];
         uint64_t k = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
-        if (k == key)
+        if (k == key) {
+            if (e->epoch == map_epoch)
+                return e;
+            if (!insert)
+                return NULL;
+            /* The parent's entry for this handle: take it over. */
+            e->thr = NULL;
+            e->index = 0;
+            e->epoch = map_epoch;
             return e;
+        }
         if (k == 0) {
             if (!insert)
                 return NULL;
             uint64_t expect = 0;
             if (__atomic_compare_exchange_n(&e->key, &expect, key, 0, __ATOMIC_ACQ_REL,
                                             __ATOMIC_ACQUIRE) ||
-                expect == key)
+                expect == key) {
+                e->epoch = map_epoch;
                 return e;
+            }
         }
     }
     return NULL;
@@ -248,7 +262,7 @@ size_t rec_threads_held_snapshot(uint8_t *buf, size_t cap, const struct rec_thre
     spin_lock(&free_lock);
     for (uint32_t i = 0; i < MAP_SLOTS; i++) {
         struct rec_thread *t = __atomic_load_n(&thread_map[i].thr, __ATOMIC_ACQUIRE);
-        if (!t || t == self)
+        if (!t || t == self || thread_map[i].epoch != map_epoch)
             continue;
         const struct swt_thread_block *b = t->blk;
         uint32_t nheld = __atomic_load_n(&b->nheld, __ATOMIC_ACQUIRE);
@@ -270,7 +284,7 @@ void rec_threads_after_fork_child(struct rec_thread *self)
     /* Other threads' state belongs to threads that do not exist here. */
     free_lock = 0;
     free_list = NULL;
-    memset(thread_map, 0, sizeof thread_map);
+    map_epoch++;
     modules_written = 1;
 
     struct swt_thread_block *old = self->blk;

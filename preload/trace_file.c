@@ -128,12 +128,18 @@ void *tf_chunk_new(unsigned kind, uint32_t thread, uint32_t seq, uint32_t tid,
     uint64_t k = __atomic_fetch_add(&tf_hdr->chunks_allocated, 1, __ATOMIC_RELAXED);
     uint64_t off = SWT_HEADER_REGION + k * (uint64_t)tf_cs;
     /* Every chunk grows the file over itself (cheap when already done by
-     * an earlier look-ahead); every FALLOCATE_AHEAD-th also the next ones. */
-    uint64_t len = (k % FALLOCATE_AHEAD == 0) ? (uint64_t)tf_cs * (1 + FALLOCATE_AHEAD) : tf_cs;
+     * an earlier look-ahead); every FALLOCATE_AHEAD-th also the next ones,
+     * once the process has shown it writes more than its first chunks
+     * (short-lived fork children should not pay for blocks they never
+     * use). */
+    uint64_t len = (k >= FALLOCATE_AHEAD && k % FALLOCATE_AHEAD == 0)
+                       ? (uint64_t)tf_cs * (1 + FALLOCATE_AHEAD)
+                       : tf_cs;
     if (grow(off, len) != 0 && (len == tf_cs || grow(off, tf_cs) != 0))
         return NULL;
-    void *m = mmap(NULL, tf_cs, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, tf_fd,
-                   (off_t)off);
+    /* Not MAP_POPULATE: pages are touched as records fill them, so a short
+     * process does not fault in 64 KiB per chunk it hardly uses. */
+    void *m = mmap(NULL, tf_cs, PROT_READ | PROT_WRITE, MAP_SHARED, tf_fd, (off_t)off);
     if (m == MAP_FAILED)
         return NULL;
     struct swt_chunk_header *c = m;

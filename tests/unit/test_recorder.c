@@ -384,10 +384,14 @@ static void test_profile_counters(void **state)
 
 /* ---- fork: the child writes its own file ---- */
 
+static int fork_sem;
+
 static void scenario_fork(void)
 {
     struct rec_thread *t = rec_enter();
     uint32_t a = new_mutex(t, &mutex_a, 0);
+    struct rec_lock_attr sa = {SWT_KIND_SEM_NAMED, 0, SWT_LOCK_PSHARED, 1, "/sem"};
+    rec_lock_init(t, &fork_sem, &sa, SWT_NO_SITE);
     lock(t, a);
     pid_t pid = fork(); /* runs the recorder's atfork handlers */
     if (pid == 0) {
@@ -396,6 +400,8 @@ static void scenario_fork(void)
             _exit(9);
         rec_fork_done(c, 1, getppid(), 0);
         unlock(c, a);
+        /* An inherited semaphore is announced again with its value. */
+        lock(c, rec_lock_id(c, &fork_sem, SWT_KIND_SEM_NAMED));
         end_process(c, 0);
     }
     rec_fork_done(t, 0, pid, 0);
@@ -426,11 +432,15 @@ static void test_fork_child_trace(void **state)
     assert_int_equal(r.f[1], (uint64_t)ph->pid);
     /* The lock held at fork is announced again in the child's own trace
      * and released there. */
-    assert_int_equal(count_type(c, SWT_REC_LOCK_NEW, 0, &r), 1);
+    assert_int_equal(count_type(c, SWT_REC_LOCK_NEW, 0, &r), 2);
     assert_int_equal(r.f[4], (uintptr_t)&mutex_a);
+    count_type(c, SWT_REC_LOCK_NEW, 1, &r);
+    assert_int_equal(r.f[1], SWT_KIND_SEM_NAMED);
+    assert_int_equal(r.f[10], 1); /* value */
     assert_int_equal(count_type(c, SWT_REC_RELEASE, 0, &r), 1);
     assert_int_equal(r.f[0], 1);
-    assert_int_equal(swt_thread_block(c, 1)->nheld, 0);
+    assert_int_equal(swt_thread_block(c, 1)->nheld, 1); /* the semaphore */
+    assert_int_equal(swt_thread_block(c, 1)->held[0].lock, 2);
     assert_int_equal(count_type(p, SWT_REC_ACQUIRE, 0, NULL), 1);
     swt_close(c);
     swt_close(p);
