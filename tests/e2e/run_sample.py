@@ -58,6 +58,7 @@ class Expectation:
         self.report_args = []
         self.labels = []          # lock labels the JSON lock table must carry ("GIL")
         self.output = None        # a file name for SYNCWATCH_OUTPUT instead of a directory
+        self.runs = 1             # run the program this many times into the same directory
         self.locks = []           # (name, kind, min acquisitions, line): the shim saw these
         self.lock_counts = []     # (kind, at least, line)
         self.identities = []      # (kind, exactly, line): distinct objects across processes
@@ -98,6 +99,8 @@ class Expectation:
                 elif word == "locks":
                     kind, _, n = rest.partition(">=")
                     self.lock_counts.append((kind.strip(), int(n), lineno))
+                elif word == "runs":
+                    self.runs = int(rest)
                 elif word == "output":
                     self.output = rest
                 elif word == "identities":
@@ -367,9 +370,10 @@ def main():
         env["SYNCWATCH_OUTPUT"] = os.path.join(traces, exp.output) if exp.output else traces + "/"
         print("$ SYNCWATCH_OUTPUT=%s LD_PRELOAD=%s %s" % (env["SYNCWATCH_OUTPUT"], env["LD_PRELOAD"],
                                                          " ".join(map(shlex.quote, cmd))))
-        status, p = run_program(cmd, env, exp, a.timeout, log)
-        print("program: " + status)
-        problems += p
+        for _ in range(exp.runs):
+            status, p = run_program(cmd, env, exp, a.timeout, log)
+            print("program: " + status)
+            problems += p
         problems += analyze(a, exp, traces, log)
 
     if problems:
