@@ -11,6 +11,8 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "analyzer/hbclock.h"
+#include "analyzer/run_merge.h"
 #include "analyzer/xalloc.h"
 #include "common/trace_encode.h"
 
@@ -29,12 +31,6 @@ struct edge_memo {
     bool valid;
 };
 
-struct vc_snap {
-    uint32_t epoch; /* valid from this epoch of its thread on */
-    uint32_t n;
-    uint32_t *vc;
-};
-
 struct tstate {
     struct model_held *held;
     size_t nheld, cap;
@@ -42,11 +38,7 @@ struct tstate {
     uint64_t waiting_since;
     bool ended;
     bool exit_seen;
-    uint32_t epoch;
-    uint32_t *vc;
-    uint32_t vcn;
-    struct vc_snap *snaps;
-    size_t nsnaps;
+    struct hb_clock hb;
     /* Releases since this thread's last acquisition: pthread_atfork parent
      * handlers unlock here between the fork and its FORK record. */
     uint32_t trail_lock[TRAIL_MAX];
@@ -56,8 +48,8 @@ struct tstate {
     uint32_t cond_unheld_mutex;
     uint32_t cond_unheld_site;
     uint32_t create_epoch; /* the creator's epoch at THREAD_CREATE, 0 = not seen yet */
-    uint32_t *create_vc;   /* the creator's clock then, until THREAD_START takes it */
-    uint32_t create_vcn;
+    struct hb_vc create_vc; /* the creator's clock then, until THREAD_START takes it */
+    bool has_create_vc;
     bool started;          /* THREAD_START seen */
     uint64_t last_ns;      /* time of this thread's previous record */
     struct edge_memo *memo; /* note_edge's shortcut, allocated on first use */
@@ -144,8 +136,8 @@ struct pstate {
     bool fork_epoch_set;  /* the parent's FORK record of this process was seen */
     uint32_t fork_epoch;  /* the forking thread's epoch then */
     bool final_holds_due; /* profile mode: exit holds come from the blocks at the end */
-    uint32_t *fork_vc;    /* and its clock, until the child's first thread takes it */
-    uint32_t fork_vcn;
+    struct hb_vc fork_vc; /* and its clock, until the child's first thread takes it */
+    bool has_fork_vc;
 };
 
 struct model_priv {
@@ -225,78 +217,35 @@ static uint32_t new_thread(struct model *m, uint32_t proc, uint32_t tindex)
     memset(ts, 0, sizeof *ts);
     ts->waiting_lock = MODEL_NONE;
     ts->cond_unheld_mutex = MODEL_NONE;
-    ts->epoch = 1;
+    hb_init(&ts->hb);
     if (m->nthreads > HB_MAX_THREADS)
         m->hb_disabled = true;
     return idx;
 }
 
-static uint32_t vc_get(const uint32_t *vc, uint32_t n, uint32_t i) { return i < n ? vc[i] : 0; }
-
+/* Clocks are dropped above HB_MAX_THREADS threads (model.hb_disabled). */
 static void vc_snapshot(struct model *m, uint32_t thread)
 {
-    if (m->hb_disabled)
-        return;
-    struct tstate *ts = &m->priv->ts[thread];
-    ts->snaps = xrealloc(ts->snaps, (ts->nsnaps + 1) * sizeof *ts->snaps);
-    struct vc_snap *s = &ts->snaps[ts->nsnaps++];
-    s->epoch = ts->epoch;
-    s->n = ts->vcn;
-    s->vc = xmalloc((ts->vcn ? ts->vcn : 1) * sizeof *s->vc);
-    if (ts->vcn)
-        memcpy(s->vc, ts->vc, ts->vcn * sizeof *s->vc);
+    if (!m->hb_disabled)
+        hb_snapshot(&m->priv->ts[thread].hb);
 }
 
-/* child's clock starts from parent's: what parent did up to parent_epoch
- * (its epoch when it created or forked child) happened before anything
- * child does.  The parent's epoch moves on at its THREAD_CREATE / FORK
- * record, which may come before or after the child's first record. */
+/* The parent's epoch moves on at its THREAD_CREATE / FORK record, which may
+ * come before or after the child's first record: the caller passes the
+ * parent's epoch (and clock, if taken) as of that record. */
 static void vc_inherit(struct model *m, uint32_t child, uint32_t parent, uint32_t parent_epoch,
-                       const uint32_t *pvc, uint32_t pvcn)
+                       const struct hb_vc *at)
 {
     if (m->hb_disabled || parent == MODEL_NONE || parent == child)
         return;
-    struct tstate *c = &m->priv->ts[child], *pa = &m->priv->ts[parent];
-    if (!pvc) { /* no snapshot taken at the create/fork record: the clock now */
-        pvc = pa->vc;
-        pvcn = pa->vcn;
-    }
-    uint32_t n = pvcn > parent + 1 ? pvcn : parent + 1;
-    if (c->vcn > n)
-        n = c->vcn;
-    c->vc = xrealloc(c->vc, n * sizeof *c->vc);
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t a = vc_get(c->vc, c->vcn, i), b = vc_get(pvc, pvcn, i);
-        c->vc[i] = a > b ? a : b;
-    }
-    if (c->vc[parent] < parent_epoch)
-        c->vc[parent] = parent_epoch;
-    c->vcn = n;
-    vc_snapshot(m, child);
+    hb_inherit(&m->priv->ts[child].hb, parent, &m->priv->ts[parent].hb, parent_epoch, at);
 }
 
 static void vc_join(struct model *m, uint32_t joiner, uint32_t joined)
 {
     if (m->hb_disabled || joined == MODEL_NONE || joined == joiner)
         return;
-    struct tstate *a = &m->priv->ts[joiner], *b = &m->priv->ts[joined];
-    uint32_t n = b->vcn > joined + 1 ? b->vcn : joined + 1;
-    if (a->vcn > n)
-        n = a->vcn;
-    a->vc = xrealloc(a->vc, n * sizeof *a->vc);
-    for (uint32_t i = a->vcn; i < n; i++)
-        a->vc[i] = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t x = vc_get(b->vc, b->vcn, i);
-        if (x > a->vc[i])
-            a->vc[i] = x;
-    }
-    if (a->vc[joined] < b->epoch)
-        a->vc[joined] = b->epoch;
-    a->vcn = n;
-    a->epoch++;
-    b->epoch++;
-    vc_snapshot(m, joiner);
+    hb_join(&m->priv->ts[joiner].hb, &m->priv->ts[joined].hb, joined);
 }
 
 bool model_hb_before(const struct model *m, const struct model_edge_variant *a,
@@ -304,16 +253,7 @@ bool model_hb_before(const struct model *m, const struct model_edge_variant *a,
 {
     if (m->hb_disabled || !m->priv || a->thread == b->thread || b->thread >= m->nthreads)
         return false;
-    const struct tstate *ts = &m->priv->ts[b->thread];
-    const struct vc_snap *s = NULL;
-    for (size_t i = ts->nsnaps; i-- > 0;)
-        if (ts->snaps[i].epoch <= b->epoch_first) {
-            s = &ts->snaps[i];
-            break;
-        }
-    if (!s)
-        return false;
-    return vc_get(s->vc, s->n, a->thread) >= a->epoch_last;
+    return hb_before(&m->priv->ts[b->thread].hb, b->epoch_first, a->thread, a->epoch_last);
 }
 
 static uint32_t thread_of(struct model *m, uint32_t proc, uint64_t tindex)
@@ -335,10 +275,11 @@ static uint32_t thread_of(struct model *m, uint32_t proc, uint64_t tindex)
             uint32_t ft = thread_of(m, pr->parent_proc, pr->hdr.fork_parent_thread);
             m->procs[proc].fork_thread = ft;
             struct pstate *cps = &m->priv->ps[proc];
-            vc_inherit(m, idx, ft, cps->fork_epoch_set ? cps->fork_epoch : m->priv->ts[ft].epoch,
-                       cps->fork_vc, cps->fork_vcn);
-            free(cps->fork_vc);
-            cps->fork_vc = NULL;
+            vc_inherit(m, idx, ft,
+                       cps->fork_epoch_set ? cps->fork_epoch : m->priv->ts[ft].hb.epoch,
+                       cps->has_fork_vc ? &cps->fork_vc : NULL);
+            hb_vc_free(&cps->fork_vc);
+            cps->has_fork_vc = false;
         } else {
             vc_snapshot(m, idx);
         }
@@ -592,14 +533,14 @@ static void note_edge(struct model *m, uint32_t thread, uint32_t from_lock, uint
             ts->memo = xcalloc(EDGE_MEMO_SIZE, sizeof *ts->memo);
         memo = &ts->memo[edge_slot(key ^ modes ^ (uint64_t)gate << 20, EDGE_MEMO_SIZE - 1)];
         if (memo->key == key && memo->modes == modes && memo->gate == gate &&
-            memo->epoch == ts->epoch && memo->valid)
+            memo->epoch == ts->hb.epoch && memo->valid)
             return;
     }
     size_t ei = edge_index(m, from, to); /* may move m->edges */
     struct model_edge *e = &m->edges[ei];
     if (count)
         e->count++;
-    uint32_t epoch = ts->epoch;
+    uint32_t epoch = ts->hb.epoch;
     if (memo) {
         memo->key = key;
         memo->modes = modes;
@@ -1200,10 +1141,10 @@ static void on_thread_start(struct ctx *c)
         if (parent != MODEL_NONE) {
             struct tstate *ct = &m->priv->ts[c->thread];
             vc_inherit(m, c->thread, parent,
-                       ct->create_epoch ? ct->create_epoch : m->priv->ts[parent].epoch,
-                       ct->create_vc, ct->create_vcn);
-            free(ct->create_vc);
-            ct->create_vc = NULL;
+                       ct->create_epoch ? ct->create_epoch : m->priv->ts[parent].hb.epoch,
+                       ct->has_create_vc ? &ct->create_vc : NULL);
+            hb_vc_free(&ct->create_vc);
+            ct->has_create_vc = false;
         }
         m->priv->ts[c->thread].started = true;
     }
@@ -1225,15 +1166,13 @@ static void on_thread_create(struct ctx *c)
     if (!cs->create_epoch && !cs->started) {
         /* the creator's clock now, not when the child's first record
          * comes (the creator may join others in between) */
-        cs->create_epoch = ts->epoch;
+        cs->create_epoch = ts->hb.epoch;
         if (!m->hb_disabled) {
-            cs->create_vc = xmalloc((ts->vcn ? ts->vcn : 1) * sizeof *cs->create_vc);
-            if (ts->vcn)
-                memcpy(cs->create_vc, ts->vc, ts->vcn * sizeof *cs->create_vc);
-            cs->create_vcn = ts->vcn;
+            hb_vc_copy(&cs->create_vc, &ts->hb);
+            cs->has_create_vc = true;
         }
     }
-    ts->epoch++;
+    ts->hb.epoch++;
 }
 
 static void on_thread_join(struct ctx *c)
@@ -1266,16 +1205,14 @@ static void on_fork(struct ctx *c)
         const struct tstate *ft = &m->priv->ts[c->thread];
         if (!cps->fork_epoch_set) {
             cps->fork_epoch_set = true;
-            cps->fork_epoch = ft->epoch;
+            cps->fork_epoch = ft->hb.epoch;
             if (!m->hb_disabled && m->procs[child].fork_thread == MODEL_NONE) {
-                cps->fork_vc = xmalloc((ft->vcn ? ft->vcn : 1) * sizeof *cps->fork_vc);
-                if (ft->vcn)
-                    memcpy(cps->fork_vc, ft->vc, ft->vcn * sizeof *cps->fork_vc);
-                cps->fork_vcn = ft->vcn;
+                hb_vc_copy(&cps->fork_vc, &ft->hb);
+                cps->has_fork_vc = true;
             }
         }
     }
-    m->priv->ts[c->thread].epoch++;
+    m->priv->ts[c->thread].hb.epoch++;
     /* Profile mode has no ACQUIRE records: a shim that knows the other
      * threads' holds at the fork lists them in the record's blob as varint
      * pairs (holder thread index, lock id). */
@@ -1606,116 +1543,6 @@ static int cmp_proc_pid(const void *a, const void *b)
     return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
-/* The time-ordered merge of every thread of every trace of the run: one
- * binary heap of compact keys (absolute ns, process, thread) over the
- * threads' cursors, so a fork storm's hundreds of files cost log(threads)
- * per record, and the heap stays in cache. */
-struct merge_key {
-    uint64_t key;     /* absolute ns of the cursor's pending record */
-    uint32_t order;   /* process, then thread index: ties in a stable order */
-    uint32_t cursor;
-};
-
-struct merge_cursor {
-    struct swt_cursor cur;
-    struct swt_rec rec;
-    uint32_t proc;
-};
-
-struct merge {
-    struct merge_cursor *cur;
-    struct merge_key *heap;
-    size_t n, ncur;
-};
-
-static inline bool key_less(const struct merge_key *a, const struct merge_key *b)
-{
-    if (a->key != b->key)
-        return a->key < b->key;
-    if (a->order != b->order)
-        return a->order < b->order;
-    return a->cursor < b->cursor;
-}
-
-static void merge_sift(struct merge *mg, size_t i)
-{
-    struct merge_key x = mg->heap[i];
-    for (;;) {
-        size_t l = 2 * i + 1, best = i;
-        const struct merge_key *bk = &x;
-        if (l < mg->n && key_less(&mg->heap[l], bk)) {
-            best = l;
-            bk = &mg->heap[l];
-        }
-        if (l + 1 < mg->n && key_less(&mg->heap[l + 1], bk))
-            best = l + 1;
-        if (best == i)
-            break;
-        mg->heap[i] = mg->heap[best];
-        i = best;
-    }
-    mg->heap[i] = x;
-}
-
-/* Loads the cursor's next record into the heap slot i; 0 when the cursor
- * is done (slot removed), -1 on a corrupt record. */
-static int merge_load(struct merge *mg, struct model_priv *p, size_t i, char *err, size_t errlen)
-{
-    struct merge_key *k = &mg->heap[i];
-    struct merge_cursor *mc = &mg->cur[k->cursor];
-    int rc = swt_cursor_next(&mc->cur, &mc->rec, err, errlen);
-    if (rc <= 0)
-        return rc;
-    k->key = p->ps[mc->proc].base_ns + mc->rec.ns;
-    return 1;
-}
-
-static int merge_init(struct merge *mg, struct model_priv *p, size_t ntraces, char *err,
-                      size_t errlen)
-{
-    memset(mg, 0, sizeof *mg);
-    for (size_t i = 0; i < ntraces; i++)
-        mg->ncur += swt_thread_count(p->ps[i].trace);
-    mg->cur = xcalloc(mg->ncur ? mg->ncur : 1, sizeof *mg->cur);
-    mg->heap = xcalloc(mg->ncur ? mg->ncur : 1, sizeof *mg->heap);
-    size_t k = 0;
-    for (size_t i = 0; i < ntraces; i++)
-        for (size_t t = 0; t < swt_thread_count(p->ps[i].trace); t++, k++) {
-            uint32_t th = swt_thread_at(p->ps[i].trace, t);
-            swt_cursor_init(p->ps[i].trace, th, &mg->cur[k].cur);
-            mg->cur[k].proc = (uint32_t)i;
-            struct merge_key *hk = &mg->heap[mg->n];
-            hk->cursor = (uint32_t)k;
-            hk->order = (uint32_t)k; /* cursors are laid out by process, then thread */
-            int rc = merge_load(mg, p, mg->n, err, errlen);
-            if (rc < 0)
-                return -1;
-            if (rc > 0)
-                mg->n++;
-        }
-    for (size_t i = mg->n / 2; i-- > 0;)
-        merge_sift(mg, i);
-    return 0;
-}
-
-static int merge_advance(struct merge *mg, struct model_priv *p, char *err, size_t errlen)
-{
-    int rc = merge_load(mg, p, 0, err, errlen);
-    if (rc < 0)
-        return -1;
-    if (rc == 0)
-        mg->heap[0] = mg->heap[--mg->n];
-    if (mg->n)
-        merge_sift(mg, 0);
-    return 0;
-}
-
-static void merge_free(struct merge *mg)
-{
-    free(mg->cur);
-    free(mg->heap);
-}
-
 static void finalize_thread(struct model *m, uint32_t idx)
 {
     struct model_priv *p = m->priv;
@@ -1967,9 +1794,16 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
     free(traces);
 
     int rc = 0;
-    struct merge mg;
-    if (merge_init(&mg, p, ntraces, err, errlen) < 0) {
-        merge_free(&mg);
+    uint64_t *bases = xmalloc(ntraces * sizeof *bases);
+    struct swt_trace **ordered = xmalloc(ntraces * sizeof *ordered);
+    for (size_t i = 0; i < ntraces; i++) {
+        bases[i] = p->ps[i].base_ns;
+        ordered[i] = p->ps[i].trace;
+    }
+    struct run_merge *mg = run_merge_new(ordered, bases, ntraces, err, errlen);
+    if (!mg) {
+        free(bases);
+        free(ordered);
         rc = -1;
         goto out;
     }
@@ -1978,11 +1812,12 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
     uint64_t next_progress = 1u << 20;
     /* about 5 bytes per record: good enough for a progress bar */
     uint64_t events_guess = total_bytes / 5 + 1;
-    while (mg.n) {
-        struct merge_cursor *mc = &mg.cur[mg.heap[0].cursor];
-        const struct swt_rec *r = &mc->rec;
-        uint64_t abs = mg.heap[0].key;
-        size_t best = mc->proc;
+    const struct swt_rec *r;
+    uint32_t trace_index;
+    uint64_t abs;
+    int mrc;
+    while ((mrc = run_merge_next(mg, &r, &trace_index, &abs, err, errlen)) > 0) {
+        size_t best = trace_index;
         c.proc = (uint32_t)best;
         c.r = r;
         c.ns = abs - p->run_base_ns;
@@ -2014,13 +1849,14 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
                 p->opts->progress(p->opts->progress_ctx, done, events_guess);
             }
         }
-        if (merge_advance(&mg, p, err, errlen) < 0) {
-            merge_free(&mg);
-            rc = -1;
-            goto out;
-        }
     }
-    merge_free(&mg);
+    run_merge_free(mg);
+    free(bases);
+    free(ordered);
+    if (mrc < 0) {
+        rc = -1;
+        goto out;
+    }
 
     /* Threads known only from their blocks (profile mode, no records). */
     for (size_t i = 0; i < ntraces; i++)
@@ -2150,11 +1986,8 @@ void model_free(struct model *m)
         for (size_t i = 0; i < m->nthreads && p->ts; i++) {
             free(p->ts[i].held);
             free(p->ts[i].memo);
-            free(p->ts[i].create_vc);
-            free(p->ts[i].vc);
-            for (size_t k = 0; k < p->ts[i].nsnaps; k++)
-                free(p->ts[i].snaps[k].vc);
-            free(p->ts[i].snaps);
+            hb_vc_free(&p->ts[i].create_vc);
+            hb_free(&p->ts[i].hb);
         }
         free(p->ts);
         for (size_t i = 0; i < m->nlocks && p->ls; i++) {
@@ -2163,7 +1996,7 @@ void model_free(struct model *m)
         }
         free(p->ls);
         for (size_t i = 0; i < m->nprocs && p->ps; i++) {
-            free(p->ps[i].fork_vc);
+            hb_vc_free(&p->ps[i].fork_vc);
             free(p->ps[i].lock_map);
             free(p->ps[i].thread_map);
             free(p->ps[i].stack_map);
