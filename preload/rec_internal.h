@@ -1,5 +1,6 @@
-/* State shared by the recorder's own files (recorder.c, rec_locks.c,
- * rec_threads.c).  Not for hook files: they use recorder.h only. */
+/* State shared by the recorder's own files (recorder.c, rec_records.c,
+ * rec_process.c, rec_threads.c, rec_ids.c, rec_sites.c, rec_locks.c).  Not
+ * for hook files: they use recorder.h only. */
 #ifndef SYNCWATCH_PRELOAD_REC_INTERNAL_H
 #define SYNCWATCH_PRELOAD_REC_INTERNAL_H
 
@@ -145,12 +146,17 @@ static inline void rec_write3(struct rec_thread *t, unsigned type, uint64_t tick
                      __ATOMIC_RELAXED);
 }
 
-/* rec_locks.c */
+/* rec_ids.c: announces the locks this thread holds in a new trace (fork
+ * child). */
 void rec_locks_announce_held(struct rec_thread *t);
-void rec_locks_thread_reset(struct rec_thread *t);
-/* A fork child forgets the process-wide site cache (its trace must carry
- * the STACK records again). */
+
+/* rec_sites.c: a fork child forgets the process-wide site cache (its trace
+ * must carry the STACK records again). */
 void rec_sites_fork_child(void);
+
+/* rec_locks.c */
+/* Forgets the per-thread caches that refer to the old trace (fork child). */
+void rec_locks_thread_reset(struct rec_thread *t);
 /* Drops semaphore holds ended by other threads' posts. */
 void rec_locks_prune(struct rec_thread *t);
 
