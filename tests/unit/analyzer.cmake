@@ -17,3 +17,9 @@ add_executable(test_analyzer_robust ${CMAKE_CURRENT_LIST_DIR}/test_analyzer_robu
 target_link_libraries(test_analyzer_robust swanalyzer swgen_lib PkgConfig::CMOCKA)
 add_test(NAME unit.analyzer_robust COMMAND test_analyzer_robust)
 set_tests_properties(unit.analyzer_robust PROPERTIES LABELS "unit;asan" TIMEOUT 300)
+
+# The cycle enumeration and the happens-before clocks on hand-built inputs.
+add_executable(test_analyzer_graph ${CMAKE_CURRENT_LIST_DIR}/test_analyzer_graph.c)
+target_link_libraries(test_analyzer_graph swanalyzer PkgConfig::CMOCKA)
+add_test(NAME unit.analyzer_graph COMMAND test_analyzer_graph)
+set_tests_properties(unit.analyzer_graph PROPERTIES LABELS "unit;asan" TIMEOUT 60)
