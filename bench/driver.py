@@ -183,8 +183,9 @@ def callgrind_functions(annotate, path):
         if where.endswith("]") and " [" in where:
             where, lib = where.rsplit(" [", 1)
             lib = os.path.basename(lib[:-1])
-        fn = where.rsplit(":", 1)[-1]
-        key = f"{fn} [{lib}]" if lib else fn
+        path, _, fn = where.rpartition(":")
+        # Code inlined from a header has no object: name the header instead.
+        key = f"{fn} [{lib}]" if lib else f"{fn} [{os.path.basename(path)}]" if path else fn
         funcs[key] = funcs.get(key, 0) + int(m.group(1).replace(",", ""))
     return funcs
 
@@ -835,7 +836,7 @@ class Bench:
         if an:
             big = an[-1]
             eps = big["events_per_s"]
-            add(f"analyzer >= {TARGET_ANALYZER_EPS / 1e6:g} M events/s ({big['events'] / 1e6:g} M events)",
+            add(f"analyzer >= {TARGET_ANALYZER_EPS / 1e6:g} M events/s ({big['events'] / 1e6:.0f} M events)",
                 f"{eps / 1e6:.2f} M/s", eps >= TARGET_ANALYZER_EPS,
                 "" if eps >= TARGET_ANALYZER_EPS else f"missed by {(TARGET_ANALYZER_EPS - eps) / 1e6:.2f} M/s")
             if len(an) >= 2:
@@ -846,8 +847,8 @@ class Bench:
                 grow = big[key] / small[key] if small[key] else None
                 evgrow = big["events"] / small["events"]
                 add("analyzer memory independent of trace length",
-                    f"{what} {small[key]:.0f} MB at {small['events'] / 1e6:g} M, "
-                    f"{big[key]:.0f} MB at {big['events'] / 1e6:g} M events "
+                    f"{what} {small[key]:.0f} MB at {small['events'] / 1e6:.0f} M, "
+                    f"{big[key]:.0f} MB at {big['events'] / 1e6:.0f} M events "
                     f"(peak RSS with the mapped trace: {small['peak_rss_mb']:.0f} / "
                     f"{big['peak_rss_mb']:.0f} MB)",
                     None if grow is None else grow < 1.5,
