@@ -80,8 +80,9 @@ static void report_cycle(const struct wf *w, const uint32_t *cyc, size_t n, stru
         finding_lock(f, wait);
         char note[64];
         snprintf(note, sizeof note, "%s",
-                 t->end == MODEL_END_KILLED ? "still waiting when the process was killed"
-                                            : "still waiting at the end of the trace");
+                 m->procs[t->proc].running    ? "still waiting now: the process is running"
+                 : t->end == MODEL_END_KILLED ? "still waiting when the process was killed"
+                                              : "still waiting at the end of the trace");
         finding_item(f, "waits for", cyc[i], wait, t->waiting_site, t->waiting_since_ns, note);
         finding_scenario(f, cyc[i], held, wait);
     }

@@ -6,9 +6,11 @@
 #include "analyzer/model.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uthash.h>
 
 #include "analyzer/hbclock.h"
@@ -1534,6 +1536,21 @@ static uint64_t abs_ns(const struct swt_file_header *h, uint64_t ticks)
     return v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
 }
 
+/* A trace without a clean end whose process is alive now (same pid, same
+ * program): the analysis looks at a running program, not a killed one. */
+static bool still_running(const struct swt_file_header *h)
+{
+    if (h->pid <= 0 || (kill(h->pid, 0) < 0 && errno != EPERM))
+        return false;
+    char link[64], exe[sizeof h->exe];
+    snprintf(link, sizeof link, "/proc/%d/exe", h->pid);
+    ssize_t n = readlink(link, exe, sizeof exe - 1);
+    if (n <= 0)
+        return false;
+    exe[n] = 0;
+    return strncmp(exe, h->exe, sizeof h->exe) == 0;
+}
+
 static int cmp_proc_pid(const void *a, const void *b)
 {
     const struct swt_file_header *x = swt_header(*(struct swt_trace *const *)a);
@@ -1770,6 +1787,9 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
         pr->exit_status = h->exit_status;
         pr->ended = h->state != SWT_PROC_RUNNING;
         pr->killed = h->state == SWT_PROC_RUNNING;
+        pr->running = pr->killed && still_running(h);
+        if (pr->running)
+            pr->killed = false;
         p->ps[i].trace = traces[i];
         p->ps[i].base_ns = abs_ns(h, h->start_ticks);
         if (p->ps[i].base_ns < p->run_base_ns)
@@ -1867,6 +1887,8 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
      * whatever its threads held stays held. */
     for (size_t i = 0; i < ntraces; i++) {
         struct model_process *pr = &m->procs[i];
+        if (pr->running)
+            continue; /* a live trace: holds now are no abandonment */
         if (pr->killed && !p->ps[i].saw_proc_exit) {
             for (size_t t = 0; t < m->nthreads; t++)
                 if (m->threads[t].proc == i && !p->ts[t].ended) {

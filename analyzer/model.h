@@ -44,7 +44,8 @@ struct model_process {
     uint32_t exit_how;       /* enum swt_exit_how from PROC_EXIT, 0 if none was recorded */
     int32_t exit_status;
     bool ended;              /* exited or signalled (header state or PROC_EXIT) */
-    bool killed;             /* never ended cleanly: SIGKILL, crash, or still running */
+    bool killed;             /* never ended cleanly: SIGKILL or crash */
+    bool running;            /* never ended cleanly and alive now: a live trace */
     uint64_t end_ns;         /* run time of the end, or of its last record */
     uint64_t nevents;        /* records read */
     struct model_module *modules;

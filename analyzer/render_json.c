@@ -342,11 +342,11 @@ void render_json(FILE *out, const struct render_input *in)
         jstr(out, p->hdr.exe);
         fputs(",\"cmdline\":", out);
         jstr(out, p->hdr.cmdline);
-        fprintf(out, ",\"mode\":\"%s\",\"ended\":%s,\"killed\":%s,\"exit_status\":%d,"
-                     "\"events\":%" PRIu64 "}",
+        fprintf(out, ",\"mode\":\"%s\",\"ended\":%s,\"killed\":%s,\"running\":%s,"
+                     "\"exit_status\":%d,\"events\":%" PRIu64 "}",
                 p->hdr.mode == SWT_MODE_PROFILE ? "profile" : "trace",
-                p->ended ? "true" : "false", p->killed ? "true" : "false", p->exit_status,
-                p->nevents);
+                p->ended ? "true" : "false", p->killed ? "true" : "false",
+                p->running ? "true" : "false", p->exit_status, p->nevents);
     }
     fputc(']', out);
     jkey(out, "events", &first);
