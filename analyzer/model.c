@@ -914,8 +914,9 @@ static void on_fail(struct ctx *c)
             f->other_site = lst(m, lock)->owner_site;
         }
     }
-    /* errorcheck mutexes answer a relock with EDEADLK. */
-    if (c->r->f[3] == EDEADLK && find_held(m, c->thread, lock) >= 0)
+    /* errorcheck mutexes answer a relock with EDEADLK (once, if the WAIT
+     * before it did not already say so). */
+    if (c->r->f[3] == EDEADLK && !waited && find_held(m, c->thread, lock) >= 0)
         add_fact(m, MODEL_FACT_RELOCK, c->thread, lock, c->ev.site, c->ns);
 }
 

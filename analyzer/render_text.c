@@ -57,12 +57,16 @@ static void print_stack(struct tx *t, uint32_t stack, const char *indent)
         /* thread start-up and the shim's trampoline say nothing */
         if (i > first && names_is_infrastructure(t->in->names, s->proc, s->ips[i]))
             continue;
+        names_frame(t->in->names, s->proc, s->ips[i], buf, sizeof buf);
+        /* the C runtime's entry: its "line" is a guess from a neighbour */
+        if (i > first && (!strncmp(buf, "_start ", 7) || !strncmp(buf, "_start+", 7) ||
+                          !strncmp(buf, "__libc_start", 12)))
+            continue;
         if (shown == MAX_FRAMES_SHOWN) {
             more++;
             continue;
         }
-        fprintf(t->out, "%s#%u %s\n", indent, shown++,
-                names_frame(t->in->names, s->proc, s->ips[i], buf, sizeof buf));
+        fprintf(t->out, "%s#%u %s\n", indent, shown++, buf);
     }
     if (more)
         fprintf(t->out, "%s... %u more frames\n", indent, more);
