@@ -865,7 +865,7 @@ class Bench:
         if an:
             big = an[-1]
             eps = big["events_per_s"]
-            add(f"analyzer >= {TARGET_ANALYZER_EPS / 1e6:g} M events/s ({big['events'] / 1e6:.0f} M events)",
+            add(f"analyzer >= {TARGET_ANALYZER_EPS / 1e6:g} M events/s ({fmt_count(big['events'])} events)",
                 f"{eps / 1e6:.2f} M/s", eps >= TARGET_ANALYZER_EPS,
                 "" if eps >= TARGET_ANALYZER_EPS else f"missed by {(TARGET_ANALYZER_EPS - eps) / 1e6:.2f} M/s")
             if len(an) >= 2:
@@ -876,12 +876,12 @@ class Bench:
                 grow = big[key] / small[key] if small[key] else None
                 evgrow = big["events"] / small["events"]
                 add("analyzer memory independent of trace length",
-                    f"{what} {small[key]:.0f} MB at {small['events'] / 1e6:.0f} M, "
-                    f"{big[key]:.0f} MB at {big['events'] / 1e6:.0f} M events "
+                    f"{what} {small[key]:.0f} MB at {fmt_count(small['events'])}, "
+                    f"{big[key]:.0f} MB at {fmt_count(big['events'])} events "
                     f"(peak RSS with the mapped trace: {small['peak_rss_mb']:.0f} / "
                     f"{big['peak_rss_mb']:.0f} MB)",
                     None if grow is None else grow < 1.5,
-                    "" if grow is None or grow < 1.5 else f"grows {grow:.1f}x for {evgrow:g}x events")
+                    "" if grow is None or grow < 1.5 else f"grows {grow:.1f}x for {evgrow:.0f}x events")
         self.results["targets"] = s
 
     def bytes_per_event(self):
@@ -931,6 +931,13 @@ def fmt_ns(v):
     if v >= 100:
         return f"{v:,.0f}"
     return f"{v:.1f}"
+
+
+def fmt_count(n):
+    for unit, k in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= k * 0.99:
+            return f"{n / k:.0f} {unit}"
+    return str(n)
 
 
 def fmt_ratio(r):
