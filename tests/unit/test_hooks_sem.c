@@ -409,6 +409,10 @@ static void test_shared_semaphores_agree_across_fork(void **state)
         assert_int_equal(p->f[7], k->f[7]);
         assert_int_equal(p->f[8], k->f[8]);
         assert_int_equal(p->f[9], k->f[9]);
+        /* A binary semaphore in the child too (the analyzer decides that
+         * from the value). */
+        assert_int_equal(p->f[10], 1);
+        assert_int_equal(k->f[10], 1);
         /* The child used it: an acquisition and a post on its id. */
         assert_int_equal(hk_count(&child, 0, SWT_REC_ACQUIRE, (uint32_t)k->f[0], 0, 0), 1);
         assert_int_equal(hk_count(&child, 0, SWT_REC_SEM_POST, (uint32_t)k->f[0], 0, 0), 1);
