@@ -36,6 +36,8 @@ enum {
 };
 
 #define SEARCH_BUDGET 200000u
+/* over all cycles of a report: a dense graph must not take hours */
+#define TOTAL_SEARCH_BUDGET 100000000ull
 
 struct choose {
     const struct model *m;
@@ -46,6 +48,7 @@ struct choose {
     const struct model_edge_variant **pick;
     unsigned long steps;
     bool budget_hit;
+    unsigned long long *total; /* steps over every cycle so far */
 };
 
 static bool reader_preferring(const struct model_lock *l)
@@ -138,8 +141,11 @@ static bool feasible(struct choose *c, unsigned rules)
 {
     c->rules = rules;
     c->steps = 0;
-    c->budget_hit = false;
+    c->budget_hit = *c->total > TOTAL_SEARCH_BUDGET;
+    if (c->budget_hit)
+        return true;
     bool ok = pick_edge(c, 0);
+    *c->total += c->steps;
     /* Out of budget: too many ways to check; say it could happen rather
      * than drop a real deadlock. */
     return ok || c->budget_hit;
@@ -161,6 +167,7 @@ struct cycles_ctx {
     struct findings *out;
     uint64_t seq;
     struct cycle_group *groups;
+    unsigned long long search_steps;
 };
 
 /* The places of a cycle: per edge (the acquiring stacks, the modes, the
@@ -310,7 +317,8 @@ static bool on_cycle(void *vctx, const uint32_t *nodes, const struct model_edge 
     struct cycles_ctx *cx = vctx;
     const struct model *m = cx->m;
     const struct model_edge_variant *pick[n];
-    struct choose c = {.m = m, .nodes = nodes, .edges = edges, .n = n, .pick = pick};
+    struct choose c = {.m = m, .nodes = nodes, .edges = edges, .n = n, .pick = pick,
+                       .total = &cx->search_steps};
     bool ok = feasible(&c, C_ALL | C_DISTINCT) || feasible(&c, C_ALL);
     bool budget = c.budget_hit;
     if (!ok)
