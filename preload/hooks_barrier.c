@@ -1,8 +1,8 @@
 /* Hooks of the POSIX barriers.  A barrier is never held: the trace gets a
- * BARRIER_WAIT when a thread arrives and a BARRIER_DONE when it leaves.
- * PTHREAD_BARRIER_SERIAL_THREAD is a success (design fact 5): the record's
- * error is 0 for it, as docs/trace-format.md specifies; the program still
- * gets the real return value. */
+ * BARRIER_WAIT when a thread arrives and a BARRIER_DONE when it leaves,
+ * given the real return value.  PTHREAD_BARRIER_SERIAL_THREAD is a success
+ * (design fact 5): rec_barrier_done records it as error 0, as
+ * docs/trace-format.md specifies. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -65,7 +65,7 @@ SW_HOOK int pthread_barrier_wait(pthread_barrier_t *b)
     uint32_t site = rec_site(t, __builtin_return_address(0));
     rec_barrier_wait(t, id, site);
     int rc = REAL(real_pthread_barrier_wait, "pthread_barrier_wait")(b);
-    rec_barrier_done(t, id, rc == PTHREAD_BARRIER_SERIAL_THREAD ? 0 : rc);
+    rec_barrier_done(t, id, rc);
     rec_leave(t);
     errno = saved;
     return rc;
