@@ -415,8 +415,9 @@ void render_text(FILE *out, const struct render_input *in)
         bool first = true;
         for (int k = 0; k < FINDING_KIND_COUNT; k++)
             if (counts[k]) {
-                fprintf(out, "%s %zu %s", first ? "" : ",", counts[k],
-                        findings_kind_name((enum finding_kind)k));
+                bool plural = counts[k] > 1 && (k == FINDING_DEADLOCK || k == FINDING_CYCLE);
+                fprintf(out, "%s %zu %s%s", first ? "" : ",", counts[k],
+                        findings_kind_name((enum finding_kind)k), plural ? "s" : "");
                 first = false;
             }
         fputc('.', out);
