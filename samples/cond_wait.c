@@ -2,7 +2,9 @@
  *
  * The producer puts 100 items into a one-slot mailbox; the consumer takes
  * them out.  Each waits on its condition (slot_free / slot_full) with
- * mailbox_lock held, in a predicate loop.
+ * mailbox_lock held, in a predicate loop, and signals the other after
+ * unlocking (so the woken thread does not wake up only to wait for the
+ * mutex its waker still holds).
  *
  * The report must show: no findings (waits on condition variables are not
  * lock holds; no misuse); exit code 0. */
@@ -24,8 +26,8 @@ static void *producer(void *arg)
             pthread_cond_wait(&slot_free, &mailbox_lock);
         slot = i;
         has_item = 1;
-        pthread_cond_signal(&slot_full);
         pthread_mutex_unlock(&mailbox_lock);
+        pthread_cond_signal(&slot_full);
     }
     return NULL;
 }
@@ -40,8 +42,8 @@ int main(void)
             pthread_cond_wait(&slot_full, &mailbox_lock);
         sum += slot;
         has_item = 0;
-        pthread_cond_signal(&slot_free);
         pthread_mutex_unlock(&mailbox_lock);
+        pthread_cond_signal(&slot_free);
     }
     sample_join(p);
     printf("cond_wait: sum %ld\n", sum);
