@@ -179,8 +179,11 @@ static char *cycle_signature(const struct model *m, const uint32_t *nodes,
     for (size_t i = 0; i < n; i++) {
         const struct model_edge_variant *v = pick[i];
         uint32_t a = m->locks[nodes[i]].init_site, b = m->locks[nodes[(i + 1) % n]].init_site;
+        /* CPython takes every lock from the same C call sites: its locks
+         * (semaphores) are never grouped by place */
         if (v->from_site == MODEL_NONE || v->to_site == MODEL_NONE || a == MODEL_NONE ||
-            b == MODEL_NONE)
+            b == MODEL_NONE || m->locks[nodes[i]].kind == SWT_KIND_SEM ||
+            m->locks[nodes[i]].kind == SWT_KIND_SEM_NAMED)
             return NULL;
         uint64_t modes = (v->from_flags & (SWT_ACQ_READ | SWT_ACQ_WRITE)) |
                          (v->to_flags & (SWT_ACQ_READ | SWT_ACQ_WRITE | SWT_ACQ_TRY)) << 4;
@@ -430,7 +433,7 @@ void detect_cycles(const struct model *m, const struct report_opts *o, struct fi
     struct cycle_group *g, *tmp;
     HASH_ITER(hh, cx.groups, g, tmp)
     {
-        if (g->f->metrics[g->metric].v.u > 1)
+        if (g->f->metrics[g->metric].v.u > 1 && !g->f->pruned)
             findings_note(out, "cycles through other locks created and taken at the same places "
                                "are counted in one finding (its \"instances\")");
         HASH_DEL(cx.groups, g);

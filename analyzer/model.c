@@ -56,6 +56,11 @@ struct tstate {
     uint64_t last_ns;      /* time of this thread's previous record */
     struct edge_memo *memo; /* note_edge's shortcut, allocated on first use */
     bool dropped;           /* the recorder lost events of this thread */
+    /* HELD_AT_PROC_END facts of this thread: exit() runs on while other
+     * threads finish, and a release or thread exit recorded after it
+     * withdraws them (a race at exit, not an abandoned lock). */
+    size_t *exit_facts;
+    size_t nexit_facts;
 };
 
 struct lstate {
@@ -441,6 +446,18 @@ static struct model_fact *add_fact(struct model *m, enum model_fact_kind kind, u
     e->index = m->nfacts++;
     HASH_ADD(hh, p->fact_hash, key, sizeof e->key, e);
     return f;
+}
+
+/* lock MODEL_NONE: all of the thread's */
+static void withdraw_exit_facts(struct model *m, uint32_t thread, uint32_t lock)
+{
+    struct tstate *ts = &m->priv->ts[thread];
+    for (size_t i = 0; i < ts->nexit_facts; i++) {
+        struct model_fact *f = &m->facts[ts->exit_facts[i]];
+        if (f->kind == MODEL_FACT_HELD_AT_PROC_END &&
+            (lock == MODEL_NONE || m->locks[f->lock].node == m->locks[lock].node))
+            f->kind = MODEL_FACT_NONE;
+    }
 }
 
 /* ---- edges ---- */
@@ -885,8 +902,14 @@ static void on_acquire(struct ctx *c)
             return;
         }
     }
-    if (l->binary_sem && s->owner != MODEL_NONE && s->owner != c->thread)
-        drop_any_holder(m, lock); /* its post was not seen: the hold moved on */
+    /* An exclusive lock has one holder: if another thread takes it, the
+     * previous holder's release (or post) was not recorded (a shim that
+     * stopped recording a dying thread); its hold is over. */
+    if (s->owner != MODEL_NONE && s->owner != c->thread && !(flags & SWT_ACQ_OWNER_DEAD) &&
+        (l->binary_sem ||
+         (!(flags & SWT_ACQ_READ) && !s->readers && !m->priv->ts[s->owner].ended &&
+          l->kind != SWT_KIND_RWLOCK)))
+        drop_any_holder(m, lock);
     derive_edges(m, c->thread, lock, flags, c->ev.site, c->ns);
     push_held(m, c->thread, lock, flags, c->ev.site, c->ns);
     lock_taken(m, c->thread, lock, flags, c->ev.site);
@@ -944,6 +967,8 @@ static void on_release(struct ctx *c)
             s->readers--;
         drop_held(m, c->thread, h);
         struct tstate *ts = &m->priv->ts[c->thread];
+        if (ts->nexit_facts)
+            withdraw_exit_facts(m, c->thread, lock);
         if (ts->ntrail < TRAIL_MAX) {
             ts->trail_lock[ts->ntrail] = m->locks[lock].node;
             ts->trail_ns[ts->ntrail++] = c->ns;
@@ -1105,9 +1130,15 @@ static void held_at_end(struct model *m, enum model_fact_kind kind, uint32_t thr
             f->proc2 = proc2;
             f->other = other;
             f->other_site = MODEL_NONE;
+            if (kind == MODEL_FACT_HELD_AT_PROC_END) {
+                ts->exit_facts =
+                    xrealloc(ts->exit_facts, (ts->nexit_facts + 1) * sizeof *ts->exit_facts);
+                ts->exit_facts[ts->nexit_facts++] = (size_t)(f - m->facts);
+            }
         }
     }
 }
+
 
 static void on_thread_exit(struct ctx *c)
 {
@@ -1115,6 +1146,8 @@ static void on_thread_exit(struct ctx *c)
     const struct swt_rec *r = c->r;
     struct tstate *ts = &m->priv->ts[c->thread];
     struct model_thread *t = &m->threads[c->thread];
+    if (ts->nexit_facts)
+        withdraw_exit_facts(m, c->thread, MODEL_NONE);
     t->end = r->f[0] == SWT_THREAD_CANCELED ? MODEL_END_CANCELED : MODEL_END_EXITED;
     t->end_ns = c->ns;
     /* Profile mode has no ACQUIRE records: take the held ids of the record. */
@@ -2009,6 +2042,7 @@ void model_free(struct model *m)
         for (size_t i = 0; i < m->nthreads && p->ts; i++) {
             free(p->ts[i].held);
             free(p->ts[i].memo);
+            free(p->ts[i].exit_facts);
             hb_vc_free(&p->ts[i].create_vc);
             hb_free(&p->ts[i].hb);
         }

@@ -588,6 +588,29 @@ static void test_held_at_kill(void **state)
     done(r);
 }
 
+static void test_exit_race_withdrawn(void **state)
+{
+    (void)state;
+    /* main calls exit while T2 holds A for a moment; T2 releases it and
+     * ends after: no abandoned lock.  T3 keeps B: abandoned. */
+    struct run *r = analyze("header run=7\nT2 start parent=T1 ; T3 start parent=T1\n"
+                            "T2 acquire A ; T3 acquire B\nT1 proc-exit\n"
+                            "T2 release A ; T2 exit\n");
+    assert_int_equal(count(r, "held-at-exit", false), 1);
+    assert_int_equal(first(r, "held-at-exit")->locks[0], 1); /* B is the second lock */
+    done(r);
+}
+
+static void test_lost_release_ends_the_hold(void **state)
+{
+    (void)state;
+    /* T2's release of A was not recorded; T3 then took A: T2 no longer
+     * holds it, so nothing is abandoned at T2's exit */
+    struct run *r = analyze(THREADS2 "T2 acquire A\nT3 acquire A ; T3 release A\n" JOINS2);
+    assert_int_equal(count(r, NULL, false), 0);
+    done(r);
+}
+
 static void test_profile_mode_held_at_exit(void **state)
 {
     (void)state;
@@ -846,6 +869,8 @@ int main(void)
         cmocka_unit_test(test_abandoned_thread_exit),
         cmocka_unit_test(test_abandoned_cancel),
         cmocka_unit_test(test_held_at_kill),
+        cmocka_unit_test(test_exit_race_withdrawn),
+        cmocka_unit_test(test_lost_release_ends_the_hold),
         cmocka_unit_test(test_profile_mode_held_at_exit),
         cmocka_unit_test(test_wait_on_abandoned),
         cmocka_unit_test(test_held_at_fork),
