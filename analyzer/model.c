@@ -25,6 +25,7 @@
 #define HB_MAX_THREADS 4096
 
 #define TRAIL_MAX 16
+#define LATE_MAX 8
 #define EDGE_MEMO_SIZE 256 /* per thread, power of two */
 
 struct edge_memo {
@@ -61,6 +62,11 @@ struct tstate {
      * withdraws them (a race at exit, not an abandoned lock). */
     size_t *exit_facts;
     size_t nexit_facts;
+    /* Holds that another thread's acquisition ended before this thread's
+     * release record came (a release stamped late): that release is no
+     * misuse when it comes. */
+    uint32_t late_release[LATE_MAX];
+    uint32_t nlate;
 };
 
 struct lstate {
@@ -908,8 +914,12 @@ static void on_acquire(struct ctx *c)
     if (s->owner != MODEL_NONE && s->owner != c->thread && !(flags & SWT_ACQ_OWNER_DEAD) &&
         (l->binary_sem ||
          (!(flags & SWT_ACQ_READ) && !s->readers && !m->priv->ts[s->owner].ended &&
-          l->kind != SWT_KIND_RWLOCK)))
+          l->kind != SWT_KIND_RWLOCK))) {
+        struct tstate *old = &m->priv->ts[s->owner];
+        if (!l->binary_sem && old->nlate < LATE_MAX)
+            old->late_release[old->nlate++] = l->node;
         drop_any_holder(m, lock);
+    }
     derive_edges(m, c->thread, lock, flags, c->ev.site, c->ns);
     push_held(m, c->thread, lock, flags, c->ev.site, c->ns);
     lock_taken(m, c->thread, lock, flags, c->ev.site);
@@ -980,6 +990,12 @@ static void on_release(struct ctx *c)
         s->released_by = c->thread;
         return;
     }
+    struct tstate *rt = &m->priv->ts[c->thread];
+    for (uint32_t k = 0; k < rt->nlate; k++)
+        if (rt->late_release[k] == l->node) {
+            rt->late_release[k] = rt->late_release[--rt->nlate];
+            return; /* the late record of a hold another thread's acquisition ended */
+        }
     if (flags & SWT_ACQ_COND) {
         /* reported at the COND_WAIT that follows, which names the condvar */
         m->priv->ts[c->thread].cond_unheld_mutex = lock;
