@@ -59,6 +59,7 @@ class Expectation:
         self.labels = []          # lock labels the JSON lock table must carry ("GIL")
         self.output = None        # a file name for SYNCWATCH_OUTPUT instead of a directory
         self.runs = 1             # run the program this many times into the same directory
+        self.thread_names = []    # names the JSON thread table must have
         self.locks = []           # (name, kind, min acquisitions, line): the shim saw these
         self.lock_counts = []     # (kind, at least, line)
         self.identities = []      # (kind, exactly, line): distinct objects across processes
@@ -99,6 +100,8 @@ class Expectation:
                 elif word == "locks":
                     kind, _, n = rest.partition(">=")
                     self.lock_counts.append((kind.strip(), int(n), lineno))
+                elif word == "thread":
+                    self.thread_names.append(rest)
                 elif word == "runs":
                     self.runs = int(rest)
                 elif word == "output":
@@ -131,7 +134,8 @@ class Expectation:
             raise SystemExit("%s:%d: finding needs a kind" % (self.path, lineno))
         kind, _, code = parts[0].partition("/")
         spec = {"kind": kind, "code": code or None, "locks": None, "nlocks": None,
-                "threads": None, "rule": None, "holds": None, "waits": None, "line": lineno}
+                "threads": None, "rule": None, "holds": None, "waits": None, "tnames": None,
+                "line": lineno}
         for p in parts[1:]:
             key, _, val = p.partition("=")
             if key == "locks":
@@ -140,6 +144,8 @@ class Expectation:
                 spec["nlocks"] = int(val)
             elif key == "threads":
                 spec["threads"] = int(val)
+            elif key == "tnames":
+                spec["tnames"] = sorted(v for v in val.split(",") if v)
             elif key in ("holds", "waits"):
                 spec[key] = sorted(v for v in val.split(",") if v)
             elif key == "rule" and rule:
@@ -157,7 +163,7 @@ def describe_spec(s):
         out += " nlocks=%d" % s["nlocks"]
     if s["threads"] is not None:
         out += " threads=%d" % s["threads"]
-    for key in ("holds", "waits"):
+    for key in ("holds", "waits", "tnames"):
         if s.get(key) is not None:
             out += " %s=%s" % (key, ",".join(s[key]))
     if s["rule"] is not None:
@@ -186,6 +192,8 @@ def normalize(report, pruned=False):
     report as dicts with kind, code, locks (sorted names), threads (count)
     and the rule that pruned it."""
     locks_table = report.get("locks") if isinstance(report, dict) else None
+    thread_table = {t.get("id"): t.get("name") for t in report.get("threads", [])
+                    if isinstance(t, dict)} if isinstance(report, dict) else {}
     raw = report.get("findings", []) if isinstance(report, dict) else report
     out = []
     for f in raw:
@@ -206,6 +214,8 @@ def normalize(report, pruned=False):
             "threads": len(threads) if isinstance(threads, list) else int(threads),
             "title": f.get("title", ""),
             "rule": f.get("prune_rule"),
+            "tnames": sorted(str(thread_table.get(t) or "T%s" % t) for t in threads)
+            if isinstance(threads, list) else [],
             "holds": step_locks("hold"),
             "waits": step_locks("wait"),
         })
@@ -225,7 +235,7 @@ def matches(spec, f):
         return False
     if spec.get("rule") is not None and spec["rule"] != f.get("rule"):
         return False
-    for key in ("holds", "waits"):
+    for key in ("holds", "waits", "tnames"):
         if spec.get(key) is not None and spec[key] != f.get(key):
             return False
     return True
@@ -445,6 +455,10 @@ def analyze(a, exp, traces, log):
             compare_findings(exp, found, problems)
             json_count = len(found)
             check_locks(exp, report, problems)
+            names = {t.get("name") for t in report.get("threads", []) if isinstance(t, dict)}
+            for name in exp.thread_names:
+                if name not in names:
+                    problems.append("no thread named %r in the JSON thread table" % name)
             have = {l.get("label") for l in report.get("locks", []) if isinstance(l, dict)}
             for label in exp.labels:
                 if label not in have:
