@@ -204,11 +204,9 @@ SW_HOOK HOT int pthread_mutex_unlock(pthread_mutex_t *m)
         return forward_unlock(t, m);
     uint32_t id = rec_lock_id(t, m, SWT_KIND_MUTEX);
     /* Stamped before the real unlock, so the release precedes the next
-     * owner's acquire in time (design fact 14); recorded after it, so the
-     * bookkeeping does not lengthen the critical section. */
-    uint64_t stamp = rec_release_stamp(t);
+     * owner's acquire in time (design fact 14). */
+    rec_released(t, id, 0, rec_release_site(t, RET));
     int r = REAL(real_pthread_mutex_unlock, "pthread_mutex_unlock")(m);
-    rec_released_at(t, id, 0, rec_release_site(t, RET), stamp);
     rec_leave(t);
     return r;
 }

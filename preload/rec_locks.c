@@ -410,11 +410,9 @@ void rec_failed(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t si
     }
 }
 
-__attribute__((noinline)) static uint64_t count_hold(struct swt_stat_slot *s, uint64_t since,
-                                                    uint64_t now)
+__attribute__((noinline)) static uint64_t count_hold(struct swt_stat_slot *s, uint64_t since)
 {
-    if (!now)
-        now = rec_now();
+    uint64_t now = rec_now();
     if (s) {
         uint64_t ns = ticks_to_ns(now - since);
         s->hold_samples++;
@@ -427,24 +425,12 @@ __attribute__((noinline)) static uint64_t count_hold(struct swt_stat_slot *s, ui
     return now;
 }
 
-static void released_general(struct rec_thread *t, uint32_t lock, unsigned flags,
-                             uint32_t site, uint64_t stamp);
-
-uint64_t rec_release_stamp(struct rec_thread *t)
-{
-    (void)t;
-    return rec_tracing() ? rec_now() : 0;
-}
-
-void rec_released(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site)
-{
-    rec_released_at(t, lock, flags, site, rec_release_stamp(t));
-}
+static void released_general(struct rec_thread *t, uint32_t lock,
+                                                       unsigned flags, uint32_t site);
 
 /* The common case of profile mode: the lock is the thread's last hold, not
  * recursive, not timed, and no semaphore bookkeeping is pending. */
-void rec_released_at(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site,
-                     uint64_t stamp)
+void rec_released(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site)
 {
     if (!t || !lock)
         return;
@@ -457,14 +443,13 @@ void rec_released_at(struct rec_thread *t, uint32_t lock, unsigned flags, uint32
             return;
         }
     }
-    released_general(t, lock, flags, site, stamp);
+    released_general(t, lock, flags, site);
 }
 
-static void released_general(struct rec_thread *t, uint32_t lock, unsigned flags,
-                             uint32_t site, uint64_t stamp)
+static void released_general(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site)
 {
     struct swt_thread_block *b = t->blk;
-    uint64_t now = stamp;
+    uint64_t now = 0;
     int i = b->nheld ? held_find(b, lock) : -1;
     if (i >= 0) {
         struct swt_held *h = &b->held[i];
@@ -474,7 +459,7 @@ static void released_general(struct rec_thread *t, uint32_t lock, unsigned flags
             flags |= SWT_ACQ_RECURSIVE;
         } else {
             if (h->since_ticks)
-                now = count_hold(t->held_slot[i], h->since_ticks, stamp);
+                now = count_hold(t->held_slot[i], h->since_ticks);
             held_remove(t, i);
         }
     } else if (b->held_overflow) {
@@ -535,7 +520,7 @@ void rec_sem_post(struct rec_thread *t, uint32_t sem, uint32_t site, long value)
     uint64_t now = 0;
     if (i >= 0) {
         if (b->held[i].since_ticks)
-            now = count_hold(t->held_slot[i], b->held[i].since_ticks, 0);
+            now = count_hold(t->held_slot[i], b->held[i].since_ticks);
         held_remove(t, i);
     } else {
         struct lt_info *in = lt_info(sem);

@@ -83,13 +83,6 @@ void rec_failed(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t si
 /* A hold ends.  For rwlocks pass flags 0: the recorder knows from this
  * thread's held entry whether a read or a write hold is dropped. */
 void rec_released(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site);
-/* The same in two steps, so that the bookkeeping runs after the real
- * unlock, outside the program's critical section: rec_release_stamp
- * before the real call (the release time in trace mode, 0 otherwise), then
- * rec_released_at with it. */
-uint64_t rec_release_stamp(struct rec_thread *t);
-void rec_released_at(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site,
-                     uint64_t stamp);
 /* SWT_ACQ_* of this thread's hold of lock, or 0 if it does not hold it. */
 unsigned rec_held_flags(struct rec_thread *t, uint32_t lock);
 
