@@ -274,6 +274,7 @@ class Bench:
             "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
             "profile": "quick" if self.quick else "full",
             "command": "bench/run" + (" --quick" if self.quick else ""),
+            "build_dir": self.build,
             "host": platform.node(), "cpus": os.cpu_count(), "cpu": cpu,
             "kernel": platform.release(), "glibc": " ".join(platform.libc_ver()),
         }
@@ -968,7 +969,8 @@ def render_markdown(res):
     L.append("")
     L.append(f"`{m['command']}` on {m['date_utc']} UTC, commit {m['commit']}"
              f"{' (uncommitted changes)' if m.get('dirty') else ''}; {m['cpus']} × {m['cpu']}, "
-             f"Linux {m['kernel']}, {m['glibc']}; took {m.get('duration_s', 0):.0f} s.")
+             f"Linux {m['kernel']}, {m['glibc']}; build {m.get('build_dir', '?')}; "
+             f"took {m.get('duration_s', 0):.0f} s.")
     L.append("")
     L.append("Ratios and added ns are medians over interleaved rounds of the per-round figure "
              "(mode ÷ native in the same round). ns/op is the time each thread spends per "
