@@ -18,6 +18,10 @@
 /* The part of the header a reader needs; older or damaged headers shorter
  * than this are refused. */
 #define MIN_HEADER_SIZE offsetof(struct swt_file_header, exe)
+/* Records stamped more than a year after the start are corrupt times (a
+ * damaged chunk base or delta), not a long run: refusing them beats putting
+ * a thread's events after everything else and drawing wrong conclusions. */
+#define MAX_PLAUSIBLE_NS (366ull * 24 * 3600 * 1000000000ull)
 
 struct chunk_ref {
     uint32_t thread;
@@ -260,6 +264,9 @@ static int index_chunks(struct swt_trace *t, char *err, size_t errlen)
             size_t room = (h->chunk_size - sizeof *b) / sizeof(struct swt_stat_slot);
             cur->block = b;
             cur->block_nstats = b->nstats;
+            if (b->nheld > SWT_MAX_HELD)
+                warn(t->warn, off, "thread %u: block claims %u held locks, at most %u are kept",
+                     r->thread, b->nheld, SWT_MAX_HELD);
             if (b->nstats > room) {
                 warn(t->warn, off, "thread %u: block claims %u stat slots, the chunk holds %zu",
                      r->thread, b->nstats, room);
@@ -477,12 +484,27 @@ long swt_decode(const uint8_t *p, const uint8_t *end, uint64_t *ticks, struct sw
         r->blob_len = (size_t)(body_end - p);
         p = body_end;
     }
+    if (dt > UINT64_MAX - *ticks) {
+        fmt(err, errlen, "%s record's time overflows (corrupt time delta)", swt_type_name(type));
+        return -1;
+    }
     *ticks += dt;
     r->ticks = *ticks;
     return (long)(p - start);
 cut:
     fmt(err, errlen, "%s record is cut short or has an over-long number", swt_type_name(type));
     return -1;
+}
+
+/* How far (ns) a clock reading lies before the trace's start; a little is
+ * clock skew between CPUs, a second or more is a corrupt time. */
+static uint64_t ticks_before_start_ns(const struct swt_trace *t, uint64_t ticks)
+{
+    if (ticks >= t->header.start_ticks)
+        return 0;
+    unsigned __int128 d = (unsigned __int128)(t->header.start_ticks - ticks) * t->header.tick_ns_q32;
+    d >>= 32;
+    return d > UINT64_MAX ? UINT64_MAX : (uint64_t)d;
 }
 
 static void cursor_load(struct swt_cursor *c)
@@ -541,6 +563,14 @@ int swt_cursor_next(struct swt_cursor *c, struct swt_rec *r, char *err, size_t e
         if (!swt_schema_of(r->type))
             continue; /* an ext record of a newer minor version */
         r->ns = swt_ticks_to_ns(t, r->ticks);
+        if (r->ns > MAX_PLAUSIBLE_NS || ticks_before_start_ns(t, r->ticks) > 1000000000ull) {
+            fmt(err, errlen,
+                "%s: offset %llu: corrupt record time in thread %u: %s the trace's start",
+                t->path, (unsigned long long)off, c->thread,
+                r->ns > MAX_PLAUSIBLE_NS ? "more than a year after" : "before");
+            c->p = c->end = NULL;
+            return -1;
+        }
         return 1;
     }
     return 0;

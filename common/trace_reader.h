@@ -36,7 +36,9 @@ struct swt_trace;
 /* Opens and validates path.  On failure returns NULL and writes a message of
  * the form "PATH: offset N: what is wrong" into err. */
 struct swt_trace *swt_open(const char *path, char *err, size_t errlen);
-/* Same over a caller-owned buffer (tests, fuzzing); name is used in messages. */
+/* Same over a caller-owned buffer (tests, fuzzing); name is used in messages.
+ * The buffer must be 8-byte aligned (malloc'd or mapped): thread blocks and
+ * stat slots are read in place. */
 struct swt_trace *swt_open_buffer(const void *data, size_t size, const char *name, char *err,
                                   size_t errlen);
 void swt_close(struct swt_trace *t);
@@ -51,8 +53,10 @@ uint64_t swt_ticks_to_ns(const struct swt_trace *t, uint64_t ticks);
 size_t swt_thread_count(const struct swt_trace *t);
 uint32_t swt_thread_at(const struct swt_trace *t, size_t i);
 uint32_t swt_thread_tid(const struct swt_trace *t, uint32_t thread);
-/* The live-state block of a thread, or NULL.  Its stats[] are nstats slots
- * (bounds already checked against the chunk). */
+/* The live-state block of a thread, or NULL, in place in the file.  Only
+ * nstats is checked against the chunk (read stats through swt_foreach_stat);
+ * a damaged file may claim nheld > SWT_MAX_HELD (a warning says so): clamp
+ * it before reading held[]. */
 const struct swt_thread_block *swt_thread_block(const struct swt_trace *t, uint32_t thread);
 
 /* Calls fn for every used stat slot of every thread (thread blocks and

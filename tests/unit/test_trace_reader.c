@@ -303,6 +303,34 @@ static void test_stats_and_thread_block(void **state)
     free(b.buf);
 }
 
+static void test_corrupt_times_are_errors(void **state)
+{
+    (void)state;
+    char err[SWT_ERR_LEN];
+    struct swt_rec r;
+    struct swt_cursor cur;
+    /* A damaged chunk base puts thread 2 centuries after the start. */
+    struct builder b = abba();
+    struct swt_chunk_header *ch = (void *)(b.buf + SWT_HEADER_REGION + 1 * CHUNK);
+    ch->base_ticks = 0xffffffffffffff00ull;
+    struct swt_trace *t = swt_open_buffer(b.buf, b.size, "late", err, sizeof err);
+    assert_non_null(t);
+    swt_cursor_init(t, 2, &cur);
+    assert_int_equal(swt_cursor_next(&cur, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "corrupt record time"));
+    swt_close(t);
+    /* ... or long before it. */
+    ch->base_ticks = 1;
+    ((struct swt_file_header *)b.buf)->start_ticks = 5000000000ull;
+    t = swt_open_buffer(b.buf, b.size, "early", err, sizeof err);
+    assert_non_null(t);
+    swt_cursor_init(t, 2, &cur);
+    assert_int_equal(swt_cursor_next(&cur, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "before the trace's start"));
+    swt_close(t);
+    free(b.buf);
+}
+
 static void test_varints(void **state)
 {
     (void)state;
@@ -336,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_record_is_an_error),
         cmocka_unit_test(test_unknown_ext_records_are_skipped),
         cmocka_unit_test(test_stats_and_thread_block),
+        cmocka_unit_test(test_corrupt_times_are_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
