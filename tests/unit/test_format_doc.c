@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "common/trace_format.h"
+#include "syncwatch.h"
 
 static char *doc;
 
@@ -35,6 +36,13 @@ static void test_version_matches(void **state)
     assert_non_null(strstr(doc, want));
 }
 
+static void test_public_header_agrees(void **state)
+{
+    (void)state;
+    assert_int_equal(SW_TRACE_FORMAT_MAJOR, SWT_VERSION_MAJOR);
+    assert_int_equal(SW_TRACE_FORMAT_MINOR, SWT_VERSION_MINOR);
+}
+
 static void test_every_record_type_is_described(void **state)
 {
     (void)state;
@@ -54,6 +62,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_version_matches),
         cmocka_unit_test(test_every_record_type_is_described),
+        cmocka_unit_test(test_public_header_agrees),
     };
     return cmocka_run_group_tests(tests, load, NULL);
 }
