@@ -81,7 +81,10 @@ void rec_wait(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site
 void rec_acquired(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site);
 void rec_failed(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site, int err);
 /* A hold ends.  For rwlocks pass flags 0: the recorder knows from this
- * thread's held entry whether a read or a write hold is dropped. */
+ * thread's held entry whether a read or a write hold is dropped.  Call it
+ * before the real unlock/post: once that returns, the next owner (woken by
+ * the real call) may run, and the process may end, before this thread
+ * gets the CPU back. */
 void rec_released(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site);
 /* SWT_ACQ_* of this thread's hold of lock, or 0 if it does not hold it. */
 unsigned rec_held_flags(struct rec_thread *t, uint32_t lock);
