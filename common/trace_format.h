@@ -216,9 +216,10 @@ enum swt_rec_type {
     SWT_REC_THREAD_NAME = 0x46,  /* thread; blob: name */
     SWT_REC_STACK = 0x47,        /* stack id, nframes; blob: nframes varint ips, innermost first */
     SWT_REC_MODULE = 0x48,       /* start, end, file offset, build-id length; blob: build-id, path */
-    SWT_REC_FORK = 0x49,         /* role (0 parent, 1 child), other pid, error, forking thread */
+    SWT_REC_FORK = 0x49,         /* role (0 parent, 1 child), other pid, error, forking thread;
+                                    blob: (thread, lock) pairs held by others (profile) */
     SWT_REC_PROC_EXIT = 0x4a,    /* how (enum swt_exit_how), status */
-    SWT_REC_DLOPEN = 0x4b,       /* flags, ok; blob: path */
+    SWT_REC_DLOPEN = 0x4b,       /* flags, ok (0 failed, 1 loaded, 2 unknown); blob: path */
     SWT_REC_EDGE = 0x4c,         /* from, to, flags, from_site, to_site; blob: other held ids
                                     (varints); flags = SWT_EDGE_FLAGS(from hold, to acquisition) */
     SWT_REC_DROPPED = 0x4d,      /* count of events this thread could not record */
