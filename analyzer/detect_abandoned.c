@@ -82,6 +82,11 @@ void detect_abandoned(const struct model *m, const struct report_opts *o, struct
              * deadlock finding tells; its holds are not news. */
             if (t->waiting_lock != MODEL_NONE && !shared(l))
                 continue;
+            /* Joined already: the joiner went on (to exit) while the thread
+             * finished its teardown (CPython drops the GIL after its join
+             * sentinel is released): a race at exit, not an abandonment. */
+            if (t->joined_by != MODEL_NONE && !shared(l))
+                continue;
             bool killed = t->end == MODEL_END_KILLED;
             f = findings_add(out, FINDING_ABANDONED, killed ? "held-at-kill" : "held-at-exit",
                              killed || shared(l) ? SEV_ERROR : SEV_WARNING);

@@ -615,6 +615,16 @@ static void test_lost_release_ends_the_hold(void **state)
     done(r);
 }
 
+static void test_joined_thread_at_exit(void **state)
+{
+    (void)state;
+    /* T2 was joined, but its teardown still held M when main exited */
+    struct run *r = analyze("header run=7\nT2 start parent=T1 ; T1 create T2\n"
+                            "T2 acquire M\nT1 join T2\nT1 proc-exit\n");
+    assert_int_equal(count(r, NULL, false), 0);
+    done(r);
+}
+
 static void test_profile_mode_held_at_exit(void **state)
 {
     (void)state;
@@ -875,6 +885,7 @@ int main(void)
         cmocka_unit_test(test_held_at_kill),
         cmocka_unit_test(test_exit_race_withdrawn),
         cmocka_unit_test(test_lost_release_ends_the_hold),
+        cmocka_unit_test(test_joined_thread_at_exit),
         cmocka_unit_test(test_profile_mode_held_at_exit),
         cmocka_unit_test(test_wait_on_abandoned),
         cmocka_unit_test(test_held_at_fork),
