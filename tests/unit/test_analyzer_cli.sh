@@ -68,6 +68,35 @@ expect fail_on.bad 2 "unknown kind 'cycles'" -- "$REPORT" --fail-on cycles "$TMP
 expect json.exit1 1 '"kind":"cycle"' -- "$REPORT" --format json "$TMP/abba.swt"
 if command -v python3 >/dev/null; then
     expect json.valid 0 "" -- sh -c "'$REPORT' --format json '$TMP/abba.swt' | python3 -m json.tool >/dev/null"
+    # the fields docs/json-schema.md promises
+    cat >"$TMP/schema.py" <<'PY'
+import json, sys
+r = json.load(sys.stdin)
+for k in ("schema_version", "tool", "files", "processes", "events", "duration_ns",
+          "dropped_events", "summary", "findings", "threads", "locks", "stacks", "notes",
+          "warnings"):
+    assert k in r, k
+f = r["findings"][0]
+for k in ("id", "kind", "code", "severity", "title", "why", "fix", "pruned", "locks",
+          "threads", "steps", "scenario", "metrics"):
+    assert k in f, k
+for s in f["steps"]:
+    for k in ("role", "thread", "lock", "stack", "site", "time_ns", "note"):
+        assert k in s, k
+ids = {l["id"] for l in r["locks"]}
+assert set(f["locks"]) <= ids
+tids = {t["id"] for t in r["threads"]}
+assert set(f["threads"]) <= tids
+for k in ("id", "name", "kind", "type", "robust", "pshared", "static", "binary_semaphore",
+          "pid", "address", "label", "same_as", "init_stack", "init_site", "acquisitions",
+          "contentions"):
+    assert k in r["locks"][0], k
+for k in ("id", "name", "pid", "tid", "index", "parent", "create_stack", "create_site", "end"):
+    assert k in r["threads"][0], k
+assert r["summary"]["by_kind"]["cycle"] == 1
+print("schema ok")
+PY
+    expect json.schema 0 "schema ok" -- sh -c "'$REPORT' --format json '$TMP/abba.swt' | python3 '$TMP/schema.py'"
 fi
 expect verbose.pruned 0 "" -- "$REPORT" --verbose "$TMP/clean.swt"
 expect missing 2 "nothere.swt: No such file or directory" -- "$REPORT" "$TMP/nothere.swt"
