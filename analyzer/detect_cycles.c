@@ -51,10 +51,12 @@ struct choose {
     unsigned long long *total; /* steps over every cycle so far */
 };
 
+/* glibc ignores PTHREAD_RWLOCK_PREFER_WRITER_NP (it would make recursive
+ * read locks deadlock) and treats it as reader-preferring; only
+ * PREFER_WRITER_NONRECURSIVE_NP makes a waiting writer block new readers. */
 static bool reader_preferring(const struct model_lock *l)
 {
-    return l->kind == SWT_KIND_RWLOCK &&
-           (l->type == SWT_TYPE_DEFAULT || l->type == SWT_TYPE_RW_PREFER_READER);
+    return l->kind == SWT_KIND_RWLOCK && l->type != SWT_TYPE_RW_PREFER_WRITER_NONREC;
 }
 
 static bool try_usable(const struct model *m, const struct model_edge *e,

@@ -384,6 +384,17 @@ static void test_rwlock_read_read_pruned(void **state)
                   "read-read");
 }
 
+static void test_prefer_writer_np_read_read_pruned(void **state)
+{
+    (void)state;
+    /* glibc ignores PTHREAD_RWLOCK_PREFER_WRITER_NP: readers never block */
+    expect_pruned(THREADS2 "lock A kind=rwlock type=prefer-writer\n"
+                  "lock B kind=rwlock type=prefer-writer\n"
+                  "T2 acquire A read ; T2 acquire B read ; T2 release B ; T2 release A\n"
+                  "T3 acquire B read ; T3 acquire A read ; T3 release A ; T3 release B\n" JOINS2,
+                  "read-read");
+}
+
 static void test_rwlock_write_then_read_is_cycle(void **state)
 {
     (void)state;
@@ -866,6 +877,7 @@ int main(void)
         cmocka_unit_test(test_atfork_handlers_are_no_held_at_fork),
         cmocka_unit_test(test_trylock_pruned),
         cmocka_unit_test(test_rwlock_read_read_pruned),
+        cmocka_unit_test(test_prefer_writer_np_read_read_pruned),
         cmocka_unit_test(test_rwlock_write_then_read_is_cycle),
         cmocka_unit_test(test_rwlock_read_then_write_is_cycle),
         cmocka_unit_test(test_writer_preferring_read_read_is_cycle),
