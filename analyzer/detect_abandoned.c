@@ -143,7 +143,7 @@ void detect_abandoned(const struct model *m, const struct report_opts *o, struct
                                  "died holding it",
                               lk, th, model_thread_label(m, x->other, b4, sizeof b4),
                               proc_text(m, m->threads[x->other].proc, b3, sizeof b3));
-                finding_item(f, "held it", x->other, x->lock, x->other_site, 0, "and died");
+                finding_item(f, "held", x->other, x->lock, x->other_site, 0, "and died");
             } else {
                 finding_title(f, "abandoned lock: robust %s returned EOWNERDEAD to %s: its "
                                  "owner died holding it",

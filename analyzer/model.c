@@ -1610,6 +1610,32 @@ static int cmp_proc_pid(const void *a, const void *b)
     return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
+/* A thread blocked at the end waits for a lock while holding others: those
+ * orders are edges too.  Trace mode has them from the WAIT records; a
+ * profile trace has only the thread blocks. */
+static void final_wait_edges(struct model *m)
+{
+    for (size_t i = 0; i < m->nthreads; i++) {
+        const struct model_thread *t = &m->threads[i];
+        if (t->waiting_lock == MODEL_NONE || !t->nheld ||
+            (m->procs[t->proc].hdr.features & SWT_FEAT_EVENTS))
+            continue;
+        for (size_t k = 0; k < t->nheld; k++) {
+            uint32_t gates[MODEL_MAX_GATES];
+            uint32_t ng = 0;
+            for (size_t g = 0; g < t->nheld && ng < MODEL_MAX_GATES; g++)
+                if (g != k && m->locks[t->held[g].lock].is_lock &&
+                    !(t->held[g].flags & SWT_ACQ_READ))
+                    gates[ng++] = m->locks[t->held[g].lock].node;
+            if (!m->locks[t->held[k].lock].is_lock || !m->locks[t->waiting_lock].is_lock)
+                continue;
+            note_edge(m, (uint32_t)i, t->held[k].lock, t->waiting_lock, t->held[k].flags,
+                      t->waiting_flags, t->held[k].site, t->waiting_site, gates, ng,
+                      t->nheld - 1 > MODEL_MAX_GATES, m->duration_ns, false);
+        }
+    }
+}
+
 static void finalize_thread(struct model *m, uint32_t idx)
 {
     struct model_priv *p = m->priv;
@@ -1958,6 +1984,7 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
     }
     for (size_t i = 0; i < m->nthreads; i++)
         finalize_thread(m, (uint32_t)i);
+    final_wait_edges(m);
     for (size_t i = 0; i < ntraces; i++)
         if (killed_procs[i] || p->ps[i].final_holds_due)
             final_holds(m, (uint32_t)i, m->procs[i].end_ns,

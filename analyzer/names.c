@@ -159,38 +159,55 @@ const char *names_site(struct names *n, uint32_t stack, char *buf, size_t len)
     return names_frame(n, s->proc, s->ips[names_first_user_frame(n, stack)], buf, len);
 }
 
+static void name_one(struct names *n, struct model *m, size_t i);
+
+/* One object shared by several processes gets one name: its first lock's
+ * (the graph node), so that findings about it agree. */
 void names_name_locks(struct names *n, struct model *m)
 {
+    for (size_t i = 0; i < m->nlocks; i++)
+        name_one(n, m, i);
     for (size_t i = 0; i < m->nlocks; i++) {
         struct model_lock *l = &m->locks[i];
-        free(l->name);
-        l->name = NULL;
-        if (l->sem_name) {
-            l->name = xstrdup(l->sem_name);
-            continue;
+        if (l->node != i && l->node < m->nlocks && m->locks[l->node].name) {
+            free(l->name);
+            l->name = xstrdup(m->locks[l->node].name);
         }
-        if (!n->symbols)
-            continue;
-        struct sym_ctx *ctx = l->proc < m->nprocs ? n->ctx[l->proc] : NULL;
-        struct sym_data d;
-        if (ctx && l->addr && sym_lookup_data(ctx, l->addr, &d) == 0 && d.name) {
-            if (d.offset)
-                l->name = xasprintf("%s+0x%llx", d.name, (unsigned long long)d.offset);
+    }
+}
+
+static void name_one(struct names *n, struct model *m, size_t i)
+{
+    struct model_lock *l = &m->locks[i];
+    free(l->name);
+    l->name = NULL;
+    if (l->sem_name) {
+        l->name = xstrdup(l->sem_name);
+        return;
+    }
+    if (!n->symbols)
+        return;
+    struct sym_ctx *ctx = l->proc < m->nprocs ? n->ctx[l->proc] : NULL;
+    struct sym_data d;
+    if (ctx && l->addr && sym_lookup_data(ctx, l->addr, &d) == 0 && d.name) {
+        if (d.offset && d.expr) /* "fork_lock[1]", "shm_state.robust_lock" */
+            l->name = xstrdup(d.expr);
+        else if (d.offset)
+            l->name = xasprintf("%s+0x%llx", d.name, (unsigned long long)d.offset);
+        else
+            l->name = xstrdup(d.name);
+        return;
+    }
+    uint32_t site = l->init_site;
+    if (site != MODEL_NONE && site < m->nstacks && m->stacks[site].nframes && ctx) {
+        const struct model_stack *s = &m->stacks[site];
+        struct sym_frame f;
+        uint64_t ip = s->ips[names_first_user_frame(n, site)];
+        if (sym_lookup_ip(ctx, ip, 1, &f) == 0 && f.function) {
+            if (f.line)
+                l->name = xasprintf("%s:%u", f.function, f.line);
             else
-                l->name = xstrdup(d.name);
-            continue;
-        }
-        uint32_t site = l->init_site;
-        if (site != MODEL_NONE && site < m->nstacks && m->stacks[site].nframes && ctx) {
-            const struct model_stack *s = &m->stacks[site];
-            struct sym_frame f;
-            uint64_t ip = s->ips[names_first_user_frame(n, site)];
-            if (sym_lookup_ip(ctx, ip, 1, &f) == 0 && f.function) {
-                if (f.line)
-                    l->name = xasprintf("%s:%u", f.function, f.line);
-                else
-                    l->name = xstrdup(f.function);
-            }
+                l->name = xstrdup(f.function);
         }
     }
 }
