@@ -35,4 +35,28 @@ static inline uint64_t clock_ticks(void)
     return clock_mono_ns();
 }
 
+/* A stamp taken just before a call that releases (unlock, post, the
+ * unlock inside a condvar wait): plain rdtsc, half the cost of rdtscp.  No
+ * fence is needed on this side: rdtsc reads the counter when it executes,
+ * which is before it retires, and the releasing store that comes after it
+ * in program order becomes visible to other CPUs only after it retires
+ * itself (x86 retires in order and commits stores after retirement), so
+ * the stamp always precedes the hand-off.  The acquiring side needs the
+ * fence (clock_ticks): without it the read may execute before the lock's
+ * atomic completes.  Measured on this VM (2 threads handing a mutex over
+ * ~6 M times): plain rdtsc on both sides stamped ~7,000 acquisitions
+ * before the previous release; rdtscp or lfence;rdtsc on the acquire with
+ * plain rdtsc on the release, none. */
+static inline uint64_t clock_ticks_release(void)
+{
+#if defined(__x86_64__)
+    if (__builtin_expect(clock_use_tsc, 1)) {
+        uint32_t lo, hi;
+        __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+        return ((uint64_t)hi << 32) | lo;
+    }
+#endif
+    return clock_mono_ns();
+}
+
 #endif

@@ -47,6 +47,8 @@ static uint32_t new_id(uintptr_t addr, unsigned kind, uint16_t generation)
     unsigned meta = kind & LT_META_KIND_MASK;
     if (kind == SWT_KIND_COND || kind == SWT_KIND_BARRIER || kind == SWT_KIND_C11_CND)
         meta |= LT_META_NOHOLD;
+    if (kind == SWT_KIND_SEM || kind == SWT_KIND_SEM_NAMED)
+        meta |= LT_META_SEM;
     in->meta = meta;
     in->announced_epoch = 0;
     in->type = 0;

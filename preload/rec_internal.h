@@ -113,6 +113,9 @@ void rec_process_setup(void);
 
 /* rec_records.c */
 uint64_t rec_now(void);
+/* The stamp of a release, taken before the real releasing call: cheaper,
+ * and still ordered before the hand-off (clock.h, clock_ticks_release). */
+uint64_t rec_now_release(void);
 /* Reserves room for a record of up to need bytes; NULL if dropped. */
 uint8_t *rec_reserve(struct rec_thread *t, size_t need);
 void rec_write_core(struct rec_thread *t, unsigned type, uint64_t ticks, const uint64_t *f,

@@ -300,33 +300,41 @@ __attribute__((noinline)) static void count_wait(struct rec_thread *t, struct sw
 static void acquired_general(struct rec_thread *t, uint32_t lock,
                                                        unsigned flags, uint32_t site);
 
-/* The common case of profile mode kept small so that it inlines into the
- * hooks: no other lock held, no wait, no timed hold, a counter slot found
- * at the first probe, the same owner as last time.  Everything else takes
- * acquired_general. */
+/* The common case kept small so that it inlines into the hooks: no other
+ * lock held, no wait, a counter slot found at the first probe, the same
+ * owner as last time, not a semaphore; in profile mode also no timed hold.
+ * Everything else takes acquired_general, which records the same. */
 void rec_acquired(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site)
 {
     if (__builtin_expect(!t || !lock || lock >= LT_MAX_IDS, 0))
         return;
     struct swt_thread_block *b = t->blk;
     struct lt_info *in = &lt_infos[lock];
-    if (__builtin_expect(!rec_tracing() && b->nheld == 0 && !t->sem_holds &&
-                             b->waiting_lock != lock && t->hold_countdown > 1 &&
-                             in->last_owner == t->index && !(in->meta & LT_META_NOHOLD),
+    int tracing = rec_tracing();
+    if (__builtin_expect(b->nheld == 0 && !t->sem_holds && b->waiting_lock != lock &&
+                             (tracing || t->hold_countdown > 1) &&
+                             in->last_owner == t->index &&
+                             !(in->meta & (LT_META_NOHOLD | LT_META_SEM)),
                          1)) {
         struct swt_stat_slot *s =
             &t->st[0].slots[stat_pos(stat_hash(lock, site), t->st[0].cap)];
         if (__builtin_expect(s->lock == lock && s->site == site, 1)) {
-            t->hold_countdown--;
+            uint64_t now = 0;
+            if (tracing)
+                now = rec_now();
+            else
+                t->hold_countdown--;
             s->acquisitions++;
             struct swt_held *h = &b->held[0];
             h->lock = lock;
             h->flags = flags & ~(unsigned)SWT_ACQ_CONTENDED;
             h->site = site;
             h->depth = 1;
-            h->since_ticks = 0;
+            h->since_ticks = now;
             t->held_slot[0] = s;
             __atomic_store_n(&b->nheld, 1, __ATOMIC_RELEASE);
+            if (tracing)
+                rec_write3(t, SWT_REC_ACQUIRE, now, lock, flags, site);
             return;
         }
     }
@@ -410,37 +418,49 @@ void rec_failed(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t si
     }
 }
 
-__attribute__((noinline)) static uint64_t count_hold(struct swt_stat_slot *s, uint64_t since)
+/* A hold of since..now ticks ends (now stamped before the real release). */
+static inline void count_hold(struct swt_stat_slot *s, uint64_t since, uint64_t now)
 {
-    uint64_t now = rec_now();
-    if (s) {
-        uint64_t ns = ticks_to_ns(now - since);
-        s->hold_samples++;
-        s->hold_total_ns += ns;
-        if (s->hold_samples == 1 || ns < s->hold_min_ns)
-            s->hold_min_ns = ns;
-        if (ns > s->hold_max_ns)
-            s->hold_max_ns = ns;
-    }
-    return now;
+    if (!s)
+        return;
+    uint64_t ns = ticks_to_ns(now - since);
+    s->hold_samples++;
+    s->hold_total_ns += ns;
+    if (s->hold_samples == 1 || ns < s->hold_min_ns)
+        s->hold_min_ns = ns;
+    if (ns > s->hold_max_ns)
+        s->hold_max_ns = ns;
 }
 
 static void released_general(struct rec_thread *t, uint32_t lock,
                                                        unsigned flags, uint32_t site);
 
-/* The common case of profile mode: the lock is the thread's last hold, not
- * recursive, not timed, and no semaphore bookkeeping is pending. */
+/* The common case: the lock is the thread's last hold, not recursive, and
+ * no semaphore bookkeeping is pending; in profile mode also not timed. */
 void rec_released(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site)
 {
     if (!t || !lock)
         return;
     struct swt_thread_block *b = t->blk;
     uint32_t n = b->nheld;
-    if (__builtin_expect(!rec_tracing() && n && !t->sem_holds, 1)) {
+    if (__builtin_expect(n && !t->sem_holds, 1)) {
         struct swt_held *h = &b->held[n - 1];
-        if (__builtin_expect(h->lock == lock && h->depth == 1 && !h->since_ticks, 1)) {
-            __atomic_store_n(&b->nheld, n - 1, __ATOMIC_RELEASE);
-            return;
+        if (__builtin_expect(h->lock == lock && h->depth == 1, 1)) {
+            uint64_t since = h->since_ticks;
+            if (!rec_tracing()) {
+                if (__builtin_expect(!since, 1)) {
+                    __atomic_store_n(&b->nheld, n - 1, __ATOMIC_RELEASE);
+                    return;
+                }
+            } else {
+                flags |= h->flags & (SWT_ACQ_READ | SWT_ACQ_WRITE);
+                uint64_t now = rec_now_release();
+                if (since)
+                    count_hold(t->held_slot[n - 1], since, now);
+                __atomic_store_n(&b->nheld, n - 1, __ATOMIC_RELEASE);
+                rec_write3(t, SWT_REC_RELEASE, now, lock, flags, site);
+                return;
+            }
         }
     }
     released_general(t, lock, flags, site);
@@ -458,15 +478,17 @@ static void released_general(struct rec_thread *t, uint32_t lock, unsigned flags
             h->depth--;
             flags |= SWT_ACQ_RECURSIVE;
         } else {
-            if (h->since_ticks)
-                now = count_hold(t->held_slot[i], h->since_ticks);
+            if (h->since_ticks) {
+                now = rec_now_release();
+                count_hold(t->held_slot[i], h->since_ticks, now);
+            }
             held_remove(t, i);
         }
     } else if (b->held_overflow) {
         b->held_overflow--;
     }
     if (rec_tracing())
-        rec_write3(t, SWT_REC_RELEASE, now ? now : rec_now(), lock, flags, site);
+        rec_write3(t, SWT_REC_RELEASE, now ? now : rec_now_release(), lock, flags, site);
 }
 
 /* ---- condition variables, semaphores, barriers ---- */
@@ -519,8 +541,10 @@ void rec_sem_post(struct rec_thread *t, uint32_t sem, uint32_t site, long value)
     int i = b->nheld ? held_find(b, sem) : -1;
     uint64_t now = 0;
     if (i >= 0) {
-        if (b->held[i].since_ticks)
-            now = count_hold(t->held_slot[i], b->held[i].since_ticks);
+        if (b->held[i].since_ticks) {
+            now = rec_now_release();
+            count_hold(t->held_slot[i], b->held[i].since_ticks, now);
+        }
         held_remove(t, i);
     } else {
         struct lt_info *in = lt_info(sem);
@@ -529,7 +553,7 @@ void rec_sem_post(struct rec_thread *t, uint32_t sem, uint32_t site, long value)
     }
     if (rec_tracing()) {
         uint64_t f[3] = {sem, site, value >= 0 ? (uint64_t)value + 1 : 0};
-        rec_write_core(t, SWT_REC_SEM_POST, now ? now : rec_now(), f, 3);
+        rec_write_core(t, SWT_REC_SEM_POST, now ? now : rec_now_release(), f, 3);
     }
 }
 

@@ -11,6 +11,7 @@
 #include "preload/trace_file.h"
 
 uint64_t rec_now(void) { return clock_ticks(); }
+uint64_t rec_now_release(void) { return clock_ticks_release(); }
 
 static void note_dropped(struct rec_thread *t)
 {
