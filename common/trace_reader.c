@@ -183,13 +183,27 @@ static int index_chunks(struct swt_trace *t, char *err, size_t errlen)
     const struct swt_file_header *h = &t->header;
     uint64_t in_file = (t->size - SWT_HEADER_REGION) / h->chunk_size;
     uint64_t n = h->chunks_allocated;
-    if (n > in_file) {
+    /* The recorder extends the file in whole chunks, so a file that ends
+     * inside a chunk was cut (copied or truncated while written).  A file
+     * that ends on a chunk boundary but holds fewer chunks than were handed
+     * out is what a program leaves when it is killed, or runs out of space,
+     * between handing out a chunk and growing the file: nothing written is
+     * lost then, unless the program ended normally without dropping events. */
+    int cut = (t->size - SWT_HEADER_REGION) % h->chunk_size != 0;
+    if (n > in_file && (cut || (h->state != SWT_PROC_RUNNING && !h->dropped_events))) {
         warn(t->warn, t->size,
-             "truncated file: the header counts %llu chunks, the file holds %llu whole ones; "
-             "the rest is lost",
-             (unsigned long long)n, (unsigned long long)in_file);
-        n = in_file;
+             "truncated file: the header counts %llu chunks, the file holds %llu whole "
+             "ones%s; the rest is lost",
+             (unsigned long long)n, (unsigned long long)in_file,
+             cut ? " and ends inside the next" : "");
+    } else if (n > in_file) {
+        warn(t->warn, t->size,
+             "%llu chunk(s) were handed out but never added to the file (the program was killed "
+             "or out of space at that moment); no committed record is lost",
+             (unsigned long long)(n - in_file));
     }
+    if (n > in_file)
+        n = in_file;
     t->nchunks = n;
     struct chunk_ref *refs = calloc(n ? n : 1, sizeof *refs);
     if (!refs) {

@@ -181,6 +181,29 @@ static void test_truncated_chunks_warn(void **state)
     free(b.buf);
 }
 
+static void test_chunks_handed_out_but_not_grown(void **state)
+{
+    (void)state;
+    struct builder b = abba();
+    char err[SWT_ERR_LEN];
+    struct swt_file_header *h = (void *)b.buf;
+    /* Killed between handing out chunk 3 and growing the file over it. */
+    h->chunks_allocated = 4;
+    struct swt_trace *t = swt_open_buffer(b.buf, b.size, "killed", err, sizeof err);
+    assert_non_null(t);
+    assert_int_equal(swt_warning_count(t), 1);
+    assert_null(strstr(swt_warning_at(t, 0)->text, "truncated"));
+    assert_non_null(strstr(swt_warning_at(t, 0)->text, "never added"));
+    swt_close(t);
+    /* The same after a normal exit without dropped events: cut short. */
+    h->state = SWT_PROC_EXITED;
+    t = swt_open_buffer(b.buf, b.size, "cut", err, sizeof err);
+    assert_non_null(t);
+    assert_non_null(strstr(swt_warning_at(t, 0)->text, "truncated file"));
+    swt_close(t);
+    free(b.buf);
+}
+
 static void test_bad_files_are_refused(void **state)
 {
     (void)state;
@@ -360,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_merge_orders_by_time),
         cmocka_unit_test(test_torn_tail_is_a_warning),
         cmocka_unit_test(test_truncated_chunks_warn),
+        cmocka_unit_test(test_chunks_handed_out_but_not_grown),
         cmocka_unit_test(test_bad_files_are_refused),
         cmocka_unit_test(test_corrupt_record_is_an_error),
         cmocka_unit_test(test_unknown_ext_records_are_skipped),
