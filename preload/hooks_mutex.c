@@ -129,8 +129,8 @@ SW_HOOK HOT int pthread_mutex_lock(pthread_mutex_t *m)
     struct rec_thread *t = rec_enter();
     if (!t || rec_skip_caller(t, RET))
         return forward_lock(t, m);
-    uint32_t id = rec_lock_id(t, m, SWT_KIND_MUTEX);
-    uint32_t site = rec_site(t, RET);
+    uint64_t id_site = rec_lock_site(t, m, SWT_KIND_MUTEX, RET);
+    uint32_t id = (uint32_t)id_site, site = (uint32_t)(id_site >> 32);
     int r = REAL(real_pthread_mutex_trylock, "pthread_mutex_trylock")(m);
     unsigned flags = 0;
     if (r == EBUSY) {
@@ -147,8 +147,8 @@ SW_HOOK HOT int pthread_mutex_trylock(pthread_mutex_t *m)
     struct rec_thread *t = rec_enter();
     if (!t || rec_skip_caller(t, RET))
         return forward_trylock(t, m);
-    uint32_t id = rec_lock_id(t, m, SWT_KIND_MUTEX);
-    uint32_t site = rec_site(t, RET);
+    uint64_t id_site = rec_lock_site(t, m, SWT_KIND_MUTEX, RET);
+    uint32_t id = (uint32_t)id_site, site = (uint32_t)(id_site >> 32);
     int r = REAL(real_pthread_mutex_trylock, "pthread_mutex_trylock")(m);
     acquire_result(t, id, SWT_ACQ_TRY, site, r);
     rec_leave(t);
@@ -202,10 +202,10 @@ SW_HOOK HOT int pthread_mutex_unlock(pthread_mutex_t *m)
     struct rec_thread *t = rec_enter();
     if (!t || rec_skip_caller(t, RET))
         return forward_unlock(t, m);
-    uint32_t id = rec_lock_id(t, m, SWT_KIND_MUTEX);
+    uint64_t id_site = rec_release_lock_site(t, m, SWT_KIND_MUTEX, RET);
     /* Stamped before the real unlock, so the release precedes the next
      * owner's acquire in time (design fact 14). */
-    rec_released(t, id, 0, rec_release_site(t, RET));
+    rec_released(t, (uint32_t)id_site, 0, (uint32_t)(id_site >> 32));
     int r = REAL(real_pthread_mutex_unlock, "pthread_mutex_unlock")(m);
     rec_leave(t);
     return r;

@@ -120,6 +120,8 @@ uint32_t lt_renew(uintptr_t addr, unsigned kind)
     uint32_t id = new_id(addr, kind, gen);
     if (id)
         __atomic_store_n(&s->id, id, __ATOMIC_RELEASE);
+    if (old && id)
+        __atomic_fetch_or(&lt_infos[old].meta, LT_META_DEAD, __ATOMIC_RELEASE);
     return id;
 }
 
@@ -133,7 +135,8 @@ void lt_forget(uint32_t id)
         return;
     s->last_gen = lt_infos[id].generation;
     uint32_t expect = id;
-    __atomic_compare_exchange_n(&s->id, &expect, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+    if (__atomic_compare_exchange_n(&s->id, &expect, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        __atomic_fetch_or(&lt_infos[id].meta, LT_META_DEAD, __ATOMIC_RELEASE);
 }
 
 

@@ -15,6 +15,7 @@
 #define LT_META_KIND_MASK 0xffu /* enum swt_lock_kind */
 #define LT_META_NOHOLD (1u << 8) /* never on a held list (condvar, barrier, counting sem) */
 #define LT_META_SEM (1u << 9)    /* a semaphore: its holds need the foreign-post bookkeeping */
+#define LT_META_DEAD (1u << 10)  /* destroyed or initialised again: the address has a newer id */
 
 struct lt_info {
     uint32_t meta;

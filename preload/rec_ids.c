@@ -140,6 +140,58 @@ uint32_t rec_lock_id(struct rec_thread *t, const void *addr, unsigned kind)
     return lock_id_slow(t, addr, kind);
 }
 
+/* Memo key: the kind, and whether the site is a release site. */
+#define MEMO_KIND 0xffu
+#define MEMO_RELEASE 0x100u
+
+static inline struct rec_memo *memo_of(struct rec_thread *t, uintptr_t addr, uintptr_t ret)
+{
+    uint64_t h = ((uint64_t)addr ^ ((uint64_t)ret << 7)) * 0x9e3779b97f4a7c15ull;
+    return &t->memo[h >> 58 & (REC_MEMO - 1)];
+}
+
+__attribute__((noinline)) static uint64_t lock_site_slow(struct rec_thread *t,
+                                                         struct rec_memo *m, const void *addr,
+                                                         unsigned kind, const void *ret)
+{
+    uint32_t id = rec_lock_id(t, addr, kind & MEMO_KIND);
+    uint32_t site = kind & MEMO_RELEASE ? rec_release_site(t, ret) : rec_site(t, ret);
+    struct lt_info *in = lt_info(id);
+    /* Not settled yet (a new site is counted and re-checked by rec_site):
+     * no memo entry, ask again next time. */
+    if (in && addr && !(__atomic_load_n(&in->meta, __ATOMIC_ACQUIRE) & LT_META_DEAD) &&
+        rec_site_settled(t, ret)) {
+        m->addr = (uintptr_t)addr;
+        m->ret = (uintptr_t)ret;
+        m->kind = kind;
+        m->id = id;
+        m->site = site;
+    }
+    return id | (uint64_t)site << 32;
+}
+
+uint64_t rec_lock_site(struct rec_thread *t, const void *addr, unsigned kind, const void *ret)
+{
+    struct rec_memo *m = memo_of(t, (uintptr_t)addr, (uintptr_t)ret);
+    if (__builtin_expect(m->addr == (uintptr_t)addr && m->ret == (uintptr_t)ret &&
+                             m->kind == kind &&
+                             !(__atomic_load_n(&lt_infos[m->id].meta, __ATOMIC_RELAXED) &
+                               LT_META_DEAD),
+                         1))
+        return m->id | (uint64_t)m->site << 32;
+    return lock_site_slow(t, m, addr, kind, ret);
+}
+
+uint64_t rec_release_lock_site(struct rec_thread *t, const void *addr, unsigned kind,
+                               const void *ret)
+{
+    /* Profile mode records no release site (rec_release_site): the memo
+     * would save nothing over the id lookup there. */
+    if (!rec_tracing())
+        return rec_lock_id(t, addr, kind) | (uint64_t)SWT_NO_SITE << 32;
+    return rec_lock_site(t, addr, kind | MEMO_RELEASE, ret);
+}
+
 void rec_lock_destroy(struct rec_thread *t, uint32_t lock, uint32_t site, int err)
 {
     if (!t || !lock)

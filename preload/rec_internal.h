@@ -17,6 +17,7 @@
 #define REC_SITE_CACHE 512u   /* per-thread return address -> site entries */
 #define REC_EDGE_SET 2048u    /* per-thread seen-edge keys */
 #define REC_STAT_TABLES 16u   /* thread block + up to 15 STATS chunks */
+#define REC_MEMO 64u          /* per-thread (lock address, return address) memo entries */
 
 /* A return address seen with two different stacks (one C return address
  * reached from many Python call sites, design fact 16) is unwound on every
@@ -25,6 +26,19 @@ struct rec_site_entry {
     uintptr_t ret;
     uint32_t site;
     uint32_t hits; /* UINT32_MAX: ambiguous, always unwind */
+};
+
+/* A settled answer of rec_lock_site: the lock id (valid while the id is
+ * not LT_META_DEAD) and the call site (a verified one, which never changes)
+ * of one (object, return address, kind) triple.  Emptied with the site
+ * cache entries it relies on. */
+struct rec_memo {
+    uintptr_t addr;
+    uintptr_t ret;
+    uint32_t kind; /* 0 = empty */
+    uint32_t id;
+    uint32_t site;
+    uint32_t pad;
 };
 
 struct rec_stat_table {
@@ -54,6 +68,7 @@ struct rec_thread {
     uint32_t edge_used;
     uint64_t edges[REC_EDGE_SET];
     struct rec_site_entry sites[REC_SITE_CACHE];
+    struct rec_memo memo[REC_MEMO];
     struct rec_thread *next_free;
 };
 
@@ -156,6 +171,8 @@ void rec_locks_announce_held(struct rec_thread *t);
 /* rec_sites.c: a fork child forgets the process-wide site cache (its trace
  * must carry the STACK records again). */
 void rec_sites_fork_child(void);
+/* 1 when rec_site's answer for ret is final (verified, or stacks off). */
+int rec_site_settled(const struct rec_thread *t, const void *ret);
 
 /* rec_locks.c */
 /* Forgets the per-thread caches that refer to the old trace (fork child). */

@@ -40,6 +40,7 @@ void rec_locks_thread_reset(struct rec_thread *t)
     memset(t->edges, 0, sizeof t->edges);
     t->edge_used = 0;
     memset(t->sites, 0, sizeof t->sites);
+    memset(t->memo, 0, sizeof t->memo);
 }
 
 /* ---- profile counters ---- */

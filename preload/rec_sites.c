@@ -103,6 +103,10 @@ __attribute__((noinline)) static uint32_t site_miss(struct rec_thread *t,
     uintptr_t r = (uintptr_t)ret;
     uint64_t *w = gsite_word(r);
     uint64_t word = w ? __atomic_load_n(w, __ATOMIC_RELAXED) : 0;
+    /* Another return address loses its entry: memo entries built on its
+     * verified site must be asked again (rec_lock_site). */
+    if (e->ret)
+        memset(t->memo, 0, sizeof t->memo);
     e->ret = r;
     if ((uint32_t)word == GSITE_AMBIGUOUS) {
         e->hits = AMBIGUOUS;
@@ -145,6 +149,16 @@ uint32_t rec_site(struct rec_thread *t, const void *ret)
         return site;
     }
     return site_miss(t, e, ret);
+}
+
+int rec_site_settled(const struct rec_thread *t, const void *ret)
+{
+    if (!rec_g.cfg.stack_depth)
+        return 1;
+    uintptr_t r = (uintptr_t)ret;
+    const struct rec_site_entry *e =
+        &t->sites[(r * 0x9e3779b97f4a7c15ull) >> 55 & (REC_SITE_CACHE - 1)];
+    return e->ret == r && e->hits > SITE_RECHECK_LIMIT && e->hits != AMBIGUOUS;
 }
 
 int rec_skip_caller(struct rec_thread *t, const void *ret)

@@ -54,6 +54,15 @@ int rec_skip_caller(struct rec_thread *t, const void *ret);
  * instead), so that unlock hooks skip the stack lookup there. */
 uint32_t rec_release_site(struct rec_thread *t, const void *ret);
 
+/* For acquisitions: rec_lock_id(t, addr, kind) and then rec_site(t, ret)
+ * in one step, returned as id | (uint64_t)site << 32.  A per-thread memo of
+ * (addr, ret) answers repeated calls without the two table lookups once the
+ * answer is settled (a verified site, an id that addr still has). */
+uint64_t rec_lock_site(struct rec_thread *t, const void *addr, unsigned kind, const void *ret);
+/* For releases: rec_lock_id and rec_release_site the same way. */
+uint64_t rec_release_lock_site(struct rec_thread *t, const void *addr, unsigned kind,
+                               const void *ret);
+
 /* Lock identity.  rec_lock_init: the program initialised the object at
  * addr (a new generation, a LOCK_NEW record).  rec_lock_id: the id of the
  * object at addr, registering it (SWT_LOCK_STATIC) on first sight.  For
