@@ -22,31 +22,55 @@ struct ls_hist {
 struct ls_lock;
 struct ls_site;
 
+/* A small open-addressing table from a uint32 key (a thread or a site) to
+ * one of a lock's entries: the per-event lookups cost a multiply and a
+ * compare or two instead of a general hash of a struct key.  Memory grows
+ * with the entries (load at most 1/2), never with events. */
+struct ls_slot {
+    uint32_t key;
+    void *val; /* NULL: empty */
+};
+
+struct ls_tab {
+    struct ls_slot *slots;
+    uint32_t cap; /* 0 or a power of two */
+    uint32_t n;
+};
+
 struct ls_pair_key {
     uint32_t lock, thread;
 };
 
+/* The structs below put what every event touches first, in the first
+ * cache line, and the lookup structure (hh) last: with a thousand locks
+ * the per-event cost is mostly cache misses on these (the entries are
+ * allocated 64-byte aligned, see ls_alloc). */
+
 /* One (lock, thread): its row, its hold and its wait in progress. */
 struct ls_pair {
     struct ls_pair_key key;
-    UT_hash_handle hh;
-    struct lockstats_thread_row row;
-    struct ls_lock *lk;
-    struct ls_hist *hist; /* allocated at the first wait */
     /* The hold in progress (depth > 0). */
     uint32_t depth;
-    struct ls_site *hold_site;
-    uint64_t hold_since;
     bool hold_saw_waiter;
     /* The wait in progress. */
     bool waiting;
-    struct ls_site *wait_site;
-    unsigned wait_flags;
-    uint64_t wait_since, wait_acq_seq, wait_read_seq;
     /* A condvar wait that released this mutex. */
     bool in_cond;
+    struct ls_lock *lk;
+    /* Lookup cache: a thread often reuses its last site of a lock.  The key
+     * is kept here so that a hit does not read the site first. */
+    struct ls_site *last_site;
+    uint32_t last_site_key;
+    struct ls_site *hold_site;
+    uint64_t hold_since;
+    struct ls_site *wait_site;
+    uint64_t wait_since;
+    unsigned wait_flags;
+    uint64_t wait_acq_seq, wait_read_seq;
     uint64_t cond_since;
-    struct ls_site *last_site; /* lookup cache: a thread mostly uses one site per lock */
+    struct ls_hist *hist; /* allocated at the first wait */
+    struct lockstats_thread_row row;
+    UT_hash_handle hh;
 };
 
 struct ls_site_key {
@@ -54,30 +78,45 @@ struct ls_site_key {
 };
 
 struct ls_site {
-    struct ls_site_key key;
-    UT_hash_handle hh;
     struct lockstats_site_row row;
+    struct ls_site_key key;
     struct ls_hist *hist; /* allocated at the first wait */
+    UT_hash_handle hh;
 };
 
 struct ls_lock {
-    uint32_t key;
-    UT_hash_handle hh;
-    struct lockstats_lock_row row;
-    struct ls_pair **holders;
-    size_t nholders, capholders;
-    struct ls_pair **waiters; /* in the order they began waiting */
-    size_t nwaiters, capwaiters;
+    /* Lookup cache: acquire and release come in pairs (the key is kept here
+     * so that a hit does not read the pair first). */
+    struct ls_pair *last_pair;
+    uint32_t last_pair_thread;
+    struct ls_tab pairs_by_thread;
+    struct ls_tab sites_by_key;
     uint64_t last_charge_ns;
-    uint32_t last_acquirer;
+    size_t nholders, nwaiters;
+    struct ls_pair **holders;
+    struct ls_pair **waiters; /* in the order they began waiting */
     uint64_t acq_seq, read_seq; /* acquisitions so far, and read ones */
+    uint32_t last_acquirer;
+    uint32_t key;
+    size_t capholders, capwaiters;
     struct lockstats_run run;   /* the barging run in progress (thread NONE: none) */
+    struct lockstats_lock_row row;
     uint64_t cond_timeout_ns;
     /* Row arrays built by lockstats_finish. */
     const struct lockstats_thread_row **thread_rows;
     const struct lockstats_site_row **site_rows;
-    struct ls_pair *last_pair; /* lookup cache: acquire and release come in pairs */
+    UT_hash_handle hh;
 };
+
+/* A zeroed entry aligned to a cache line; NULL on out of memory. */
+static void *ls_alloc(size_t size)
+{
+    size = (size + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, size);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
 
 struct lockstats {
     struct lockstats_config cfg;
@@ -169,6 +208,8 @@ void lockstats_free(struct lockstats *s)
         HASH_DEL(s->locks, lk);
         free(lk->holders);
         free(lk->waiters);
+        free(lk->pairs_by_thread.slots);
+        free(lk->sites_by_key.slots);
         free(lk->thread_rows);
         free(lk->site_rows);
         free(lk);
@@ -270,7 +311,7 @@ static __attribute__((noinline)) struct ls_lock *find_or_add_lock(struct locksta
         s->dense = d;
         s->ndense = n;
     }
-    lk = calloc(1, sizeof(*lk));
+    lk = ls_alloc(sizeof(*lk));
     if (!lk)
         return NULL;
     lk->key = key;
@@ -287,50 +328,106 @@ static __attribute__((noinline)) struct ls_lock *find_or_add_lock(struct locksta
     return lk;
 }
 
-static struct ls_pair *find_or_add_pair(struct lockstats *s, struct ls_lock *lk,
-                                        uint32_t thread);
+static inline uint32_t tab_home(uint32_t key, uint32_t cap)
+{
+    return (uint32_t)(key * 0x9e3779b1u) & (cap - 1);
+}
+
+static inline void *tab_find(const struct ls_tab *t, uint32_t key)
+{
+    if (!t->cap)
+        return NULL;
+    for (uint32_t i = tab_home(key, t->cap);; i = (i + 1) & (t->cap - 1)) {
+        const struct ls_slot *sl = &t->slots[i];
+        if (!sl->val)
+            return NULL;
+        if (sl->key == key)
+            return sl->val;
+    }
+}
+
+static void tab_put_slot(struct ls_slot *slots, uint32_t cap, uint32_t key, void *val)
+{
+    uint32_t i = tab_home(key, cap);
+    while (slots[i].val)
+        i = (i + 1) & (cap - 1);
+    slots[i].key = key;
+    slots[i].val = val;
+}
+
+/* Adds key (not in t yet).  Returns 0 or -1 (memory). */
+static int tab_add(struct ls_tab *t, uint32_t key, void *val)
+{
+    if ((t->n + 1) * 2 > t->cap) {
+        uint32_t ncap = t->cap ? t->cap * 2 : 8;
+        struct ls_slot *ns = calloc(ncap, sizeof(*ns));
+        if (!ns)
+            return -1;
+        for (uint32_t i = 0; i < t->cap; i++)
+            if (t->slots[i].val)
+                tab_put_slot(ns, ncap, t->slots[i].key, t->slots[i].val);
+        free(t->slots);
+        t->slots = ns;
+        t->cap = ncap;
+    }
+    tab_put_slot(t->slots, t->cap, key, val);
+    t->n++;
+    return 0;
+}
+
+static struct ls_pair *add_pair(struct lockstats *s, struct ls_lock *lk, uint32_t thread);
 
 static inline struct ls_pair *get_pair(struct lockstats *s, struct ls_lock *lk, uint32_t thread)
 {
-    if (lk->last_pair && lk->last_pair->key.thread == thread)
+    if (lk->last_pair && lk->last_pair_thread == thread)
         return lk->last_pair;
-    return find_or_add_pair(s, lk, thread);
-}
-
-static __attribute__((noinline)) struct ls_pair *find_or_add_pair(struct lockstats *s,
-                                                                  struct ls_lock *lk,
-                                                                  uint32_t thread)
-{
-    struct ls_pair_key key = {.lock = lk->key, .thread = thread};
-    struct ls_pair *p;
-    HASH_FIND(hh, s->pairs, &key, sizeof(key), p);
-    if (p) {
-        lk->last_pair = p;
-        return p;
-    }
-    p = calloc(1, sizeof(*p));
+    struct ls_pair *p = tab_find(&lk->pairs_by_thread, thread);
     if (!p)
-        return NULL;
-    p->key = key;
-    p->lk = lk;
-    p->row.thread = thread;
-    HASH_ADD(hh, s->pairs, key, sizeof(p->key), p);
+        p = add_pair(s, lk, thread);
     lk->last_pair = p;
+    lk->last_pair_thread = thread;
     return p;
 }
 
-static struct ls_site *get_site(struct lockstats *s, struct ls_lock *lk, uint32_t site)
+static __attribute__((noinline)) struct ls_pair *add_pair(struct lockstats *s, struct ls_lock *lk,
+                                                          uint32_t thread)
 {
-    struct ls_site_key key = {.lock = lk->key, .site = site};
-    struct ls_site *st;
-    HASH_FIND(hh, s->sites, &key, sizeof(key), st);
-    if (st)
-        return st;
-    st = calloc(1, sizeof(*st));
+    struct ls_pair *p = ls_alloc(sizeof(*p));
+    if (!p)
+        return NULL;
+    p->key.lock = lk->key;
+    p->key.thread = thread;
+    p->lk = lk;
+    p->row.thread = thread;
+    if (tab_add(&lk->pairs_by_thread, thread, p)) {
+        free(p);
+        return NULL;
+    }
+    HASH_ADD(hh, s->pairs, key, sizeof(p->key), p);
+    return p;
+}
+
+static struct ls_site *add_site(struct lockstats *s, struct ls_lock *lk, uint32_t site);
+
+static inline struct ls_site *get_site(struct lockstats *s, struct ls_lock *lk, uint32_t site)
+{
+    struct ls_site *st = tab_find(&lk->sites_by_key, site);
+    return st ? st : add_site(s, lk, site);
+}
+
+static __attribute__((noinline)) struct ls_site *add_site(struct lockstats *s, struct ls_lock *lk,
+                                                          uint32_t site)
+{
+    struct ls_site *st = ls_alloc(sizeof(*st));
     if (!st)
         return NULL;
-    st->key = key;
+    st->key.lock = lk->key;
+    st->key.site = site;
     st->row.site = site;
+    if (tab_add(&lk->sites_by_key, site, st)) {
+        free(st);
+        return NULL;
+    }
     HASH_ADD(hh, s->sites, key, sizeof(st->key), st);
     return st;
 }
@@ -534,14 +631,14 @@ static int enter_site(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_
     if (enter(s, ns, thread, lock, lkp, pp))
         return -1;
     struct ls_pair *p = *pp;
-    struct ls_site *st = p->last_site && p->last_site->key.site == site
-                             ? p->last_site
-                             : get_site(s, *lkp, site);
+    struct ls_site *st = p->last_site && p->last_site_key == site ? p->last_site
+                                                                  : get_site(s, *lkp, site);
     if (!st) {
         s->broken = true;
         return -1;
     }
     p->last_site = st;
+    p->last_site_key = site;
     *stp = st;
     return 0;
 }
