@@ -22,19 +22,21 @@ struct ls_hist {
 struct ls_lock;
 struct ls_site;
 
-/* A small open-addressing table from a uint32 key (a thread or a site) to
- * one of a lock's entries: the per-event lookups cost a multiply and a
- * compare or two instead of a general hash of a struct key.  Memory grows
- * with the entries (load at most 1/2), never with events. */
+/* An open-addressing table from a (lock, thread) or (lock, site) key to its
+ * entry: the per-event lookups cost a multiply and a compare or two
+ * instead of a general hash of a struct key, and the slot of a key is known
+ * before the lock's entry is read, so the two cache misses overlap (see
+ * enter).  Memory grows with the entries (load at most 1/2), never with
+ * events. */
 struct ls_slot {
-    uint32_t key;
+    uint64_t key;
     void *val; /* NULL: empty */
 };
 
 struct ls_tab {
     struct ls_slot *slots;
-    uint32_t cap; /* 0 or a power of two */
-    uint32_t n;
+    size_t cap; /* 0 or a power of two */
+    size_t n;
 };
 
 struct ls_pair_key {
@@ -84,13 +86,16 @@ struct ls_site {
     UT_hash_handle hh;
 };
 
+#define LS_INLINE_THREADS 16u
+
 struct ls_lock {
     /* Lookup cache: acquire and release come in pairs (the key is kept here
      * so that a hit does not read the pair first). */
     struct ls_pair *last_pair;
     uint32_t last_pair_thread;
-    struct ls_tab pairs_by_thread;
-    struct ls_tab sites_by_key;
+    /* The pairs of the first threads, indexed by thread key (model thread
+     * indices are dense): no table lookup for most programs' threads. */
+    struct ls_pair *by_thread[LS_INLINE_THREADS];
     uint64_t last_charge_ns;
     size_t nholders, nwaiters;
     struct ls_pair **holders;
@@ -123,6 +128,8 @@ struct lockstats {
     struct ls_lock *locks;
     struct ls_pair *pairs;
     struct ls_site *sites;
+    struct ls_tab pair_tab; /* (lock, thread) -> struct ls_pair */
+    struct ls_tab site_tab; /* (lock, site) -> struct ls_site */
     /* Lock keys are dense (model indices): a direct index in front of the
      * hash for keys below LS_DENSE_MAX. */
     struct ls_lock **dense;
@@ -208,14 +215,14 @@ void lockstats_free(struct lockstats *s)
         HASH_DEL(s->locks, lk);
         free(lk->holders);
         free(lk->waiters);
-        free(lk->pairs_by_thread.slots);
-        free(lk->sites_by_key.slots);
         free(lk->thread_rows);
         free(lk->site_rows);
         free(lk);
     }
     free(s->lock_rows);
     free(s->dense);
+    free(s->pair_tab.slots);
+    free(s->site_tab.slots);
     if (s->aux_free)
         s->aux_free(s->aux);
     free(s);
@@ -328,16 +335,28 @@ static __attribute__((noinline)) struct ls_lock *find_or_add_lock(struct locksta
     return lk;
 }
 
-static inline uint32_t tab_home(uint32_t key, uint32_t cap)
+static inline uint64_t tab_key(uint32_t hi, uint32_t lo)
 {
-    return (uint32_t)(key * 0x9e3779b1u) & (cap - 1);
+    return (uint64_t)hi << 32 | lo;
 }
 
-static inline void *tab_find(const struct ls_tab *t, uint32_t key)
+static inline size_t tab_home(uint64_t key, size_t cap)
+{
+    key *= 0x9e3779b97f4a7c15ull;
+    return (size_t)(key >> 32) & (cap - 1);
+}
+
+static inline void tab_prefetch(const struct ls_tab *t, uint64_t key)
+{
+    if (t->cap)
+        __builtin_prefetch(&t->slots[tab_home(key, t->cap)]);
+}
+
+static inline void *tab_find(const struct ls_tab *t, uint64_t key)
 {
     if (!t->cap)
         return NULL;
-    for (uint32_t i = tab_home(key, t->cap);; i = (i + 1) & (t->cap - 1)) {
+    for (size_t i = tab_home(key, t->cap);; i = (i + 1) & (t->cap - 1)) {
         const struct ls_slot *sl = &t->slots[i];
         if (!sl->val)
             return NULL;
@@ -346,9 +365,9 @@ static inline void *tab_find(const struct ls_tab *t, uint32_t key)
     }
 }
 
-static void tab_put_slot(struct ls_slot *slots, uint32_t cap, uint32_t key, void *val)
+static void tab_put_slot(struct ls_slot *slots, size_t cap, uint64_t key, void *val)
 {
-    uint32_t i = tab_home(key, cap);
+    size_t i = tab_home(key, cap);
     while (slots[i].val)
         i = (i + 1) & (cap - 1);
     slots[i].key = key;
@@ -356,14 +375,14 @@ static void tab_put_slot(struct ls_slot *slots, uint32_t cap, uint32_t key, void
 }
 
 /* Adds key (not in t yet).  Returns 0 or -1 (memory). */
-static int tab_add(struct ls_tab *t, uint32_t key, void *val)
+static int tab_add(struct ls_tab *t, uint64_t key, void *val)
 {
     if ((t->n + 1) * 2 > t->cap) {
-        uint32_t ncap = t->cap ? t->cap * 2 : 8;
+        size_t ncap = t->cap ? t->cap * 2 : 1024;
         struct ls_slot *ns = calloc(ncap, sizeof(*ns));
         if (!ns)
             return -1;
-        for (uint32_t i = 0; i < t->cap; i++)
+        for (size_t i = 0; i < t->cap; i++)
             if (t->slots[i].val)
                 tab_put_slot(ns, ncap, t->slots[i].key, t->slots[i].val);
         free(t->slots);
@@ -381,7 +400,9 @@ static inline struct ls_pair *get_pair(struct lockstats *s, struct ls_lock *lk, 
 {
     if (lk->last_pair && lk->last_pair_thread == thread)
         return lk->last_pair;
-    struct ls_pair *p = tab_find(&lk->pairs_by_thread, thread);
+    struct ls_pair *p = thread < LS_INLINE_THREADS ? lk->by_thread[thread] : NULL;
+    if (!p)
+        p = tab_find(&s->pair_tab, tab_key(lk->key, thread));
     if (!p)
         p = add_pair(s, lk, thread);
     lk->last_pair = p;
@@ -399,10 +420,12 @@ static __attribute__((noinline)) struct ls_pair *add_pair(struct lockstats *s, s
     p->key.thread = thread;
     p->lk = lk;
     p->row.thread = thread;
-    if (tab_add(&lk->pairs_by_thread, thread, p)) {
+    if (tab_add(&s->pair_tab, tab_key(lk->key, thread), p)) {
         free(p);
         return NULL;
     }
+    if (thread < LS_INLINE_THREADS)
+        lk->by_thread[thread] = p;
     HASH_ADD(hh, s->pairs, key, sizeof(p->key), p);
     return p;
 }
@@ -411,7 +434,7 @@ static struct ls_site *add_site(struct lockstats *s, struct ls_lock *lk, uint32_
 
 static inline struct ls_site *get_site(struct lockstats *s, struct ls_lock *lk, uint32_t site)
 {
-    struct ls_site *st = tab_find(&lk->sites_by_key, site);
+    struct ls_site *st = tab_find(&s->site_tab, tab_key(lk->key, site));
     return st ? st : add_site(s, lk, site);
 }
 
@@ -424,7 +447,7 @@ static __attribute__((noinline)) struct ls_site *add_site(struct lockstats *s, s
     st->key.lock = lk->key;
     st->key.site = site;
     st->row.site = site;
-    if (tab_add(&lk->sites_by_key, site, st)) {
+    if (tab_add(&s->site_tab, tab_key(lk->key, site), st)) {
         free(st);
         return NULL;
     }
@@ -609,6 +632,9 @@ static int enter(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t loc
 {
     if (s->broken || s->finished)
         return -1;
+    /* The slot does not depend on the lock's entry: fetch both at once. */
+    if (thread >= LS_INLINE_THREADS)
+        tab_prefetch(&s->pair_tab, tab_key(lock, thread));
     struct ls_lock *lk = get_lock(s, lock);
     struct ls_pair *p = lk ? get_pair(s, lk, thread) : NULL;
     if (!p) {
@@ -628,6 +654,7 @@ static int enter_site(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_
                       uint32_t site, struct ls_lock **lkp, struct ls_pair **pp,
                       struct ls_site **stp)
 {
+    tab_prefetch(&s->site_tab, tab_key(lock, site));
     if (enter(s, ns, thread, lock, lkp, pp))
         return -1;
     struct ls_pair *p = *pp;
