@@ -547,22 +547,28 @@ static int hist_add(struct ls_hist **h, uint64_t ns, uint64_t count)
 
 /* Charges the waiter time since the last change of lk's holders or waiters
  * to its current holders (see the top of the file). */
-static void charge(struct ls_lock *lk, uint64_t ns)
+static void charge_waiters(struct ls_lock *lk, uint64_t ns);
+
+static inline void charge(struct ls_lock *lk, uint64_t ns)
 {
     if (ns <= lk->last_charge_ns)
         return;
-    if (lk->nwaiters) {
-        uint64_t w = (ns - lk->last_charge_ns) * lk->nwaiters;
-        if (!lk->nholders) {
-            lk->row.unheld_wait_ns += w;
-        } else {
-            for (size_t i = 0; i < lk->nholders; i++) {
-                lk->holders[i]->hold_site->row.blamed_ns += w;
-                lk->holders[i]->row.blocked_others_ns += w;
-            }
-        }
-    }
+    if (lk->nwaiters)
+        charge_waiters(lk, ns);
     lk->last_charge_ns = ns;
+}
+
+static void charge_waiters(struct ls_lock *lk, uint64_t ns)
+{
+    uint64_t w = (ns - lk->last_charge_ns) * lk->nwaiters;
+    if (!lk->nholders) {
+        lk->row.unheld_wait_ns += w;
+        return;
+    }
+    for (size_t i = 0; i < lk->nholders; i++) {
+        lk->holders[i]->hold_site->row.blamed_ns += w;
+        lk->holders[i]->row.blocked_others_ns += w;
+    }
 }
 
 static bool tracks_holds(const struct ls_lock *lk)
@@ -627,8 +633,9 @@ static void end_hold(struct lockstats *s, struct ls_pair *p, uint64_t ns)
 
 /* Looks up the lock and its pair with thread, and charges blame up to ns.
  * Returns -1 when out of memory or already finished. */
-static int enter(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t lock,
-                 struct ls_lock **lkp, struct ls_pair **pp)
+static inline __attribute__((always_inline)) int enter(struct lockstats *s, uint64_t ns,
+                                                        uint32_t thread, uint32_t lock,
+                                                        struct ls_lock **lkp, struct ls_pair **pp)
 {
     if (s->broken || s->finished)
         return -1;
@@ -650,9 +657,9 @@ static int enter(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t loc
 /* enter() plus the (lock, site) row, for the records counted per site.
  * Releases do not look their site up: their site is the unlock call, and
  * skipping it keeps the per-pair cache on the acquiring site. */
-static int enter_site(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t lock,
-                      uint32_t site, struct ls_lock **lkp, struct ls_pair **pp,
-                      struct ls_site **stp)
+static inline __attribute__((always_inline)) int
+enter_site(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_t lock, uint32_t site,
+           struct ls_lock **lkp, struct ls_pair **pp, struct ls_site **stp)
 {
     tab_prefetch(&s->site_tab, tab_key(lock, site));
     if (enter(s, ns, thread, lock, lkp, pp))

@@ -29,21 +29,48 @@ void lockstats_config_from_opts(struct lockstats_config *c, const struct report_
     c->hold_threshold_ns = o->hold_threshold_ns;
 }
 
-static bool sem_kind(unsigned kind)
+static inline bool sem_kind(unsigned kind)
 {
     return kind == SWT_KIND_SEM || kind == SWT_KIND_SEM_NAMED;
 }
 
+/* A semaphore of initial value 1 is treated as a lock while the pass
+ * runs; the detectors ask the model (is_lock) in the end. */
+static inline bool lock_like(const struct model_lock *l)
+{
+    return !sem_kind(l->kind) || l->binary_sem || l->value == 1;
+}
+
+/* What lockstats_declare was told about l, never 0.  A lock is declared
+ * again whenever this changes (a LOCK_NEW after the first use, a semaphore
+ * found to be binary). */
+static inline uint16_t lock_sig(const struct model_lock *l)
+{
+    return (uint16_t)((((l->kind & 0xff) << 4) | ((l->type & 7) << 1) | lock_like(l)) + 1);
+}
+
+static uint32_t declare_lock(struct lockstats *ls, struct feed *f, const struct model *m,
+                             uint32_t node);
+
 /* The key lockstats knows lock by (its graph node), declared on first use.
  * LOCKSTATS_NONE when lock is unknown or memory ran out. */
-static uint32_t stats_lock(struct lockstats *ls, struct feed *f, const struct model *m,
-                           uint32_t lock)
+static inline uint32_t stats_lock(struct lockstats *ls, struct feed *f, const struct model *m,
+                                  uint32_t lock)
 {
     if (lock == MODEL_NONE || lock >= m->nlocks)
         return LOCKSTATS_NONE;
     uint32_t node = m->locks[lock].node;
     if (node == MODEL_NONE || node >= m->nlocks)
         node = lock;
+    /* The per-event path: declared already, and nothing changed since. */
+    if (node < f->ndeclared && f->declared[node] == lock_sig(&m->locks[node]))
+        return node;
+    return declare_lock(ls, f, m, node);
+}
+
+static __attribute__((noinline)) uint32_t declare_lock(struct lockstats *ls, struct feed *f,
+                                                       const struct model *m, uint32_t node)
+{
     if (node >= f->ndeclared) {
         size_t n = f->ndeclared ? f->ndeclared : 64;
         while (n <= node)
@@ -58,15 +85,10 @@ static uint32_t stats_lock(struct lockstats *ls, struct feed *f, const struct mo
         f->declared = d;
         f->ndeclared = n;
     }
-    /* Declared again whenever what the model knows changes (a LOCK_NEW
-     * after the first use, a semaphore found to be binary). */
     const struct model_lock *l = &m->locks[node];
-    /* A semaphore of initial value 1 is treated as a lock while the pass
-     * runs; the detectors ask the model (is_lock) in the end. */
-    bool like = !sem_kind(l->kind) || l->binary_sem || l->value == 1;
-    uint16_t sig = (uint16_t)((((l->kind & 0xff) << 4) | ((l->type & 7) << 1) | like) + 1);
+    uint16_t sig = lock_sig(l);
     if (f->declared[node] != sig) {
-        if (lockstats_declare(ls, node, l->kind, l->type, like))
+        if (lockstats_declare(ls, node, l->kind, l->type, lock_like(l)))
             return LOCKSTATS_NONE;
         f->declared[node] = sig;
     }
