@@ -105,12 +105,22 @@ static void on_event(void *ctx, const struct model *m, const struct model_event 
     struct feed *f = ctx;
     const struct swt_rec *r = ev->rec;
     unsigned type = r->type;
-    if (type != SWT_REC_WAIT && type != SWT_REC_ACQUIRE && type != SWT_REC_FAIL &&
-        type != SWT_REC_RELEASE && type != SWT_REC_SEM_POST && type != SWT_REC_COND_WAIT &&
-        type != SWT_REC_COND_WAKE)
+    switch (type) {
+    case SWT_REC_WAIT:
+    case SWT_REC_ACQUIRE:
+    case SWT_REC_FAIL:
+    case SWT_REC_RELEASE:
+    case SWT_REC_SEM_POST:
+    case SWT_REC_COND_WAIT:
+    case SWT_REC_COND_WAKE:
+        break;
+    default:
         return;
+    }
+    /* Once the accumulator has failed every lockstats_* call returns -1
+     * without doing anything: no lockstats_failed check per event. */
     struct lockstats *ls = f->ls;
-    if (ev->thread == MODEL_NONE || lockstats_failed(ls))
+    if (ev->thread == MODEL_NONE)
         return;
     if (type == SWT_REC_COND_WAIT || type == SWT_REC_COND_WAKE) {
         uint32_t mutex = stats_lock(ls, f, m, ev->lock2);

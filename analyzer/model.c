@@ -269,11 +269,20 @@ bool model_hb_before(const struct model *m, const struct model_edge_variant *a,
     return hb_before(&m->priv->ts[b->thread].hb, b->epoch_first, a->thread, a->epoch_last);
 }
 
-static uint32_t thread_of(struct model *m, uint32_t proc, uint64_t tindex)
+static uint32_t thread_of_slow(struct model *m, uint32_t proc, uint64_t tindex);
+
+static inline uint32_t thread_of(struct model *m, uint32_t proc, uint64_t tindex)
 {
     struct pstate *ps = &m->priv->ps[proc];
     if (tindex < ps->thread_cap && ps->thread_map[tindex] != MODEL_NONE)
         return ps->thread_map[tindex]; /* the per-event path */
+    return thread_of_slow(m, proc, tindex);
+}
+
+static __attribute__((noinline)) uint32_t thread_of_slow(struct model *m, uint32_t proc,
+                                                         uint64_t tindex)
+{
+    struct pstate *ps = &m->priv->ps[proc];
     uint32_t *slot = map_slot(&ps->thread_map, &ps->thread_cap, tindex);
     if (!slot)
         return MODEL_NONE;
@@ -303,12 +312,21 @@ static uint32_t thread_of(struct model *m, uint32_t proc, uint64_t tindex)
 
 /* ---- stacks ---- */
 
-static uint32_t stack_of(struct model *m, uint32_t proc, uint64_t id)
+static uint32_t stack_of_slow(struct model *m, uint32_t proc, uint64_t id);
+
+static inline uint32_t stack_of(struct model *m, uint32_t proc, uint64_t id)
+{
+    struct pstate *ps = &m->priv->ps[proc];
+    if (id < ps->stack_cap && ps->stack_map[id] != MODEL_NONE)
+        return ps->stack_map[id]; /* the per-event path */
+    return stack_of_slow(m, proc, id);
+}
+
+static __attribute__((noinline)) uint32_t stack_of_slow(struct model *m, uint32_t proc,
+                                                        uint64_t id)
 {
     struct model_priv *p = m->priv;
     struct pstate *ps = &p->ps[proc];
-    if (id < ps->stack_cap && ps->stack_map[id] != MODEL_NONE)
-        return ps->stack_map[id];
     uint32_t *slot = map_slot(&ps->stack_map, &ps->stack_cap, id);
     if (!slot)
         return MODEL_NONE;
@@ -358,11 +376,20 @@ static uint32_t new_lock(struct model *m, uint32_t proc, uint32_t id)
 /* The model lock of a trace lock id; a use before its LOCK_NEW (another
  * thread's registration raced ahead in time) gets a placeholder that the
  * LOCK_NEW fills in. */
-static uint32_t lock_of(struct model *m, uint32_t proc, uint64_t id)
+static uint32_t lock_of_slow(struct model *m, uint32_t proc, uint64_t id);
+
+static inline uint32_t lock_of(struct model *m, uint32_t proc, uint64_t id)
 {
     struct pstate *ps = &m->priv->ps[proc];
     if (id < ps->lock_cap && ps->lock_map[id] != MODEL_NONE)
-        return ps->lock_map[id];
+        return ps->lock_map[id]; /* the per-event path */
+    return lock_of_slow(m, proc, id);
+}
+
+static __attribute__((noinline)) uint32_t lock_of_slow(struct model *m, uint32_t proc,
+                                                       uint64_t id)
+{
+    struct pstate *ps = &m->priv->ps[proc];
     uint32_t *slot = map_slot(&ps->lock_map, &ps->lock_cap, id);
     if (!slot)
         return MODEL_NONE;
