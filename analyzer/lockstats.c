@@ -470,8 +470,13 @@ static int push(struct ls_pair ***arr, size_t *n, size_t *cap, struct ls_pair *p
 }
 
 /* Removes p keeping the order (waiters are kept oldest first). */
-static void drop(struct ls_pair **arr, size_t *n, struct ls_pair *p)
+static inline void drop(struct ls_pair **arr, size_t *n, struct ls_pair *p)
 {
+    /* The usual case (one holder, or the last to come goes first). */
+    if (*n && arr[*n - 1] == p) {
+        (*n)--;
+        return;
+    }
     for (size_t i = 0; i < *n; i++) {
         if (arr[i] == p) {
             memmove(&arr[i], &arr[i + 1], (*n - i - 1) * sizeof(*arr));

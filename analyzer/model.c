@@ -680,8 +680,8 @@ static void derive_edges(struct model *m, uint32_t thread, uint32_t lock, uint32
 
 /* ---- holds ---- */
 
-static void push_held(struct model *m, uint32_t thread, uint32_t lock, uint32_t flags,
-                      uint32_t site, uint64_t ns)
+static inline void push_held(struct model *m, uint32_t thread, uint32_t lock, uint32_t flags,
+                             uint32_t site, uint64_t ns)
 {
     struct tstate *ts = &m->priv->ts[thread];
     if (ts->nheld == ts->cap) {
@@ -697,7 +697,7 @@ static void push_held(struct model *m, uint32_t thread, uint32_t lock, uint32_t 
 }
 
 /* Index of thread's most recent hold of lock's object, or -1. */
-static long find_held(struct model *m, uint32_t thread, uint32_t lock)
+static inline long find_held(struct model *m, uint32_t thread, uint32_t lock)
 {
     struct tstate *ts = &m->priv->ts[thread];
     uint32_t node = m->locks[lock].node;
@@ -707,10 +707,11 @@ static long find_held(struct model *m, uint32_t thread, uint32_t lock)
     return -1;
 }
 
-static void drop_held(struct model *m, uint32_t thread, long i)
+static inline void drop_held(struct model *m, uint32_t thread, long i)
 {
     struct tstate *ts = &m->priv->ts[thread];
-    memmove(&ts->held[i], &ts->held[i + 1], (ts->nheld - (size_t)i - 1) * sizeof *ts->held);
+    if ((size_t)i + 1 < ts->nheld) /* an outer hold released first: rare */
+        memmove(&ts->held[i], &ts->held[i + 1], (ts->nheld - (size_t)i - 1) * sizeof *ts->held);
     ts->nheld--;
 }
 
