@@ -72,7 +72,7 @@ struct ls_pair {
     uint64_t cond_since;
     struct ls_hist *hist; /* allocated at the first wait */
     struct lockstats_thread_row row;
-    UT_hash_handle hh;
+    struct ls_pair *next; /* every pair, for finishing and freeing */
 };
 
 struct ls_site_key {
@@ -83,7 +83,8 @@ struct ls_site {
     struct lockstats_site_row row;
     struct ls_site_key key;
     struct ls_hist *hist; /* allocated at the first wait */
-    UT_hash_handle hh;
+    struct ls_lock *lk;
+    struct ls_site *next; /* every site, for finishing and freeing */
 };
 
 #define LS_INLINE_THREADS 16u
@@ -198,15 +199,13 @@ void lockstats_free(struct lockstats *s)
 {
     if (!s)
         return;
-    struct ls_pair *p, *ptmp;
-    HASH_ITER(hh, s->pairs, p, ptmp) {
-        HASH_DEL(s->pairs, p);
+    for (struct ls_pair *p = s->pairs, *next; p; p = next) {
+        next = p->next;
         free(p->hist);
         free(p);
     }
-    struct ls_site *st, *sttmp;
-    HASH_ITER(hh, s->sites, st, sttmp) {
-        HASH_DEL(s->sites, st);
+    for (struct ls_site *st = s->sites, *next; st; st = next) {
+        next = st->next;
         free(st->hist);
         free(st);
     }
@@ -426,7 +425,8 @@ static __attribute__((noinline)) struct ls_pair *add_pair(struct lockstats *s, s
     }
     if (thread < LS_INLINE_THREADS)
         lk->by_thread[thread] = p;
-    HASH_ADD(hh, s->pairs, key, sizeof(p->key), p);
+    p->next = s->pairs;
+    s->pairs = p;
     return p;
 }
 
@@ -451,7 +451,9 @@ static __attribute__((noinline)) struct ls_site *add_site(struct lockstats *s, s
         free(st);
         return NULL;
     }
-    HASH_ADD(hh, s->sites, key, sizeof(st->key), st);
+    st->lk = lk;
+    st->next = s->sites;
+    s->sites = st;
     return st;
 }
 
@@ -1004,8 +1006,8 @@ static int cmp_lock_row(const void *a, const void *b)
 static int build_rows(struct lockstats *s)
 {
     struct ls_lock *lk, *lktmp;
-    struct ls_pair *p, *ptmp;
-    struct ls_site *st, *sttmp;
+    struct ls_pair *p;
+    struct ls_site *st;
     size_t nlocks = HASH_COUNT(s->locks);
     s->lock_rows = calloc(nlocks ? nlocks : 1, sizeof(*s->lock_rows));
     if (!s->lock_rows)
@@ -1015,11 +1017,10 @@ static int build_rows(struct lockstats *s)
         lk->row.nthreads = 0;
         lk->row.nsites = 0;
     }
-    HASH_ITER(hh, s->pairs, p, ptmp) p->lk->row.nthreads++;
-    HASH_ITER(hh, s->sites, st, sttmp) {
-        HASH_FIND(hh, s->locks, &st->key.lock, sizeof(st->key.lock), lk);
-        lk->row.nsites++;
-    }
+    for (p = s->pairs; p; p = p->next)
+        p->lk->row.nthreads++;
+    for (st = s->sites; st; st = st->next)
+        st->lk->row.nsites++;
     HASH_ITER(hh, s->locks, lk, lktmp) {
         lk->thread_rows = calloc(lk->row.nthreads + 1, sizeof(*lk->thread_rows));
         lk->site_rows = calloc(lk->row.nsites + 1, sizeof(*lk->site_rows));
@@ -1028,11 +1029,10 @@ static int build_rows(struct lockstats *s)
         lk->row.nthreads = 0;
         lk->row.nsites = 0;
     }
-    HASH_ITER(hh, s->pairs, p, ptmp) p->lk->thread_rows[p->lk->row.nthreads++] = &p->row;
-    HASH_ITER(hh, s->sites, st, sttmp) {
-        HASH_FIND(hh, s->locks, &st->key.lock, sizeof(st->key.lock), lk);
-        lk->site_rows[lk->row.nsites++] = &st->row;
-    }
+    for (p = s->pairs; p; p = p->next)
+        p->lk->thread_rows[p->lk->row.nthreads++] = &p->row;
+    for (st = s->sites; st; st = st->next)
+        st->lk->site_rows[st->lk->row.nsites++] = &st->row;
     HASH_ITER(hh, s->locks, lk, lktmp) {
         qsort(lk->thread_rows, lk->row.nthreads, sizeof(*lk->thread_rows), cmp_thread_row);
         qsort(lk->site_rows, lk->row.nsites, sizeof(*lk->site_rows), cmp_site_row);
@@ -1049,9 +1049,9 @@ int lockstats_finish(struct lockstats *s, uint64_t end_ns)
         return -1;
     s->finished = true;
     struct ls_lock *lk, *lktmp;
-    struct ls_pair *p, *ptmp;
+    struct ls_pair *p;
     HASH_ITER(hh, s->locks, lk, lktmp) charge(lk, end_ns);
-    HASH_ITER(hh, s->pairs, p, ptmp) {
+    for (p = s->pairs; p; p = p->next) {
         if (p->waiting) {
             p->row.waiting_at_end = true;
             p->lk->row.waiting_at_end++;
@@ -1062,8 +1062,8 @@ int lockstats_finish(struct lockstats *s, uint64_t end_ns)
             p->lk->row.cond_threads++;
         percentiles(p->hist, &p->row.c, &p->row.wait);
     }
-    struct ls_site *st, *sttmp;
-    HASH_ITER(hh, s->sites, st, sttmp) percentiles(st->hist, &st->row.c, &st->row.wait);
+    for (struct ls_site *st = s->sites; st; st = st->next)
+        percentiles(st->hist, &st->row.c, &st->row.wait);
     HASH_ITER(hh, s->locks, lk, lktmp) lk->row.gil = looks_like_gil(lk);
     if (build_rows(s)) {
         s->broken = true;
