@@ -54,6 +54,7 @@ struct ls_pair {
     /* The hold in progress (depth > 0). */
     uint32_t depth;
     bool hold_saw_waiter;
+    bool hold_owner_change; /* the hold's acquisition changed the owner */
     /* The wait in progress. */
     bool waiting;
     /* A condvar wait that released this mutex. */
@@ -620,11 +621,19 @@ static int end_wait(struct lockstats *s, struct ls_pair *p, uint64_t ns)
     return hist_add(&p->hist, d, 1);
 }
 
+static void count_site_acquisition(struct ls_site *st, bool owner_change)
+{
+    st->row.c.acquisitions++;
+    if (owner_change)
+        st->row.c.owner_changes++;
+}
+
 static void end_hold(struct lockstats *s, struct ls_pair *p, uint64_t ns)
 {
     struct ls_lock *lk = p->lk;
     uint64_t d = elapsed(p->hold_since, ns);
     struct ls_site *st = p->hold_site;
+    count_site_acquisition(st, p->hold_owner_change);
     add_hold(&lk->row.c, d);
     add_hold(&p->row.c, d);
     add_hold(&st->row.c, d);
@@ -783,26 +792,34 @@ int lockstats_acquire(struct lockstats *s, uint64_t ns, uint32_t thread, uint32_
     lk->acq_seq++;
     lk->row.c.acquisitions++;
     p->row.c.acquisitions++;
-    st->row.c.acquisitions++;
     if (flags & SWT_ACQ_READ) {
         lk->read_seq++;
         lk->row.read_acquisitions++;
     }
-    if (lk->last_acquirer != LOCKSTATS_NONE && lk->last_acquirer != thread) {
+    bool owner_change = lk->last_acquirer != LOCKSTATS_NONE && lk->last_acquirer != thread;
+    if (owner_change) {
         lk->row.c.owner_changes++;
         p->row.c.owner_changes++;
-        st->row.c.owner_changes++;
     }
     lk->last_acquirer = thread;
     track_run(lk, thread, site, ns);
-    if (!tracks_holds(lk))
+    if (!tracks_holds(lk)) {
+        count_site_acquisition(st, owner_change);
         return 0;
+    }
     if (push(&lk->holders, &lk->nholders, &lk->capholders, p))
         return fail_oom(s);
     p->depth = 1;
     p->hold_site = st;
     p->hold_since = ns;
     p->hold_saw_waiter = lk->nwaiters > 0;
+    /* The site's acquisition is counted when the hold ends (end_hold, or
+     * lockstats_finish for holds open at the end), together with the hold
+     * time: the site's entry is then touched once per hold, and its cache
+     * miss, started here, overlaps with the events in between. */
+    p->hold_owner_change = owner_change;
+    __builtin_prefetch(st, 1);
+    __builtin_prefetch((const char *)st + 64, 1);
     return 0;
 }
 
@@ -1058,6 +1075,8 @@ int lockstats_finish(struct lockstats *s, uint64_t end_ns)
             judge_starvation(s, p, elapsed(p->wait_since, end_ns), true);
         }
         p->row.holding_at_end = p->depth > 0;
+        if (p->depth)
+            count_site_acquisition(p->hold_site, p->hold_owner_change);
         if (p->row.cond_waits)
             p->lk->row.cond_threads++;
         percentiles(p->hist, &p->row.c, &p->row.wait);
