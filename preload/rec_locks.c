@@ -11,6 +11,7 @@
 #include "common/trace_encode.h"
 #include "preload/lock_table.h"
 #include "preload/rec_internal.h"
+#include "preload/rec_sites.h"
 #include "preload/trace_file.h"
 
 /* Flags that tell edges apart (a contended and an uncontended acquisition
@@ -41,6 +42,7 @@ void rec_locks_thread_reset(struct rec_thread *t)
     t->edge_used = 0;
     memset(t->sites, 0, sizeof t->sites);
     memset(t->memo, 0, sizeof t->memo);
+    rec_sites_thread_reset();
 }
 
 /* ---- profile counters ---- */
@@ -213,22 +215,60 @@ static int edge_seen(struct rec_thread *t, uint64_t key)
     }
 }
 
+static inline uint64_t edge_key(uint64_t set_hash, uint32_t from, uint32_t to, uint64_t ef)
+{
+    return mix64(set_hash ^ mix64(((uint64_t)from << 32) | to) ^
+                 (ef * 0x9e3779b97f4a7c15ull)) |
+           1;
+}
+
+static inline uint64_t held_set_hash(const struct swt_thread_block *b, uint32_t n)
+{
+    uint64_t set_hash = 0;
+    for (uint32_t i = 0; i < n; i++)
+        set_hash += mix64(b->held[i].lock);
+    return set_hash;
+}
+
+/* 1 if acquiring lock now would write an EDGE (emit_edges), without
+ * adding anything to the set. */
+__attribute__((noinline)) static int edges_new(struct rec_thread *t, uint32_t lock,
+                                               unsigned flags)
+{
+    if (t->edge_used >= REC_EDGE_SET - REC_EDGE_SET / 4)
+        return 1; /* edge_seen forgets the set: every edge is written again */
+    const struct swt_thread_block *b = t->blk;
+    uint32_t n = b->nheld < SWT_MAX_HELD ? b->nheld : SWT_MAX_HELD;
+    uint64_t set_hash = held_set_hash(b, n);
+    unsigned to_flags = flags & EDGE_FLAG_MASK;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct swt_held *h = &b->held[i];
+        if (h->lock == lock)
+            continue;
+        uint64_t key =
+            edge_key(set_hash, h->lock, lock, SWT_EDGE_FLAGS(h->flags & EDGE_FLAG_MASK, to_flags));
+        uint32_t j = (uint32_t)(key >> 40) & (REC_EDGE_SET - 1);
+        while (t->edges[j] != key) {
+            if (t->edges[j] == 0)
+                return 1;
+            j = (j + 1) & (REC_EDGE_SET - 1);
+        }
+    }
+    return 0;
+}
+
 __attribute__((noinline)) static void emit_edges(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site)
 {
     const struct swt_thread_block *b = t->blk;
     uint32_t n = b->nheld < SWT_MAX_HELD ? b->nheld : SWT_MAX_HELD;
-    uint64_t set_hash = 0;
-    for (uint32_t i = 0; i < n; i++)
-        set_hash += mix64(b->held[i].lock);
+    uint64_t set_hash = held_set_hash(b, n);
     unsigned to_flags = flags & EDGE_FLAG_MASK;
     for (uint32_t i = 0; i < n; i++) {
         const struct swt_held *h = &b->held[i];
         if (h->lock == lock)
             continue;
         uint64_t ef = SWT_EDGE_FLAGS(h->flags & EDGE_FLAG_MASK, to_flags);
-        uint64_t key = mix64(set_hash ^ mix64(((uint64_t)h->lock << 32) | lock) ^
-                             (ef * 0x9e3779b97f4a7c15ull)) |
-                       1;
+        uint64_t key = edge_key(set_hash, h->lock, lock, ef);
         if (edge_seen(t, key))
             continue;
         uint8_t blob[SWT_MAX_HELD * 5];
@@ -247,6 +287,8 @@ void rec_wait(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site
 {
     if (!t || !lock)
         return;
+    if (rec_site_is_guess(site))
+        site = rec_site_exact(t); /* waits keep exact sites */
     uint64_t now = rec_now();
     struct swt_thread_block *b = t->blk;
     b->waiting_flags = flags;
@@ -359,6 +401,17 @@ static void acquired_general(struct rec_thread *t, uint32_t lock, unsigned flags
     int tracing = rec_tracing();
     int waited = b->waiting_lock == lock;
     uint64_t now = 0;
+    if (meta & LT_META_SEM) {
+        /* A guessed site (rec_sites.h) is unwound when it matters: a wait,
+         * or an acquisition that writes a new EDGE; otherwise it is the
+         * verified site of (return address, lock). */
+        if (rec_site_is_guess(site))
+            site = waited || (n && edges_new(t, lock, flags)) ? rec_site_exact(t)
+                                                              : rec_site_for_lock(t, lock, 1);
+        else
+            rec_site_learn(t, site);
+        rec_site_done();
+    }
     if (tracing || waited) {
         now = rec_now();
     } else if (__builtin_expect(--t->hold_countdown == 0, 0)) {
@@ -407,6 +460,14 @@ void rec_failed(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t si
 {
     if (!t || !lock)
         return;
+    if (rec_site_is_guess(site)) {
+        /* A busy trylock (CPython's Condition tests its owner that way) is
+         * not a wait: the last exact site of (return address, lock).  Other
+         * failures, and those after a wait, are exact. */
+        int busy = (flags & SWT_ACQ_TRY) && (err == EAGAIN || err == EBUSY);
+        site = busy ? rec_site_for_lock(t, lock, 0) : rec_site_exact(t);
+        rec_site_done();
+    }
     struct swt_thread_block *b = t->blk;
     if (b->waiting_lock == lock)
         clear_wait(b);
@@ -541,6 +602,15 @@ void rec_sem_post(struct rec_thread *t, uint32_t sem, uint32_t site, long value)
     struct swt_thread_block *b = t->blk;
     int i = b->nheld ? held_find(b, sem) : -1;
     uint64_t now = 0;
+    if (rec_site_is_guess(site)) {
+        /* The end of this thread's own hold: the last exact site of
+         * (return address, semaphore); a post by another thread (possibly
+         * a misuse): exact. */
+        site = i >= 0 ? rec_site_for_lock(t, sem, 0) : rec_site_exact(t);
+        rec_site_done();
+    } else if (site != SWT_NO_SITE) {
+        rec_site_learn(t, site);
+    }
     if (i >= 0) {
         if (b->held[i].since_ticks) {
             now = rec_now_release();

@@ -9,18 +9,35 @@
 
 #include "common/trace_encode.h"
 #include "preload/rec_internal.h"
+#include "preload/rec_sites.h"
 #include "preload/stacks.h"
 
 #define SITE_RECHECK_LIMIT 4096u
 #define AMBIGUOUS UINT32_MAX
+/* Ambiguous, and known to feed semaphore acquisitions and posts, whose
+ * recording settles a guessed site (rec_sites.h). */
+#define AMBIGUOUS_LAZY (UINT32_MAX - 1)
+/* Keys of (return address, lock) entries in the site cache; no user-space
+ * return address has the top bit. */
+#define PAIR_KEY (1ull << 63)
 
-static uint32_t capture_site_body(struct rec_thread *t, const void *ret)
+__thread struct rec_site_lazy rec_site_lazy __attribute__((tls_model("initial-exec")));
+
+/* Recorder frames searched for ret: from rec_site, and from the lock path
+ * (rec_locks.c, a guessed site unwound there). */
+#define SEARCH_SITE 6u
+#define SEARCH_LOCK_PATH 12u
+
+/* *anchored: the stack starts at ret (not at the recorder's own frames). */
+static uint32_t capture_site_body(struct rec_thread *t, const void *ret, unsigned search,
+                                  int *anchored)
 {
     /* A library dlopen'ed since the last capture is reported before any
      * stack that may point into it. */
     rec_threads_write_modules(t);
     uintptr_t ips[STACKS_MAX_DEPTH];
-    unsigned n = stacks_unwind(ips, rec_g.cfg.stack_depth, ret);
+    unsigned n = stacks_unwind(ips, rec_g.cfg.stack_depth, ret, search);
+    *anchored = n && ips[0] == (uintptr_t)ret;
     if (!n)
         return SWT_NO_SITE;
     int fresh;
@@ -37,13 +54,21 @@ static uint32_t capture_site_body(struct rec_thread *t, const void *ret)
 }
 
 /* Quiet (rec_quiet): libunwind and the first STACK record make system calls. */
-__attribute__((noinline)) static uint32_t capture_site(struct rec_thread *t, const void *ret)
+__attribute__((noinline)) static uint32_t capture_site_anchored(struct rec_thread *t,
+                                                                 const void *ret,
+                                                                 unsigned search, int *anchored)
 {
     struct rec_quiet q;
     rec_quiet_begin(&q);
-    uint32_t id = capture_site_body(t, ret);
+    uint32_t id = capture_site_body(t, ret, search, anchored);
     rec_quiet_end(&q);
     return id;
+}
+
+static uint32_t capture_site(struct rec_thread *t, const void *ret)
+{
+    int anchored;
+    return capture_site_anchored(t, ret, SEARCH_SITE, &anchored);
 }
 
 /* Return addresses known process-wide: a new thread's first call at a
@@ -97,6 +122,32 @@ static void gsite_note(uint64_t *w, uint32_t site, int ambiguous)
 
 void rec_sites_fork_child(void) { memset(gsites, 0, sizeof gsites); }
 
+/* An ambiguous return address: a guess (rec_sites.h) when the address is
+ * known to feed only semaphore acquisitions and posts, whose recording
+ * decides whether to unwind; else a full unwind, remembered as the
+ * thread's last exact site of the address. */
+__attribute__((noinline)) static uint32_t site_ambiguous(struct rec_thread *t,
+                                                         struct rec_site_entry *e,
+                                                         const void *ret)
+{
+    struct rec_site_lazy *l = &rec_site_lazy;
+    if (e->hits == AMBIGUOUS_LAZY && e->site != SWT_NO_SITE) {
+        l->ret = (uintptr_t)ret;
+        l->guess = e->site;
+        l->exact = 0;
+        return e->site;
+    }
+    l->ret = 0;
+    int anchored;
+    uint32_t site = capture_site_anchored(t, ret, SEARCH_SITE, &anchored);
+    if (anchored && site != SWT_NO_SITE) {
+        e->site = site;
+        l->probe_ret = (uintptr_t)ret;
+        l->probe_site = site;
+    }
+    return site;
+}
+
 __attribute__((noinline)) static uint32_t site_miss(struct rec_thread *t,
                                                     struct rec_site_entry *e, const void *ret)
 {
@@ -110,7 +161,8 @@ __attribute__((noinline)) static uint32_t site_miss(struct rec_thread *t,
     e->ret = r;
     if ((uint32_t)word == GSITE_AMBIGUOUS) {
         e->hits = AMBIGUOUS;
-        return capture_site(t, ret);
+        e->site = SWT_NO_SITE;
+        return site_ambiguous(t, e, ret);
     }
     if ((uint32_t)word >= GSITE_TRUST) {
         /* Verified in enough threads: no unwind, and no re-checks here. */
@@ -133,10 +185,10 @@ uint32_t rec_site(struct rec_thread *t, const void *ret)
     struct rec_site_entry *e = &t->sites[(r * 0x9e3779b97f4a7c15ull) >> 55 & (REC_SITE_CACHE - 1)];
     if (__builtin_expect(e->ret == r, 1)) {
         uint32_t seen = e->hits;
-        if (__builtin_expect(seen > SITE_RECHECK_LIMIT && seen != AMBIGUOUS, 1))
+        if (__builtin_expect(seen > SITE_RECHECK_LIMIT && seen < AMBIGUOUS_LAZY, 1))
             return e->site; /* verified: no more counting */
-        if (seen == AMBIGUOUS)
-            return capture_site(t, ret);
+        if (seen >= AMBIGUOUS_LAZY)
+            return site_ambiguous(t, e, ret);
         uint32_t h = ++e->hits;
         if (__builtin_expect((h & (h - 1)) != 0 || h > SITE_RECHECK_LIMIT, 1))
             return e->site;
@@ -144,6 +196,7 @@ uint32_t rec_site(struct rec_thread *t, const void *ret)
         uint32_t site = capture_site(t, ret);
         if (site != e->site) {
             e->hits = AMBIGUOUS;
+            e->site = SWT_NO_SITE; /* no exact site of this thread yet */
             gsite_note(gsite_word(r), site, 1);
         }
         return site;
@@ -158,8 +211,75 @@ int rec_site_settled(const struct rec_thread *t, const void *ret)
     uintptr_t r = (uintptr_t)ret;
     const struct rec_site_entry *e =
         &t->sites[(r * 0x9e3779b97f4a7c15ull) >> 55 & (REC_SITE_CACHE - 1)];
-    return e->ret == r && e->hits > SITE_RECHECK_LIMIT && e->hits != AMBIGUOUS;
+    return e->ret == r && e->hits > SITE_RECHECK_LIMIT && e->hits < AMBIGUOUS_LAZY;
 }
+
+static inline struct rec_site_entry *site_entry(struct rec_thread *t, uintptr_t key)
+{
+    return &t->sites[(key * 0x9e3779b97f4a7c15ull) >> 55 & (REC_SITE_CACHE - 1)];
+}
+
+uint32_t rec_site_exact(struct rec_thread *t)
+{
+    struct rec_site_lazy *l = &rec_site_lazy;
+    if (!l->exact) {
+        int anchored;
+        uint32_t site =
+            capture_site_anchored(t, (const void *)l->ret, SEARCH_LOCK_PATH, &anchored);
+        /* Not found among the recorder's frames: the stack would show the
+         * recorder, not the program; the guess is closer. */
+        l->exact = anchored && site != SWT_NO_SITE ? site : l->guess;
+    }
+    return l->exact;
+}
+
+uint32_t rec_site_for_lock(struct rec_thread *t, uint32_t lock, int verified)
+{
+    if (rec_site_lazy.exact)
+        return rec_site_lazy.exact; /* unwound already (the call waited) */
+    uintptr_t key = (rec_site_lazy.ret ^ ((uint64_t)lock * 0xff51afd7ed558ccdull)) | PAIR_KEY;
+    struct rec_site_entry *e = site_entry(t, key);
+    if (e->ret == key) {
+        uint32_t h = e->hits;
+        if (!verified && e->site != SWT_NO_SITE)
+            return e->site; /* the pair's last exact site */
+        if (h > SITE_RECHECK_LIMIT && h != AMBIGUOUS)
+            return e->site;
+        if (h == AMBIGUOUS)
+            return e->site = rec_site_exact(t);
+        h = ++e->hits;
+        if ((h & (h - 1)) != 0 || h > SITE_RECHECK_LIMIT)
+            return e->site;
+        uint32_t site = rec_site_exact(t);
+        if (site != e->site) {
+            e->hits = AMBIGUOUS;
+            e->site = site;
+        }
+        return site;
+    }
+    /* A return address loses its entry: memo entries built on it go too
+     * (as in site_miss). */
+    if (e->ret && !(e->ret & PAIR_KEY))
+        memset(t->memo, 0, sizeof t->memo);
+    uint32_t site = rec_site_exact(t);
+    e->ret = key;
+    e->site = site;
+    e->hits = 1;
+    return site;
+}
+
+void rec_site_learn(struct rec_thread *t, uint32_t site)
+{
+    struct rec_site_lazy *l = &rec_site_lazy;
+    if (!l->probe_ret || site != l->probe_site)
+        return;
+    struct rec_site_entry *e = site_entry(t, l->probe_ret);
+    if (e->ret == l->probe_ret && e->hits == AMBIGUOUS)
+        e->hits = AMBIGUOUS_LAZY;
+    l->probe_ret = 0;
+}
+
+void rec_sites_thread_reset(void) { memset(&rec_site_lazy, 0, sizeof rec_site_lazy); }
 
 int rec_skip_caller(struct rec_thread *t, const void *ret)
 {

@@ -92,20 +92,19 @@ int stacks_setup(unsigned depth)
     return 0;
 }
 
-unsigned stacks_unwind(uintptr_t *ips, unsigned depth, const void *ret)
+unsigned stacks_unwind(uintptr_t *ips, unsigned depth, const void *ret, unsigned search)
 {
     if (!unw_bt || depth == 0)
         return 0;
-    enum { SKIP_SEARCH = 6 };
-    void *buf[STACKS_MAX_DEPTH + SKIP_SEARCH];
-    unsigned want = depth + SKIP_SEARCH;
-    if (want > STACKS_MAX_DEPTH + SKIP_SEARCH)
-        want = STACKS_MAX_DEPTH + SKIP_SEARCH;
+    if (search > STACKS_MAX_SEARCH)
+        search = STACKS_MAX_SEARCH;
+    void *buf[STACKS_MAX_DEPTH + STACKS_MAX_SEARCH];
+    unsigned want = depth + search;
     int n = unw_bt(buf, (int)want);
     if (n <= 0)
         return 0;
     unsigned start = 0;
-    for (unsigned i = 0; i < (unsigned)n && i < SKIP_SEARCH; i++)
+    for (unsigned i = 0; i < (unsigned)n && i < search; i++)
         if (buf[i] == ret) {
             start = i;
             break;
