@@ -91,7 +91,7 @@ int dump_info(FILE *out, const struct swt_trace *t, char *err, size_t errlen)
         snprintf(err, errlen, "%s: out of memory", swt_path(t));
         return -1;
     }
-    struct swt_rec r;
+    struct swt_rec r = {0};
     int rc;
     while ((rc = swt_merge_next(mg, &r, err, errlen)) > 0) {
         counts[r.type]++;
@@ -180,7 +180,7 @@ int dump_events(FILE *out, const struct swt_trace *t, char *err, size_t errlen)
         snprintf(err, errlen, "%s: out of memory", swt_path(t));
         return -1;
     }
-    struct swt_rec r;
+    struct swt_rec r = {0};
     int rc;
     while ((rc = swt_merge_next(mg, &r, err, errlen)) > 0) {
         const struct swt_schema *s = swt_schema_of(r.type);

@@ -57,7 +57,7 @@ static int count_file(const char *path, struct totals *tot)
     int rc = 0;
     for (size_t i = 0; i < swt_thread_count(t); i++) {
         struct swt_cursor c;
-        struct swt_rec r;
+        struct swt_rec r = {0};
         uint32_t thread = swt_thread_at(t, i);
         if (swt_cursor_init(t, thread, &c) != 0)
             continue;

@@ -114,7 +114,7 @@ static inline int walk_trace(const uint8_t *data, size_t size, struct walk_resul
     /* each thread's cursor, then the merge of all */
     for (size_t i = 0; i < swt_thread_count(t); i++) {
         struct swt_cursor c;
-        struct swt_rec r;
+        struct swt_rec r = {0};
         if (swt_cursor_init(t, swt_thread_at(t, i), &c) < 0) {
             walk_violation(res, "cursor_init failed for a listed thread");
             break;
@@ -127,7 +127,7 @@ static inline int walk_trace(const uint8_t *data, size_t size, struct walk_resul
     }
     struct swt_merge *m = swt_merge_new(t);
     if (m) {
-        struct swt_rec r;
+        struct swt_rec r = {0};
         int rc;
         err[0] = 0;
         while ((rc = swt_merge_next(m, &r, err, sizeof err)) == 1) {

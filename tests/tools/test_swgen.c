@@ -45,7 +45,7 @@ static size_t records(struct gen_trace *g, struct swt_rec *out, size_t max)
     assert_non_null(m);
     char err[512];
     size_t n = 0;
-    struct swt_rec r;
+    struct swt_rec r = {0};
     int rc;
     while ((rc = swt_merge_next(m, &r, err, sizeof err)) == 1) {
         assert_true(n < max);

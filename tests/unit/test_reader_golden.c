@@ -36,7 +36,7 @@ static void read_all(const char *name, struct readout *out)
         fail_msg("%s", err);
     struct swt_merge *m = swt_merge_new(t);
     assert_non_null(m);
-    struct swt_rec r;
+    struct swt_rec r = {0};
     int rc;
     while ((rc = swt_merge_next(m, &r, err, sizeof err)) == 1) {
         out->records++;

@@ -229,7 +229,7 @@ static void test_decode_random_bytes(void **state)
         for (size_t k = 0; k < n; k++)
             p[k] = rnd() % 3 ? (uint8_t)rnd() : interesting_byte();
         uint64_t ticks = 0;
-        struct swt_rec r;
+        struct swt_rec r = {0};
         char err[200];
         long got = swt_decode(p, p + n, &ticks, &r, err, sizeof err);
         assert_true(got >= -1 && got <= (long)n);

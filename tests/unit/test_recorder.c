@@ -89,7 +89,7 @@ static struct swt_trace *open_trace(const char *name)
 static int count_type(struct swt_trace *t, unsigned type, int nth, struct swt_rec *out)
 {
     struct swt_merge *m = swt_merge_new(t);
-    struct swt_rec r;
+    struct swt_rec r = {0};
     char err[SWT_ERR_LEN];
     int n = 0, rc;
     while ((rc = swt_merge_next(m, &r, err, sizeof err)) == 1)
@@ -151,7 +151,7 @@ static void test_basic_trace(void **state)
     assert_true(h->run_id != 0);
     assert_true(h->pid > 0);
     assert_int_equal(swt_warning_count(t), 0);
-    struct swt_rec r;
+    struct swt_rec r = {0};
     assert_int_equal(count_type(t, SWT_REC_LOCK_NEW, 0, &r), 1);
     assert_int_equal(r.f[1], SWT_KIND_MUTEX);
     assert_int_equal(r.f[4], (uintptr_t)&mutex_a);
@@ -267,7 +267,7 @@ static void test_recursive_held_kill(void **state)
     assert_int_equal(blk->held[1].lock, 2);
     /* Every record written before the kill is there. */
     assert_int_equal(count_type(t, SWT_REC_ACQUIRE, 0, NULL), 4);
-    struct swt_rec r;
+    struct swt_rec r = {0};
     assert_int_equal(count_type(t, SWT_REC_ACQUIRE, 1, &r), 4);
     assert_true(r.f[1] & SWT_ACQ_RECURSIVE);
     assert_int_equal(count_type(t, SWT_REC_WAIT, 0, NULL), 1);
@@ -315,7 +315,7 @@ static void test_edges_dedup(void **state)
     assert_int_equal(n, 5);
     int ab = 0, ab_try = 0, ab_with_c = 0;
     for (int i = 0; i < n; i++) {
-        struct swt_rec r;
+        struct swt_rec r = {0};
         count_type(t, SWT_REC_EDGE, i, &r);
         if (r.f[0] == 1 && r.f[1] == 2) {
             if (SWT_EDGE_TO(r.f[2]) & SWT_ACQ_TRY)
@@ -417,7 +417,7 @@ static void test_fork_child_trace(void **state)
     int st = run_child("fork.swt", scenario_fork, "SYNCWATCH_STACK_DEPTH=0", NULL);
     assert_int_equal(WEXITSTATUS(st), 0);
     struct swt_trace *p = open_trace("fork.swt");
-    struct swt_rec r;
+    struct swt_rec r = {0};
     assert_int_equal(count_type(p, SWT_REC_FORK, 0, &r), 1);
     assert_int_equal(r.f[0], 0);
     char child_name[64];
@@ -489,7 +489,7 @@ static void test_fork_profile_held_blob(void **state)
     run_child("forkp.swt", scenario_fork_profile, "SYNCWATCH_MODE=profile",
               "SYNCWATCH_STACK_DEPTH=0", NULL);
     struct swt_trace *t = open_trace("forkp.swt");
-    struct swt_rec r;
+    struct swt_rec r = {0};
     assert_int_equal(count_type(t, SWT_REC_FORK, 0, &r), 1);
     /* One pair: thread 2 holds lock 1 (B). */
     assert_int_equal(r.blob_len, 2);
@@ -542,7 +542,7 @@ static void test_thread_exit_held(void **state)
     assert_int_equal(b2->state, SWT_THREAD_EXITED);
     assert_int_equal(b2->nheld, 1);
     assert_int_equal(b2->held[0].lock, 3);
-    struct swt_rec r;
+    struct swt_rec r = {0};
     assert_int_equal(count_type(t, SWT_REC_THREAD_EXIT, 0, &r), 1);
     assert_int_equal(r.thread, 2);
     assert_int_equal(r.f[1], 1);

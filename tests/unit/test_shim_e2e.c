@@ -109,7 +109,7 @@ static struct swt_trace *open_in(const char *sub, int want_fork_child)
 static int count_type(struct swt_trace *t, unsigned type, int nth, struct swt_rec *out)
 {
     struct swt_merge *m = swt_merge_new(t);
-    struct swt_rec r;
+    struct swt_rec r = {0};
     char err[SWT_ERR_LEN];
     int n = 0, rc;
     while ((rc = swt_merge_next(m, &r, err, sizeof err)) == 1)
@@ -139,7 +139,7 @@ static void test_mutex_results(void **state)
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
     struct swt_trace *t = open_in("mutex", 0);
-    struct swt_rec r;
+    struct swt_rec r = {0};
     int n = count_type(t, SWT_REC_ACQUIRE, 0, NULL), owner_dead = 0, contended = 0;
     for (int i = 0; i < n; i++) {
         count_type(t, SWT_REC_ACQUIRE, i, &r);
@@ -182,7 +182,7 @@ static void test_thread_ends(void **state)
     assert_int_equal(exits, 3);
     int how[3] = {0};
     for (int i = 0; i < exits; i++) {
-        struct swt_rec r;
+        struct swt_rec r = {0};
         count_type(t, SWT_REC_THREAD_EXIT, i, &r);
         assert_int_equal(r.f[1], 1); /* each thread ends holding its lock */
         how[i] = (int)r.f[0];
@@ -196,7 +196,7 @@ static void test_thread_ends(void **state)
     assert_int_equal(b->nheld, 1);
     assert_int_equal(count_type(t, SWT_REC_THREAD_NAME, 0, NULL), 1);
     assert_int_equal(count_type(t, SWT_REC_THREAD_JOIN, 0, NULL), 3);
-    struct swt_rec r;
+    struct swt_rec r = {0};
     count_type(t, SWT_REC_THREAD_JOIN, 2, &r);
     assert_int_equal(r.f[0], 4);
     swt_close(t);
@@ -309,7 +309,7 @@ static void test_deepbind_warning(void **state)
     buf[n] = 0;
     assert_non_null(strstr(buf, "RTLD_DEEPBIND"));
     struct swt_trace *t = open_in("deepbind", 0);
-    struct swt_rec r;
+    struct swt_rec r = {0};
     assert_int_equal(count_type(t, SWT_REC_DLOPEN, 0, &r), 1);
     assert_true(r.f[0] & RTLD_DEEPBIND);
     assert_int_equal(r.f[1], 2); /* written before the real call: outcome not known */
@@ -340,7 +340,7 @@ static void test_c11_threads(void **state)
     assert_int_equal(count_type(t, SWT_REC_THREAD_START, 0, NULL), 2);
     assert_int_equal(count_type(t, SWT_REC_THREAD_EXIT, 0, NULL), 2);
     assert_int_equal(count_type(t, SWT_REC_THREAD_JOIN, 0, NULL), 2);
-    struct swt_rec r;
+    struct swt_rec r = {0};
     count_type(t, SWT_REC_THREAD_JOIN, 0, &r);
     assert_int_equal(r.f[0], 2);
     swt_close(t);
@@ -362,7 +362,7 @@ static void test_pshared_identity(void **state)
     struct stat sb;
     assert_int_equal(stat(shm, &sb), 0);
     struct swt_trace *p = open_in("pshared", 0), *c = open_in("pshared", 1);
-    struct swt_rec r;
+    struct swt_rec r = {0};
     int n = count_type(p, SWT_REC_LOCK_NEW, 0, NULL), found = 0;
     for (int i = 0; i < n; i++) {
         count_type(p, SWT_REC_LOCK_NEW, i, &r);

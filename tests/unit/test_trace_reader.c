@@ -92,7 +92,7 @@ static void test_open_and_decode(void **state)
     assert_int_equal(swt_thread_tid(t, 2), 1002);
 
     struct swt_cursor c;
-    struct swt_rec r;
+    struct swt_rec r = {0};
     assert_int_equal(swt_cursor_init(t, 1, &c), 0);
     assert_int_equal(swt_cursor_next(&c, &r, err, sizeof err), 1);
     assert_int_equal(r.type, SWT_REC_LOCK_NEW);
@@ -124,7 +124,7 @@ static void test_merge_orders_by_time(void **state)
     struct swt_trace *t = swt_open_buffer(b.buf, b.size, "abba", err, sizeof err);
     assert_non_null(t);
     struct swt_merge *m = swt_merge_new(t);
-    struct swt_rec r;
+    struct swt_rec r = {0};
     uint64_t expect_ns[] = {5, 15, 25, 50, 100, 110, 150};
     uint32_t expect_thread[] = {1, 1, 1, 2, 1, 1, 2};
     for (size_t i = 0; i < 7; i++) {
@@ -144,7 +144,7 @@ static void test_torn_tail_is_a_warning(void **state)
     struct builder b = abba();
     /* A record whose body was written but whose type byte never was. */
     uint8_t *c = b.buf + SWT_HEADER_REGION + 1 * CHUNK + sizeof(struct swt_chunk_header);
-    struct swt_rec r;
+    struct swt_rec r = {0};
     uint64_t ticks = 0;
     char err[SWT_ERR_LEN];
     long n1 = swt_decode(c, c + CHUNK, &ticks, &r, err, sizeof err);
@@ -246,7 +246,7 @@ static void test_corrupt_record_is_an_error(void **state)
     struct swt_trace *t = swt_open_buffer(b.buf, b.size, "bad", err, sizeof err);
     assert_non_null(t);
     struct swt_cursor cur;
-    struct swt_rec r;
+    struct swt_rec r = {0};
     swt_cursor_init(t, 2, &cur);
     assert_int_equal(swt_cursor_next(&cur, &r, err, sizeof err), -1);
     assert_non_null(strstr(err, "offset 8224"));
@@ -269,7 +269,7 @@ static void test_unknown_ext_records_are_skipped(void **state)
     struct swt_trace *t = swt_open_buffer(b.buf, b.size, "future", err, sizeof err);
     assert_non_null(t);
     struct swt_cursor cur;
-    struct swt_rec r;
+    struct swt_rec r = {0};
     swt_cursor_init(t, 1, &cur);
     assert_int_equal(swt_cursor_next(&cur, &r, err, sizeof err), 1);
     assert_int_equal(r.type, SWT_REC_THREAD_EXIT);
@@ -330,7 +330,7 @@ static void test_corrupt_times_are_errors(void **state)
 {
     (void)state;
     char err[SWT_ERR_LEN];
-    struct swt_rec r;
+    struct swt_rec r = {0};
     struct swt_cursor cur;
     /* A damaged chunk base puts thread 2 centuries after the start. */
     struct builder b = abba();
