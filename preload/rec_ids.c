@@ -196,8 +196,10 @@ void rec_lock_destroy(struct rec_thread *t, uint32_t lock, uint32_t site, int er
 {
     if (!t || !lock)
         return;
-    if (err == 0)
+    if (err == 0) {
+        rec_locks_forget_destroyed(t, lock);
         lt_forget(lock);
+    }
     uint64_t f[3] = {lock, site, (uint64_t)(uint32_t)err};
     rec_write_core(t, SWT_REC_DESTROY, rec_now(), f, 3);
 }

@@ -179,6 +179,7 @@ int rec_site_settled(const struct rec_thread *t, const void *ret);
 void rec_locks_thread_reset(struct rec_thread *t);
 /* Drops semaphore holds ended by other threads' posts. */
 void rec_locks_prune(struct rec_thread *t);
+void rec_locks_forget_destroyed(struct rec_thread *t, uint32_t lock);
 
 /* rec_threads.c */
 struct rec_thread *rec_threads_attach(uint32_t index);

@@ -165,16 +165,33 @@ static inline void held_remove(struct rec_thread *t, int idx)
 }
 
 /* Drops this thread's semaphore holds that another thread's post ended
- * (CPython releases a threading.Lock from any thread, design fact 16), so
- * that they make no lock-order edges and are not reported as held. */
+ * (CPython releases a threading.Lock from any thread, design fact 16), or
+ * that ended with the semaphore's destruction, so that they make no
+ * lock-order edges and are not reported as held. */
 __attribute__((noinline)) static void prune_foreign_posts(struct rec_thread *t)
 {
     struct swt_thread_block *b = t->blk;
     for (uint32_t i = b->nheld; i-- > 0;) {
         uint32_t lock = b->held[i].lock;
-        if (is_sem(lock) && lt_info(lock)->foreign_posts != t->held_posts[i])
+        if (!is_sem(lock))
+            continue;
+        struct lt_info *in = lt_info(lock);
+        if (in->foreign_posts != t->held_posts[i] ||
+            (__atomic_load_n(&in->meta, __ATOMIC_ACQUIRE) & LT_META_DEAD))
             held_remove(t, (int)i);
     }
+}
+
+void rec_locks_forget_destroyed(struct rec_thread *t, uint32_t lock)
+{
+    /* CPython's Condition.wait takes its per-waiter lock a second time and
+     * drops it still taken: destroying a semaphore ends its holds (nothing
+     * can post it any more).  Other holders drop it in the prune above. */
+    if (!t->sem_holds || !is_sem(lock))
+        return;
+    int i = held_find(t->blk, lock);
+    if (i >= 0)
+        held_remove(t, i);
 }
 
 void rec_locks_prune(struct rec_thread *t)

@@ -558,6 +558,36 @@ static void test_thread_exit_held(void **state)
     swt_close(t);
 }
 
+/* CPython's Condition.wait: the per-waiter lock (a value-1 semaphore) is
+ * taken, taken again after the notify, and destroyed still taken.  The
+ * destruction ends the hold: later acquisitions are not nested in it. */
+static int waiter_sem;
+
+static void scenario_destroyed_while_held(void)
+{
+    struct rec_thread *t = rec_enter();
+    struct rec_lock_attr sa = {SWT_KIND_SEM, 0, 0, 1, NULL};
+    uint32_t w = rec_lock_init(t, &waiter_sem, &sa, SWT_NO_SITE);
+    uint32_t a = new_mutex(t, &mutex_a, 0);
+    lock(t, w);
+    rec_lock_destroy(t, w, SWT_NO_SITE, 0);
+    lock(t, a);
+    end_process(t, 0);
+}
+
+static void test_sem_destroyed_while_held(void **state)
+{
+    (void)state;
+    run_child("destroyed.swt", scenario_destroyed_while_held, "SYNCWATCH_STACK_DEPTH=0", NULL);
+    struct swt_trace *t = open_trace("destroyed.swt");
+    const struct swt_thread_block *b1 = swt_thread_block(t, 1);
+    assert_non_null(b1);
+    assert_int_equal(b1->nheld, 1); /* only the mutex */
+    assert_int_equal(count_type(t, SWT_REC_EDGE, 0, NULL), 0);
+    assert_int_equal(count_type(t, SWT_REC_DESTROY, 0, NULL), 1);
+    swt_close(t);
+}
+
 /* ---- bad configuration and unwritable output ---- */
 
 static void scenario_untraced(void)
@@ -669,6 +699,7 @@ int main(void)
         cmocka_unit_test(test_fork_child_trace),
         cmocka_unit_test(test_fork_profile_held_blob),
         cmocka_unit_test(test_thread_exit_held),
+        cmocka_unit_test(test_sem_destroyed_while_held),
         cmocka_unit_test(test_unwritable_output),
         cmocka_unit_test(test_disabled),
         cmocka_unit_test(test_filter),
