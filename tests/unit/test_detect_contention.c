@@ -4,24 +4,6 @@
 
 #include "tests/unit/test_detect_stats.h"
 
-#define SCRIPT_MAX 65536
-
-static char script[SCRIPT_MAX];
-static size_t script_len;
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(script + script_len, SCRIPT_MAX - script_len, fmt, ap);
-    va_end(ap);
-    assert_true(n > 0 && (size_t)n < SCRIPT_MAX - script_len - 1);
-    script_len += (size_t)n;
-    script[script_len++] = '\n';
-    script[script_len] = 0;
-}
-
 /* hot (A, id 1): T2 holds it 20 ms at site hold_a while T3 waits at wait_a,
  * five times; cold (B, id 2): taken by T1 alone. */
 static void hot_and_cold(const char *mode)

@@ -4,24 +4,6 @@
 
 #include "tests/unit/test_detect_stats.h"
 
-#define SCRIPT_MAX 65536
-
-static char script[SCRIPT_MAX];
-static size_t script_len;
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(script + script_len, SCRIPT_MAX - script_len, fmt, ap);
-    va_end(ap);
-    assert_true(n > 0 && (size_t)n < SCRIPT_MAX - script_len - 1);
-    script_len += (size_t)n;
-    script[script_len++] = '\n';
-    script[script_len] = 0;
-}
-
 /* The hog (T2) takes A (id 1) every 15 ms for 1 ms; the victim (T3) asks at
  * 1 ms and gets it at 201 ms (or never, if finish is 0). */
 static void hog_and_victim(bool finish)

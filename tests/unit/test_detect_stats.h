@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,26 @@
 #include "analyzer/model.h"
 #include "common/trace_reader.h"
 #include "tests/tools/swgen.h"
+
+/* The scenario text a test builds line by line with say(); a test starts
+ * it with script_len = 0. */
+#define SCRIPT_MAX 65536
+
+static char script[SCRIPT_MAX];
+static size_t script_len;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2), unused));
+static void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(script + script_len, SCRIPT_MAX - script_len, fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && (size_t)n < SCRIPT_MAX - script_len - 1);
+    script_len += (size_t)n;
+    script[script_len++] = '\n';
+    script[script_len] = 0;
+}
 
 struct scenario {
     uint8_t *buf;
