@@ -143,6 +143,10 @@ static void on_event(void *ctx, const struct model *m, const struct model_event 
         lockstats_wait(ls, ev->ns, ev->thread, lock, flags, site);
         break;
     case SWT_REC_ACQUIRE:
+        /* A profile trace's lone EOWNERDEAD ACQUIRE: its slots count it. */
+        if (__builtin_expect(flags & SWT_ACQ_OWNER_DEAD, 0) &&
+            !(m->procs[m->threads[ev->thread].proc].hdr.features & SWT_FEAT_EVENTS))
+            break;
         lockstats_acquire(ls, ev->ns, ev->thread, lock, flags, site);
         break;
     case SWT_REC_FAIL:

@@ -911,6 +911,22 @@ static void on_acquire(struct ctx *c)
     uint32_t flags = (uint32_t)r->f[1];
     struct model_lock *l = &m->locks[lock];
     struct lstate *s = lst(m, lock);
+    /* Profile mode writes an ACQUIRE only for EOWNERDEAD, with no RELEASE
+     * after it: it is the owner-dead fact and nothing else.  Holds there
+     * come from the thread blocks (a hold pushed here would be reported
+     * held at exit, or its unlock as unheld). */
+    if (!(m->procs[c->proc].hdr.features & SWT_FEAT_EVENTS)) {
+        if (flags & SWT_ACQ_OWNER_DEAD) {
+            struct model_fact *f =
+                add_fact(m, MODEL_FACT_OWNER_DEAD, c->thread, lock, c->ev.site, c->ns);
+            if (f && s->owner != c->thread) {
+                f->other = s->owner;
+                f->other_site = s->owner_site;
+            }
+            drop_any_holder(m, lock);
+        }
+        return;
+    }
     m->priv->ts[c->thread].ntrail = 0;
     note_child_use(m, c->proc, lock, CHILD_TOOK_IT);
     end_wait(m, c->thread, lock);

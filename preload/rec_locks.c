@@ -395,6 +395,8 @@ void rec_acquired(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t 
             __atomic_store_n(&b->nheld, 1, __ATOMIC_RELEASE);
             if (tracing)
                 rec_write3(t, SWT_REC_ACQUIRE, now, lock, flags, site);
+            else if (__builtin_expect(flags & SWT_ACQ_OWNER_DEAD, 0))
+                rec_write3(t, SWT_REC_ACQUIRE, rec_now(), lock, flags, site);
             return;
         }
     }
@@ -471,6 +473,11 @@ static void acquired_general(struct rec_thread *t, uint32_t lock, unsigned flags
     }
     if (tracing)
         rec_write3(t, SWT_REC_ACQUIRE, now, lock, flags, site);
+    else if (__builtin_expect(flags & SWT_ACQ_OWNER_DEAD, 0))
+        /* Profile mode's one acquisition record: EOWNERDEAD is a finding
+         * (abandoned/owner-dead) that no block or counter can show.  The
+         * analyzer takes holds from the blocks there, never from it. */
+        rec_write3(t, SWT_REC_ACQUIRE, now ? now : rec_now(), lock, flags, site);
 }
 
 void rec_failed(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site, int err)

@@ -831,7 +831,8 @@ static void do_acquire(struct gen *g, uint32_t idx, struct glock *l, unsigned fl
         clear_wait(t);
     if (g->auto_edges && t->nheld)
         auto_edges(g, idx, t, l->id, flags, site);
-    if (g->events) {
+    /* The shim writes an EOWNERDEAD acquisition in profile mode too. */
+    if (g->events || (flags & SWT_ACQ_OWNER_DEAD)) {
         uint64_t f[] = {l->id, flags, site};
         emit(g, idx, SWT_REC_ACQUIRE, f, 3, NULL, 0);
     }

@@ -728,6 +728,29 @@ static void test_robust_owner_dead_across_processes(void **state)
     done(r);
 }
 
+/* Profile mode: the EOWNERDEAD acquisition is the trace's one ACQUIRE
+ * record, with no RELEASE after it; it gives the owner-dead finding, while
+ * the holds stay the blocks' (no held-at-exit, no unlock of an unheld lock). */
+static void test_robust_owner_dead_profile(void **state)
+{
+    (void)state;
+    const char *scenario = "lock M flags=robust\nT2 start parent=T1\nT2 acquire M ; T2 exit\n"
+                           "T1 acquire M owner-dead @100 ; T1 release M ; T1 proc-exit\n";
+    const char *modes[] = {"header run=9 pid=100 mode=trace\n", "header run=9 pid=100 mode=profile\n"};
+    for (size_t i = 0; i < 2; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "%s%s", modes[i], scenario);
+        struct run *r = analyze(text);
+        assert_int_equal(count(r, "owner-dead", false), 1);
+        assert_int_equal(count(r, "held-at-thread-exit", false), 1);
+        assert_int_equal(count(r, "held-at-exit", false), 0);
+        assert_int_equal(count(r, "unlock-unheld", false), 0);
+        const struct finding *f = first(r, "owner-dead");
+        assert_int_equal(f->nthreads, 2);
+        done(r);
+    }
+}
+
 /* ---- misuse ---- */
 
 static void test_misuse_unlock_unheld(void **state)
@@ -906,6 +929,7 @@ int main(void)
         cmocka_unit_test(test_wait_on_lock_of_dead_process),
         cmocka_unit_test(test_held_at_fork_profile_blob),
         cmocka_unit_test(test_robust_owner_dead_across_processes),
+        cmocka_unit_test(test_robust_owner_dead_profile),
         cmocka_unit_test(test_misuse_unlock_unheld),
         cmocka_unit_test(test_no_unlock_accusation_after_dropped_events),
         cmocka_unit_test(test_misuse_double_unlock),

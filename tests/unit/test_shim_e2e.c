@@ -253,6 +253,28 @@ static void test_profile_edges(void **state)
     swt_close(t);
 }
 
+/* Profile mode writes one per-operation record: the EOWNERDEAD acquisition
+ * (no RELEASE after it), so that the owner-dead finding is seen. */
+static void test_profile_owner_dead(void **state)
+{
+    (void)state;
+    char out[PATH_MAX];
+    out_dir("mutex-profile", out, sizeof out);
+    int st = run_prog("mutex", out, "SYNCWATCH_MODE=profile");
+    show_stderr("mutex");
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    struct swt_trace *t = open_in("mutex-profile", 0);
+    assert_int_equal(swt_header(t)->mode, SWT_MODE_PROFILE);
+    assert_int_equal(count_type(t, SWT_REC_ACQUIRE, 0, NULL), 1);
+    struct swt_rec r = {0};
+    count_type(t, SWT_REC_ACQUIRE, 0, &r);
+    assert_true(r.f[1] & SWT_ACQ_OWNER_DEAD);
+    assert_int_equal(count_type(t, SWT_REC_RELEASE, 0, NULL), 0);
+    assert_int_equal(count_type(t, SWT_REC_FAIL, 0, NULL), 0);
+    swt_close(t);
+}
+
 static void test_unwritable_output(void **state)
 {
     (void)state;
@@ -416,7 +438,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mutex_results),  cmocka_unit_test(test_thread_ends),
         cmocka_unit_test(test_fork_traces),    cmocka_unit_test(test_exit_status),
-        cmocka_unit_test(test_profile_edges),  cmocka_unit_test(test_unwritable_output),
+        cmocka_unit_test(test_profile_edges),  cmocka_unit_test(test_profile_owner_dead),
+        cmocka_unit_test(test_unwritable_output),
         cmocka_unit_test(test_closed_descriptor), cmocka_unit_test(test_deepbind_warning),
         cmocka_unit_test(test_c11_threads),    cmocka_unit_test(test_pshared_identity),
         cmocka_unit_test(test_dlopen_runpath), cmocka_unit_test(test_launcher),
