@@ -24,24 +24,9 @@
 #include <cmocka.h>
 
 #include "common/trace_reader.h"
+#include "tests/unit/test_tmpdir.h"
 #include "preload/recorder.h"
 
-static char dir[256];
-
-static int setup_dir(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/sw-test-recorder.XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state)
-{
-    (void)state;
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 /* Runs fn in a child with SYNCWATCH_OUTPUT=DIR/name and the extra
  * variables (NAME=VALUE strings, NULL-terminated).  Returns the child's

@@ -21,23 +21,8 @@
 #include <cmocka.h>
 
 #include "common/trace_reader.h"
+#include "tests/unit/test_tmpdir.h"
 
-static char dir[256];
-
-static int setup_dir(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/sw-test-shim.XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state)
-{
-    (void)state;
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 /* Runs shim_prog MODE under the shim with SYNCWATCH_OUTPUT=output and
  * stderr into DIR/MODE.err; returns the wait status. */

@@ -20,9 +20,9 @@
 #include <cmocka.h>
 
 #include "common/trace_reader.h"
+#include "tests/unit/test_tmpdir.h"
 #include "preload/recorder.h"
 
-static char dir[256];
 static int sem_x, sem_y;
 
 /* Keeps calls from becoming tail calls, which would drop the frames the
@@ -190,21 +190,6 @@ static void test_lazy_sites(void **state)
     assert_int_equal(edge[3], one);
     assert_int_equal(edge[4], two);
     swt_close(t);
-}
-
-static int setup_dir(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/sw-test-sites.XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state)
-{
-    (void)state;
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 int main(void)
