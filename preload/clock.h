@@ -1,5 +1,5 @@
 /* The recorder's clock: rdtscp when the TSC is invariant (19 ns, ordered
- * across CPUs, design fact 14), else CLOCK_MONOTONIC (24 ns). */
+ * across CPUs, architecture.md fact 14), else CLOCK_MONOTONIC (24 ns). */
 #ifndef SYNCWATCH_PRELOAD_CLOCK_H
 #define SYNCWATCH_PRELOAD_CLOCK_H
 

@@ -1,7 +1,7 @@
 /* Hooks of the POSIX barriers.  A barrier is never held: the trace gets a
  * BARRIER_WAIT when a thread arrives and a BARRIER_DONE when it leaves,
  * given the real return value.  PTHREAD_BARRIER_SERIAL_THREAD is a success
- * (design fact 5): rec_barrier_done records it as error 0, as
+ * (architecture.md fact 5): rec_barrier_done records it as error 0, as
  * docs/trace-format.md specifies. */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* Hooks of the C11 <threads.h> mutexes and condition variables.  glibc
  * implements mtx_* and cnd_* on its internal pthread functions, so they are
- * invisible through pthread_mutex_lock (design fact 3) and are interposed
+ * invisible through pthread_mutex_lock (architecture.md fact 3) and are interposed
  * here.  Records carry SWT_ACQ_C11 and lock kinds SWT_KIND_C11_MTX /
  * SWT_KIND_C11_CND.
  *

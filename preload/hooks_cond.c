@@ -1,12 +1,12 @@
 /* Hooks of the POSIX condition variables.
  *
- * The real functions are the GLIBC_2.3.2 versions (design fact 1): the
+ * The real functions are the GLIBC_2.3.2 versions (architecture.md fact 1): the
  * default symbol version; GLIBC_2.2.5 is an older, different
  * implementation that plain dlsym could return.  pthread_cond_clockwait is
  * the exception: it only exists as GLIBC_2.30/GLIBC_2.34.
  *
  * A wait releases its mutex inside glibc and re-acquires it before it
- * returns, without calling pthread_mutex_lock (design fact 3), so the hook
+ * returns, without calling pthread_mutex_lock (architecture.md fact 3), so the hook
  * records both: RELEASE(mutex, COND) and COND_WAIT before the real wait,
  * COND_WAKE(error) and ACQUIRE(mutex, COND) after it, for every return
  * that leaves the mutex locked (0, ETIMEDOUT, EOWNERDEAD) and on

@@ -7,7 +7,7 @@
  * unlock hooks need not save it; the others save and restore it.
  *
  * Acquisitions try the lock first and make the blocking call only when
- * that reports EBUSY (design fact 15): the clock is read for the wait only
+ * that reports EBUSY (architecture.md fact 15): the clock is read for the wait only
  * then, and the result codes of normal, recursive, errorcheck and robust
  * mutexes are the real ones (a relock of an errorcheck mutex: EBUSY, then
  * EDEADLK from the real lock; robust: EOWNERDEAD from either call). */
@@ -204,7 +204,7 @@ SW_HOOK HOT int pthread_mutex_unlock(pthread_mutex_t *m)
         return forward_unlock(t, m);
     uint64_t id_site = rec_release_lock_site(t, m, SWT_KIND_MUTEX, RET);
     /* Stamped before the real unlock, so the release precedes the next
-     * owner's acquire in time (design fact 14). */
+     * owner's acquire in time (architecture.md fact 14). */
     rec_released(t, (uint32_t)id_site, 0, (uint32_t)(id_site >> 32));
     int r = REAL(real_pthread_mutex_unlock, "pthread_mutex_unlock")(m);
     rec_leave(t);

@@ -1,6 +1,6 @@
 /* Hooks of process life: the return from main (through
  * __libc_start_main, whose internal exit() call no hook sees), exit,
- * _exit/_Exit, fork, and dlopen (DLOPEN record, RTLD_DEEPBIND warning).  Correctness never depends on them (design fact 11): the
+ * _exit/_Exit, fork, and dlopen (DLOPEN record, RTLD_DEEPBIND warning).  Correctness never depends on them (architecture.md fact 11): the
  * trace is in MAP_SHARED memory whatever way the process ends. */
 #define _GNU_SOURCE
 #include <dlfcn.h>

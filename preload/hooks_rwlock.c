@@ -2,10 +2,10 @@
  * calls and forward it to glibc.
  *
  * Acquisitions take the try variant first and make the real blocking call
- * only when it reports EBUSY (design fact 15): the recorder reads the clock
+ * only when it reports EBUSY (architecture.md fact 15): the recorder reads the clock
  * for the wait only then.  pthread_rwlock_unlock does not say which hold it
  * drops; the recorder remembers per thread whether this thread holds the
- * lock for reading or writing (design fact 5). */
+ * lock for reading or writing (architecture.md fact 5). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -246,7 +246,7 @@ SW_HOOK int pthread_rwlock_unlock(pthread_rwlock_t *rw)
     uint32_t id = rec_lock_id(t, rw, SWT_KIND_RWLOCK);
     /* Flags 0: the recorder takes READ or WRITE from this thread's hold.
      * Stamped before the real unlock so a waiter's acquisition comes after
-     * it (design fact 14). */
+     * it (architecture.md fact 14). */
     rec_released(t, id, 0, rec_release_site(t, __builtin_return_address(0)));
     int err = REAL(real_pthread_rwlock_unlock, "pthread_rwlock_unlock")(rw);
     rec_leave(t);

@@ -2,7 +2,7 @@
  *
  * A semaphore is not owned: any thread may post it (CPython's
  * threading.Lock is a sem_t of value 1 released by whichever thread calls
- * release(), design fact 16).  The hooks record who waited and who posted
+ * release(), architecture.md fact 16).  The hooks record who waited and who posted
  * and leave ownership to the recorder and the analyzer.
  *
  * Waits take sem_trywait first and make the real blocking call only when

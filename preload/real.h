@@ -4,7 +4,7 @@
  * Every hook keeps its saved original in a static `real_<name>` pointer and
  * loads it with REAL(); the first call resolves it with dlsym/dlvsym
  * (RTLD_NEXT).  On glibc 2.36 dlsym takes no interposed lock and does not
- * allocate (design fact 2), so resolving from inside a hook is safe, and a
+ * allocate (architecture.md fact 2), so resolving from inside a hook is safe, and a
  * racing second resolution stores the same value. */
 #ifndef SYNCWATCH_PRELOAD_REAL_H
 #define SYNCWATCH_PRELOAD_REAL_H
@@ -15,7 +15,7 @@
 
 /* The next definition of name after the shim: dlvsym(RTLD_NEXT, name,
  * version) when version is non-NULL (pthread_cond_* need "GLIBC_2.3.2",
- * design fact 1), else dlsym(RTLD_NEXT, name).  Never returns NULL: a
+ * architecture.md fact 1), else dlsym(RTLD_NEXT, name).  Never returns NULL: a
  * missing libc function is reported on stderr and the process aborts,
  * because the hook could not do what the program asked. */
 void *real_resolve(const char *name, const char *version_or_NULL);

@@ -20,7 +20,7 @@
 #define REC_MEMO 64u          /* per-thread (lock address, return address) memo entries */
 
 /* A return address seen with two different stacks (one C return address
- * reached from many Python call sites, design fact 16) is unwound on every
+ * reached from many Python call sites, architecture.md fact 16) is unwound on every
  * call; others are re-checked on the 1st, 2nd, 4th, ... hit. */
 struct rec_site_entry {
     uintptr_t ret;
@@ -89,7 +89,7 @@ struct rec_global {
 };
 extern struct rec_global rec_g;
 
-/* Per-thread flags in initial-exec TLS (design fact 8). */
+/* Per-thread flags in initial-exec TLS (architecture.md fact 8). */
 #define REC_TLS_BUSY 1u  /* inside the shim: hooks only forward */
 #define REC_TLS_OFF 2u   /* this thread is not traced (its state could not be set up) */
 struct rec_tls {

@@ -165,7 +165,7 @@ static inline void held_remove(struct rec_thread *t, int idx)
 }
 
 /* Drops this thread's semaphore holds that another thread's post ended
- * (CPython releases a threading.Lock from any thread, design fact 16), or
+ * (CPython releases a threading.Lock from any thread, architecture.md fact 16), or
  * that ended with the semaphore's destruction, so that they make no
  * lock-order edges and are not reported as held. */
 __attribute__((noinline)) static void prune_foreign_posts(struct rec_thread *t)

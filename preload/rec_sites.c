@@ -1,7 +1,7 @@
 /* Call sites: the stack id of a hook's caller.  A per-thread cache by
  * return address answers almost every call; a process-wide table lets new
  * threads skip libunwind at known sites; return addresses reached with
- * different stacks (CPython's sem_* calls, design fact 16) are unwound on
+ * different stacks (CPython's sem_* calls, architecture.md fact 16) are unwound on
  * every call. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -73,7 +73,7 @@ static uint32_t capture_site(struct rec_thread *t, const void *ret)
 
 /* Return addresses known process-wide: a new thread's first call at a
  * known site then needs no unwind (the first unwind in each thread costs
- * libunwind ~20 locks and ~100 sigprocmask calls, design fact 6).  One
+ * libunwind ~20 locks and ~100 sigprocmask calls, architecture.md fact 6).  One
  * 64-bit word per address: the site in the high half, in the low half how
  * many first calls in different threads saw that same stack (or
  * GSITE_AMBIGUOUS). */

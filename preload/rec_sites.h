@@ -1,7 +1,7 @@
 /* Sites of ambiguous return addresses, computed lazily (rec_sites.c) and
  * settled by the semaphore lock path (rec_locks.c).
  *
- * CPython reaches every sem_* call from one return address (design fact
+ * CPython reaches every sem_* call from one return address (architecture.md fact
  * 16): rec_site unwinds such an address in full only when the answer may
  * matter beyond a counter.  Once a return address is known to feed only
  * semaphore acquisitions and posts (learned: its exact sites were consumed

@@ -1,6 +1,6 @@
 /* The recorder's entry and initialisation: lazy atomic set-up on first
  * use (the shim is entered before its constructor and after its
- * destructor, design fact 9), the trace file and its header, and the
+ * destructor, architecture.md fact 9), the trace file and its header, and the
  * in-hook guard.  Records: rec_records.c; fork and process end:
  * rec_process.c. */
 #define _GNU_SOURCE
@@ -82,7 +82,7 @@ static void take_run_id(void)
 }
 
 /* A relative spec would break in a child that changed directory
- * (design fact 13), so it is made absolute once. */
+ * (architecture.md fact 13), so it is made absolute once. */
 static void make_spec_absolute(void)
 {
     const char *spec = rec_g.cfg.output;

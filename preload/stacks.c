@@ -76,7 +76,7 @@ int stacks_setup(unsigned depth)
         return -1;
     }
     /* RTLD_LOCAL: libunwind's backtrace and _Unwind_* must not replace the
-     * host's C++ unwinder (design fact 7). */
+     * host's C++ unwinder (architecture.md fact 7). */
     real_dlopen = REAL(real_dlopen, "dlopen");
     void *h = real_dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
     if (h)

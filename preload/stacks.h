@@ -1,5 +1,5 @@
 /* Call stacks: capture with libunwind (dlopen'ed on first use, never linked:
- * design fact 7) and a process-wide table that gives each distinct stack
+ * architecture.md fact 7) and a process-wide table that gives each distinct stack
  * one id, so a STACK record is written once per stack. */
 #ifndef SYNCWATCH_PRELOAD_STACKS_H
 #define SYNCWATCH_PRELOAD_STACKS_H

@@ -12,7 +12,7 @@
 #include "preload/trace_file.h"
 
 /* Chunks fallocated beyond the one asked for, so that first touches of
- * fresh pages (1.2 us each, design fact 12) hit allocated blocks. */
+ * fresh pages (1.2 us each, architecture.md fact 12) hit allocated blocks. */
 #define FALLOCATE_AHEAD 4u
 
 /* Programs may close every descriptor (daemons do) and reuse the number:

@@ -2,7 +2,7 @@
  * allocation.  Chunks are numbered by an atomic increment of
  * header.chunks_allocated, backed by fallocate (so a full disk is an error
  * here, not a SIGBUS later) and mapped MAP_SHARED, so every committed byte
- * survives a kill (design fact 12). */
+ * survives a kill (architecture.md fact 12). */
 #ifndef SYNCWATCH_PRELOAD_TRACE_FILE_H
 #define SYNCWATCH_PRELOAD_TRACE_FILE_H
 

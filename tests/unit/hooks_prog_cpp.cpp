@@ -1,7 +1,7 @@
 // The C++ standard primitives that test_hooks_cpp checks in the trace:
 // std::mutex (pthread_mutex_lock), std::timed_mutex::try_lock_for
 // (pthread_mutex_clocklock), std::shared_mutex (pthread_rwlock_*) and
-// std::condition_variable::wait_for (pthread_cond_clockwait), design fact 4.
+// std::condition_variable::wait_for (pthread_cond_clockwait), architecture.md fact 4.
 // Prints the address of each object; exits non-zero if a result is wrong.
 #include <chrono>
 #include <condition_variable>

@@ -1,6 +1,6 @@
 """The CPython threading primitives that test_hooks_python checks in the
 trace: Lock, RLock, Condition, Semaphore and Event.  In CPython 3.11 every
-one of them is built on sem_t locks of value 1 (design fact 16): acquire is
+one of them is built on sem_t locks of value 1 (architecture.md fact 16): acquire is
 sem_trywait, then sem_wait or sem_clockwait when it must wait; release is
 sem_post, by any thread.  Exits non-zero if a result is wrong."""
 import sys

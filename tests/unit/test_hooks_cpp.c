@@ -1,7 +1,7 @@
 /* A C++ program under the shim (hooks_prog_cpp.cpp): std::mutex,
  * std::timed_mutex::try_lock_for, std::shared_mutex and
  * std::condition_variable::wait_for all show up as the pthread records they
- * are made of (design fact 4). */
+ * are made of (architecture.md fact 4). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* /usr/bin/python3 under the shim (hooks_prog_threading.py): threading's
  * Lock, RLock, Condition, Semaphore and Event are sem_t locks of value 1
- * (design fact 16), seen as sem_init, sem_trywait acquisitions, sem_post
+ * (architecture.md fact 16), seen as sem_init, sem_trywait acquisitions, sem_post
  * releases (also by a thread that did not acquire), and a timed acquire
  * that times out (sem_clockwait, ETIMEDOUT). */
 #define _GNU_SOURCE
