@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/trace_format.h"
+#include "common/duration.h"
 #include "preload/config.h"
 #include "preload/log.h"
 
@@ -37,6 +38,7 @@ void cfg_load(struct cfg *c, char *(*getenv_fn)(const char *))
     c->stack_depth = CFG_DEFAULT_STACK_DEPTH;
     c->hold_sample = CFG_DEFAULT_HOLD_SAMPLE;
     c->chunk_size = SWT_DEFAULT_CHUNK_SIZE;
+    c->hang_timeout_ns = CFG_DEFAULT_HANG_TIMEOUT_NS;
 
     c->quiet = is_true(getenv_fn("SYNCWATCH_QUIET"));
     log_set_quiet(c->quiet);
@@ -91,5 +93,29 @@ void cfg_load(struct cfg *c, char *(*getenv_fn)(const char *))
             strcpy(c->filter, s);
         else
             log_msg("syncwatch: SYNCWATCH_FILTER is too long; tracing every process");
+    }
+    s = getenv_fn("SYNCWATCH_HANG_TIMEOUT");
+    if (s && *s) {
+        uint64_t ns;
+        if (sw_parse_duration(s, 1e9, &ns) == 0)
+            c->hang_timeout_ns = ns;
+        else
+            log_msg("syncwatch: SYNCWATCH_HANG_TIMEOUT=%s is not a duration such as 5s or "
+                    "500ms (0 turns the watchdog off); using 5s",
+                    s);
+    }
+    s = getenv_fn("SYNCWATCH_ON_HANG");
+    if (s && *s) {
+        if (strcmp(s, "report") == 0)
+            c->on_hang = CFG_HANG_REPORT;
+        else if (strcmp(s, "abort") == 0)
+            c->on_hang = CFG_HANG_ABORT;
+        else if (strncmp(s, "exit=", 5) == 0 && parse_uint(s + 5, 0, 255, &v) == 0) {
+            c->on_hang = CFG_HANG_EXIT;
+            c->on_hang_status = (unsigned)v;
+        } else
+            log_msg("syncwatch: SYNCWATCH_ON_HANG=%s is not report, abort or exit=N (N 0..255); "
+                    "using report",
+                    s);
     }
 }

@@ -16,11 +16,17 @@ struct cfg {
     uint32_t chunk_size;           /* SYNCWATCH_CHUNK_SIZE */
     char output[CFG_PATH_MAX];     /* SYNCWATCH_OUTPUT, or "" for the default */
     char filter[256];              /* SYNCWATCH_FILTER, or "" */
+    uint64_t hang_timeout_ns;      /* SYNCWATCH_HANG_TIMEOUT, 0 = no watchdog */
+    unsigned on_hang;              /* enum cfg_on_hang, SYNCWATCH_ON_HANG */
+    unsigned on_hang_status;       /* N of SYNCWATCH_ON_HANG=exit=N */
 };
+
+enum cfg_on_hang { CFG_HANG_REPORT = 0, CFG_HANG_ABORT = 1, CFG_HANG_EXIT = 2 };
 
 #define CFG_DEFAULT_STACK_DEPTH 16u
 #define CFG_MAX_STACK_DEPTH 64u
 #define CFG_DEFAULT_HOLD_SAMPLE 64u
+#define CFG_DEFAULT_HANG_TIMEOUT_NS (5ull * 1000000000ull)
 
 /* Fills c from the environment getenv_fn (getenv in the shim, a fake in
  * tests).  Bad values get one line on stderr each and the default. */

@@ -224,7 +224,7 @@ static int wait_common(cnd_t *cnd, mtx_t *mtx, const struct timespec *abstime, i
         .flags = SWT_ACQ_C11 | (timed ? SWT_ACQ_TIMED : 0u),
     };
     rec_released(t, w.mutex, SWT_ACQ_COND | w.flags, w.site);
-    rec_cond_wait(t, w.cond, w.mutex, w.site);
+    rec_cond_wait(t, w.cond, w.mutex, w.site, w.flags);
     int rc;
     pthread_cleanup_push(hooks_cond_canceled, &w);
     rc = call_wait(cnd, mtx, abstime, timed);

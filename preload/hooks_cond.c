@@ -112,7 +112,7 @@ static int wait_common(const struct cond_call *c, const void *ret)
         .flags = c->how == COND_PLAIN ? 0u : SWT_ACQ_TIMED,
     };
     rec_released(t, w.mutex, SWT_ACQ_COND | w.flags, w.site);
-    rec_cond_wait(t, w.cond, w.mutex, w.site);
+    rec_cond_wait(t, w.cond, w.mutex, w.site, w.flags);
     int rc;
     pthread_cleanup_push(hooks_cond_canceled, &w);
     rc = real_wait(c);

@@ -189,5 +189,11 @@ void rec_threads_write_modules(struct rec_thread *t);
  * id) into buf; returns the bytes used (pairs that do not fit are left
  * out). */
 size_t rec_threads_held_snapshot(uint8_t *buf, size_t cap, const struct rec_thread *self);
+/* Calls fn for every live thread of this process with its block, for the
+ * watchdog.  fn runs under the lock that keeps blocks mapped: it copies
+ * what it needs and returns quickly, and makes no call into the shim. */
+void rec_threads_visit(void (*fn)(void *ctx, uint32_t index, uint32_t tid,
+                                  const struct swt_thread_block *blk),
+                       void *ctx);
 
 #endif

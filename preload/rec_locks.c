@@ -579,13 +579,14 @@ static void released_general(struct rec_thread *t, uint32_t lock, unsigned flags
 
 /* ---- condition variables, semaphores, barriers ---- */
 
-void rec_cond_wait(struct rec_thread *t, uint32_t cond, uint32_t mutex, uint32_t site)
+void rec_cond_wait(struct rec_thread *t, uint32_t cond, uint32_t mutex, uint32_t site,
+                   unsigned flags)
 {
     if (!t || !cond)
         return;
     uint64_t now = rec_now();
     struct swt_thread_block *b = t->blk;
-    b->waiting_flags = SWT_ACQ_COND;
+    b->waiting_flags = SWT_ACQ_COND | (flags & SWT_ACQ_TIMED);
     b->waiting_site = site;
     b->waiting_since_ticks = now;
     __atomic_store_n(&b->waiting_lock, cond, __ATOMIC_RELEASE);

@@ -16,6 +16,7 @@
 #include "preload/rec_internal.h"
 #include "preload/stacks.h"
 #include "preload/trace_file.h"
+#include "preload/watchdog.h"
 
 static uint32_t fork_thread_index;
 /* When the process forked, as seen by the first parent handler: the
@@ -76,6 +77,8 @@ static void atfork_child(void)
     struct rec_thread *self = rec_tls.thr;
     if (self)
         rec_threads_after_fork_child(self);
+    /* The parent's watchdog thread does not exist here. */
+    wd_start();
 }
 
 void rec_fork_done(struct rec_thread *t, int role, int other_pid, int err)

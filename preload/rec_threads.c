@@ -317,3 +317,16 @@ void rec_threads_after_fork_child(struct rec_thread *self)
     }
     rec_locks_announce_held(self);
 }
+
+void rec_threads_visit(void (*fn)(void *ctx, uint32_t index, uint32_t tid,
+                                  const struct swt_thread_block *blk),
+                       void *ctx)
+{
+    spin_lock(&free_lock);
+    for (uint32_t i = 0; i < MAP_SLOTS; i++) {
+        struct rec_thread *t = __atomic_load_n(&thread_map[i].thr, __ATOMIC_ACQUIRE);
+        if (t && thread_map[i].epoch == map_epoch && t->blk)
+            fn(ctx, t->index, t->tid, t->blk);
+    }
+    spin_unlock(&free_lock);
+}

@@ -20,6 +20,7 @@
 #include "preload/rec_internal.h"
 #include "preload/stacks.h"
 #include "preload/trace_file.h"
+#include "preload/watchdog.h"
 
 struct rec_global rec_g;
 __thread struct rec_tls rec_tls __attribute__((tls_model("initial-exec")));
@@ -257,4 +258,5 @@ void rec_init(void)
         snprintf(buf, sizeof buf, "%" PRIx64 ":%d", rec_g.run_id, rec_g.pid);
         setenv(RUN_ID_ENV, buf, 1);
     }
+    wd_start();
 }

@@ -101,7 +101,10 @@ unsigned rec_held_flags(struct rec_thread *t, uint32_t lock);
 /* Condition variables: around the real wait, call
  *   rec_released(mutex, SWT_ACQ_COND), rec_cond_wait(...), real wait,
  *   rec_cond_wake(..., err), rec_acquired(mutex, SWT_ACQ_COND | extra). */
-void rec_cond_wait(struct rec_thread *t, uint32_t cond, uint32_t mutex, uint32_t site);
+/* flags: SWT_ACQ_TIMED for a wait with a deadline (it ends by itself, so
+ * the watchdog never takes it for a hang), SWT_ACQ_C11. */
+void rec_cond_wait(struct rec_thread *t, uint32_t cond, uint32_t mutex, uint32_t site,
+                   unsigned flags);
 void rec_cond_wake(struct rec_thread *t, uint32_t cond, uint32_t mutex, int err);
 void rec_cond_signal(struct rec_thread *t, uint32_t cond, unsigned flags, uint32_t site);
 

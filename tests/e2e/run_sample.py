@@ -326,6 +326,10 @@ def run_program(cmd, env, exp, timeout, log):
     took = time.monotonic() - start
     log.write("program output:\n" + out.decode(errors="replace") + "\n")
     rc = proc.returncode
+    # Every sample runs with a 1 s hang watchdog: one that does not hang must
+    # never be called hung.
+    if not hang and b"syncwatch: HANG" in out:
+        problems.append("the hang watchdog reported a sample that does not hang")
     if hang:
         if not timed_out:
             problems.append("the program was expected to hang but ended (status %s)" % rc)
@@ -372,6 +376,7 @@ def main():
             del env[k]
     if a.mode:
         env["SYNCWATCH_MODE"] = a.mode
+    env["SYNCWATCH_HANG_TIMEOUT"] = "1s"
 
     if a.launcher:
         problems += run_launcher(a, exp, cmd, env, work, log)
