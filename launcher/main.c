@@ -59,9 +59,20 @@ const char launcher_help[] =
     "/proc/PID/fd (the same user, or root).  Exit status: that of syncwatch-report,\n"
     "or 2 when PID has no trace.\n"
     "\n"
-    "Environment: the shim's SYNCWATCH_* variables (see the README) reach PROGRAM;\n"
-    "run sets SYNCWATCH_OUTPUT, LD_PRELOAD (the shim first) and, with --mode,\n"
-    "SYNCWATCH_MODE.\n";
+    "Environment: run sets SYNCWATCH_OUTPUT, LD_PRELOAD (the shim first) and, with\n"
+    "--mode, SYNCWATCH_MODE for PROGRAM; the shim reads these variables of the\n"
+    "traced program (docs/shim.md has every detail):\n"
+    "  SYNCWATCH_OUTPUT        trace file, or DIR/ (default ./syncwatch.PID.swt)\n"
+    "  SYNCWATCH_MODE          trace (default) or profile\n"
+    "  SYNCWATCH_HANG_TIMEOUT  hang watchdog: report threads blocked this long in a\n"
+    "                          lock cycle, or all blocked (default 5s; 0 = off)\n"
+    "  SYNCWATCH_ON_HANG       after that report: report (default), abort, exit=N\n"
+    "  SYNCWATCH_STACK_DEPTH   frames per stack, 0-64 (default 16)\n"
+    "  SYNCWATCH_HOLD_SAMPLE   profile mode: time 1 hold in N (default 64)\n"
+    "  SYNCWATCH_CHUNK_SIZE    bytes per trace chunk (default 65536)\n"
+    "  SYNCWATCH_FILTER        trace only the executable of this basename\n"
+    "  SYNCWATCH_DISABLE       1: the shim only forwards, writes nothing\n"
+    "  SYNCWATCH_QUIET         1: no messages from the shim\n";
 
 int main(int argc, char **argv)
 {
