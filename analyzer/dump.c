@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyzer/rec_fields.h"
 #include "common/trace_encode.h"
 
 static void feature_names(FILE *out, uint64_t f)
@@ -213,7 +214,7 @@ int dump_events(FILE *out, const struct swt_trace *t, char *err, size_t errlen)
                 break;
             }
             case SWT_REC_MODULE: {
-                size_t bl = r.f[3] <= r.blob_len ? (size_t)r.f[3] : r.blob_len;
+                size_t bl = r.f[RF_MODULE_BUILD_ID_LEN] <= r.blob_len ? (size_t)r.f[RF_MODULE_BUILD_ID_LEN] : r.blob_len;
                 fprintf(out, " build_id=");
                 for (size_t i = 0; i < bl; i++)
                     fprintf(out, "%02x", r.blob[i]);

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "analyzer/model.h"
+
 struct ls_hist {
     uint64_t n[LOCKSTATS_HIST_BUCKETS];
 };
@@ -949,19 +951,20 @@ int lockstats_add_slot(struct lockstats *s, uint32_t thread, uint32_t lock, uint
 
 /* ---- finishing ---- */
 
-/* CPython's GIL is a mutex whose condvar many threads wait on with a
- * millisecond timeout (the switch interval, 5 ms by default), a good share
- * of those waits timing out.  A lock is labelled GIL when at least two
- * threads waited on a condvar with it, at least two of those waits timed
- * out, at least a tenth of them did, and the timed-out ones lasted 0.5 to
- * 50 ms on average. */
+/* CPython's GIL: the condvar pattern of model_gil_pattern (the one rule),
+ * with the wait times this accumulator measured; lockstats_is_gil adds
+ * that the process is Python. */
 static bool looks_like_gil(const struct ls_lock *lk)
 {
     const struct lockstats_lock_row *r = &lk->row;
-    if (r->cond_threads < 2 || r->cond_timeouts < 2 || r->cond_timeouts * 10 < r->cond_waits)
-        return false;
-    uint64_t avg = lk->cond_timeout_ns / r->cond_timeouts;
-    return avg >= 500ull * 1000 && avg <= 50ull * 1000 * 1000;
+    struct model_gil_evidence e = {
+        .waiter_threads = r->cond_threads,
+        .waits = r->cond_waits,
+        .timeouts = r->cond_timeouts,
+        .timed = true,
+        .timeout_ns = lk->cond_timeout_ns,
+    };
+    return model_gil_pattern(&e);
 }
 
 static void percentiles(const struct ls_hist *h, const struct lockstats_counts *c,

@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/model.h"
+#include "analyzer/rec_fields.h"
+
 struct feed {
     struct lockstats *ls;
     uint16_t *declared; /* per model lock: what lockstats_declare was told, 0 = nothing */
@@ -130,14 +133,15 @@ static void on_event(void *ctx, const struct model *m, const struct model_event 
         if (type == SWT_REC_COND_WAIT)
             lockstats_cond_wait(ls, ev->ns, ev->thread, cond, mutex, stats_site(ev->site));
         else
-            lockstats_cond_wake(ls, ev->ns, ev->thread, cond, mutex, (int)r->f[2]);
+            lockstats_cond_wake(ls, ev->ns, ev->thread, cond, mutex,
+                                (int)r->f[RF_COND_WAKE_ERROR]);
         return;
     }
     uint32_t lock = stats_lock(ls, f, m, ev->lock);
     if (lock == LOCKSTATS_NONE)
         return;
     uint32_t site = stats_site(ev->site);
-    unsigned flags = (unsigned)r->f[1];
+    unsigned flags = (unsigned)r->f[RF_LOCKOP_FLAGS];
     switch (type) {
     case SWT_REC_WAIT:
         lockstats_wait(ls, ev->ns, ev->thread, lock, flags, site);
@@ -207,16 +211,6 @@ void lockstats_observer(struct lockstats *ls, struct model_observer *obs)
     obs->done = on_done;
 }
 
-static bool python_process(const struct model *m, uint32_t proc)
-{
-    if (proc >= m->nprocs)
-        return false;
-    const struct swt_file_header *h = &m->procs[proc].hdr;
-    const char *exe = strrchr(h->exe, '/');
-    exe = exe ? exe + 1 : h->exe;
-    return strncmp(exe, "python", 6) == 0 || strstr(h->cmdline, "python") != NULL;
-}
-
 bool lockstats_is_gil(const struct model *m, const struct lockstats_lock_row *r)
 {
     if (r->lock >= m->nlocks)
@@ -224,7 +218,7 @@ bool lockstats_is_gil(const struct model *m, const struct lockstats_lock_row *r)
     const struct model_lock *l = &m->locks[r->lock];
     if (l->label && strcmp(l->label, "GIL") == 0)
         return true;
-    return r->gil && python_process(m, l->proc);
+    return r->gil && model_gil_process(m, l->proc);
 }
 
 void lockstats_label_model(struct model *m, const struct lockstats *ls)

@@ -250,7 +250,7 @@ struct model {
     bool has_events;            /* some trace was recorded in trace mode */
     bool has_profile;           /* some trace has profile counters */
     bool hb_disabled;           /* too many threads for happens-before clocks */
-    /* Private state of model.c and the happens-before clocks. */
+    /* Private state of the pass (analyzer/model_state.h). */
     struct model_priv *priv;
 };
 
@@ -278,6 +278,21 @@ const struct model_edge *model_edge_find(const struct model *m, uint32_t from, u
  * (thread create/join, fork). */
 bool model_hb_before(const struct model *m, const struct model_edge_variant *a,
                      const struct model_edge_variant *b);
+
+/* CPython's GIL, the one rule (model_monitors.c): a mutex whose condvar
+ * several threads wait on with a timeout, many of those waits timing out,
+ * in a Python process.  The pass labels what it sees (model_lock.label);
+ * lockstats, which measures the wait times, applies the same rule with
+ * them. */
+struct model_gil_evidence {
+    uint64_t waiter_threads;  /* threads that waited (2 = two or more) */
+    uint64_t waits, timeouts; /* condvar waits, and those that timed out */
+    bool timed;               /* timeout_ns is measured */
+    uint64_t timeout_ns;      /* total time of the timed-out waits */
+};
+bool model_gil_pattern(const struct model_gil_evidence *e);
+/* Whether the process runs CPython (its program or command line). */
+bool model_gil_process(const struct model *m, uint32_t proc);
 
 /* Display helpers: "T3" or the thread's name; "L2" or the lock's name. */
 const char *model_thread_label(const struct model *m, uint32_t thread, char *buf, size_t len);

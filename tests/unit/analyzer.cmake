@@ -23,3 +23,9 @@ add_executable(test_analyzer_graph ${CMAKE_CURRENT_LIST_DIR}/test_analyzer_graph
 target_link_libraries(test_analyzer_graph swanalyzer PkgConfig::CMOCKA)
 add_test(NAME unit.analyzer_graph COMMAND test_analyzer_graph)
 set_tests_properties(unit.analyzer_graph PROPERTIES LABELS "unit;asan" TIMEOUT 60)
+
+# analyzer/rec_fields.h against the format's schema (field names and order).
+add_executable(test_rec_fields ${CMAKE_CURRENT_LIST_DIR}/test_rec_fields.c)
+target_link_libraries(test_rec_fields swanalyzer PkgConfig::CMOCKA)
+add_test(NAME unit.rec_fields COMMAND test_rec_fields)
+set_tests_properties(unit.rec_fields PROPERTIES LABELS "unit;asan" TIMEOUT 60)
