@@ -1,5 +1,6 @@
-/* The detectors: pure functions from the model to findings.  main.c calls
- * them in this order; each appends to the same list and never prints. */
+/* The detectors: pure functions from the model to findings.  analysis.c
+ * calls them (the one list, in its order); each appends to the same list
+ * and never prints. */
 #ifndef SYNCWATCH_ANALYZER_DETECT_H
 #define SYNCWATCH_ANALYZER_DETECT_H
 

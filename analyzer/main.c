@@ -18,13 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analyzer/detect.h"
+#include "analyzer/analysis.h"
 #include "analyzer/dump.h"
 #include "analyzer/findings.h"
 #include "analyzer/lockstats.h"
-#include "analyzer/lockstats_feed.h"
-#include "analyzer/model.h"
-#include "analyzer/names.h"
 #include "analyzer/render.h"
 #include "analyzer/report_opts.h"
 #include "analyzer/xalloc.h"
@@ -258,14 +255,6 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
             die_input("%s: cannot write the report: %s", output, strerror(errno));
     }
 
-    struct lockstats_config cfg;
-    lockstats_config_from_opts(&cfg, o);
-    struct lockstats *ls = lockstats_new(&cfg);
-    if (!ls)
-        die_input("out of memory");
-    struct model_observer obs;
-    lockstats_observer(ls, &obs);
-
     struct progress prog;
     clock_gettime(CLOCK_MONOTONIC, &prog.start);
     prog.shown = false;
@@ -274,16 +263,13 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
         mo.progress = progress_cb;
         mo.progress_ctx = &prog;
     }
-    struct model m;
+    struct analysis an;
     char err[SWT_ERR_LEN];
-    int rc = model_build(&m, traces, in->n, &mo, &obs, 1, err, sizeof err);
+    int rc = analysis_run(&an, traces, in->n, o, &mo, err, sizeof err);
     if (prog.shown)
         fprintf(stderr, "\r%60s\r", "");
     if (rc < 0)
         die_input("%s", err);
-    if (lockstats_failed(ls))
-        die_input("out of memory");
-    lockstats_label_model(&m, ls);
 
     /* Reader warnings (torn tails, missing chunks): the analysis goes on. */
     size_t nw = 0;
@@ -300,23 +286,10 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
             nw++;
         }
 
-    struct names *names = names_new(&m, o->symbols);
-    names_name_locks(names, &m);
-
-    struct findings fs;
-    findings_init(&fs);
-    detect_deadlocks(&m, o, &fs);
-    detect_cycles(&m, o, &fs);
-    detect_abandoned(&m, o, &fs);
-    detect_misuse(&m, o, &fs);
-    detect_starvation(&m, ls, o, &fs);
-    detect_contention(&m, ls, o, &fs);
-    findings_sort(&fs, &m);
-
     struct render_input ri = {
-        .m = &m,
-        .fs = &fs,
-        .names = names,
+        .m = &an.m,
+        .fs = &an.fs,
+        .names = an.names,
         .o = o,
         .files = (const char *const *)in->paths,
         .nfiles = in->n,
@@ -327,15 +300,12 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
         render_json(out, &ri);
     else
         render_text(out, &ri);
-    int status = findings_count(&fs, o->fail_on) ? EXIT_FINDINGS : 0;
+    int status = findings_count(&an.fs, o->fail_on) ? EXIT_FINDINGS : 0;
     if (fflush(out) != 0 || ferror(out) || (output && fclose(out) != 0))
         die_input("%s: cannot write the report: %s", output ? output : "stdout",
                   strerror(errno));
 
-    findings_free(&fs);
-    names_free(names);
-    model_free(&m);
-    lockstats_free(ls);
+    analysis_free(&an);
     for (size_t i = 0; i < nw; i++)
         free(warnings[i]);
     free(warnings);

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "analyzer/detect.h"
+#include "analyzer/analysis.h"
 #include "analyzer/findings.h"
 #include "analyzer/model.h"
 #include "analyzer/report_opts.h"
@@ -24,8 +24,7 @@ struct run {
     uint8_t *buf[MAX_FILES];
     struct swt_trace *t[MAX_FILES];
     size_t n;
-    struct model m;
-    struct findings fs;
+    struct analysis a; /* a.m, a.fs: the model and the sorted findings */
     struct report_opts o;
 };
 
@@ -46,14 +45,9 @@ static struct run *analyze_files(const char *const *texts, size_t n, unsigned ma
     report_opts_init(&r->o);
     if (max_len)
         r->o.max_cycle_len = max_len;
-    if (model_build(&r->m, r->t, n, NULL, NULL, 0, err, sizeof err) != 0)
-        fail_msg("model: %s", err);
-    findings_init(&r->fs);
-    detect_deadlocks(&r->m, &r->o, &r->fs);
-    detect_cycles(&r->m, &r->o, &r->fs);
-    detect_abandoned(&r->m, &r->o, &r->fs);
-    detect_misuse(&r->m, &r->o, &r->fs);
-    findings_sort(&r->fs, &r->m);
+    r->o.symbols = false;
+    if (analysis_run(&r->a, r->t, n, &r->o, NULL, err, sizeof err) != 0)
+        fail_msg("analysis: %s", err);
     return r;
 }
 
@@ -61,8 +55,7 @@ static struct run *analyze(const char *text) { return analyze_files(&text, 1, 0)
 
 static void done(struct run *r)
 {
-    findings_free(&r->fs);
-    model_free(&r->m);
+    analysis_free(&r->a);
     for (size_t i = 0; i < r->n; i++) {
         swt_close(r->t[i]);
         free(r->buf[i]);
@@ -74,8 +67,8 @@ static void done(struct run *r)
 static size_t count(const struct run *r, const char *code, bool pruned)
 {
     size_t n = 0;
-    for (size_t i = 0; i < r->fs.n; i++) {
-        const struct finding *f = r->fs.list[i];
+    for (size_t i = 0; i < r->a.fs.n; i++) {
+        const struct finding *f = r->a.fs.list[i];
         if (f->pruned == pruned && (!code || !strcmp(f->code, code)))
             n++;
     }
@@ -84,9 +77,9 @@ static size_t count(const struct run *r, const char *code, bool pruned)
 
 static const struct finding *first(const struct run *r, const char *code)
 {
-    for (size_t i = 0; i < r->fs.n; i++)
-        if (!strcmp(r->fs.list[i]->code, code))
-            return r->fs.list[i];
+    for (size_t i = 0; i < r->a.fs.n; i++)
+        if (!strcmp(r->a.fs.list[i]->code, code))
+            return r->a.fs.list[i];
     return NULL;
 }
 
@@ -127,7 +120,7 @@ static void test_abba_is_one_cycle(void **state)
     assert_string_equal(f->items[0].role, "holds");
     assert_int_not_equal(f->items[0].stack, MODEL_NONE);
     assert_int_not_equal(f->items[1].stack, MODEL_NONE);
-    assert_int_equal(findings_count(&r->fs, 1u << FINDING_CYCLE), 1);
+    assert_int_equal(findings_count(&r->a.fs, 1u << FINDING_CYCLE), 1);
     done(r);
 }
 
@@ -137,7 +130,7 @@ static void test_clean_order_has_nothing(void **state)
     struct run *r = analyze(THREADS2
                             "T2 acquire A ; T2 acquire B ; T2 release B ; T2 release A\n"
                             "T3 acquire A ; T3 acquire B ; T3 release B ; T3 release A\n" JOINS2);
-    assert_int_equal(r->fs.n, 0);
+    assert_int_equal(r->a.fs.n, 0);
     done(r);
 }
 
@@ -203,8 +196,8 @@ static void test_max_cycle_len_notes_cut(void **state)
                        "T4 acquire C ; T4 acquire A ; T4 release A ; T4 release C\n";
     struct run *r = analyze_files(&text, 1, 2);
     assert_int_equal(count(r, NULL, false), 0);
-    assert_true(r->fs.nnotes >= 1);
-    assert_non_null(strstr(r->fs.notes[0], "max-cycle-len"));
+    assert_true(r->a.fs.nnotes >= 1);
+    assert_non_null(strstr(r->a.fs.notes[0], "max-cycle-len"));
     done(r);
 }
 
@@ -866,18 +859,18 @@ static void test_stable_order(void **state)
     const char *text = THREADS2
         "T2 acquire A ; T2 acquire B ; T2 release B ; T2 release A ; T2 release A\n"
         "T3 acquire B ; T3 acquire A ; T3 release A ; T3 release B ; T3 acquire C\n" JOINS2;
-    struct run *a = analyze(text), *b = analyze(text);
-    assert_int_equal(a->fs.n, b->fs.n);
-    for (size_t i = 0; i < a->fs.n; i++) {
-        assert_string_equal(a->fs.list[i]->code, b->fs.list[i]->code);
-        assert_string_equal(a->fs.list[i]->title, b->fs.list[i]->title);
+    struct run *ra = analyze(text), *rb = analyze(text);
+    assert_int_equal(ra->a.fs.n, rb->a.fs.n);
+    for (size_t i = 0; i < ra->a.fs.n; i++) {
+        assert_string_equal(ra->a.fs.list[i]->code, rb->a.fs.list[i]->code);
+        assert_string_equal(ra->a.fs.list[i]->title, rb->a.fs.list[i]->title);
     }
-    assert_true(a->fs.n >= 3);
+    assert_true(ra->a.fs.n >= 3);
     /* kinds in order: cycle before abandoned before misuse */
-    for (size_t i = 1; i < a->fs.n; i++)
-        assert_true(a->fs.list[i - 1]->kind <= a->fs.list[i]->kind);
-    done(a);
-    done(b);
+    for (size_t i = 1; i < ra->a.fs.n; i++)
+        assert_true(ra->a.fs.list[i - 1]->kind <= ra->a.fs.list[i]->kind);
+    done(ra);
+    done(rb);
 }
 
 int main(void)

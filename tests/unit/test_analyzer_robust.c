@@ -13,10 +13,7 @@
 
 #include <cmocka.h>
 
-#include "analyzer/detect.h"
-#include "analyzer/findings.h"
-#include "analyzer/model.h"
-#include "analyzer/names.h"
+#include "analyzer/analysis.h"
 #include "analyzer/render.h"
 #include "analyzer/report_opts.h"
 #include "common/trace_reader.h"
@@ -52,29 +49,18 @@ static void analyze_buffer(const uint8_t *buf, size_t len, FILE *sink)
     if (!t)
         return;
     opened++;
-    struct model m;
-    if (model_build(&m, &t, 1, NULL, NULL, 0, err, sizeof err) == 0) {
+    struct report_opts o;
+    report_opts_init(&o);
+    o.symbols = false;
+    o.verbose = true;
+    struct analysis a;
+    if (analysis_run(&a, &t, 1, &o, NULL, err, sizeof err) == 0) {
         analyzed++;
-        struct report_opts o;
-        report_opts_init(&o);
-        o.symbols = false;
-        o.verbose = true;
-        struct findings fs;
-        findings_init(&fs);
-        detect_deadlocks(&m, &o, &fs);
-        detect_cycles(&m, &o, &fs);
-        detect_abandoned(&m, &o, &fs);
-        detect_misuse(&m, &o, &fs);
-        findings_sort(&fs, &m);
-        struct names *n = names_new(&m, false);
-        names_name_locks(n, &m);
-        struct render_input ri = {.m = &m, .fs = &fs, .names = n, .o = &o};
+        struct render_input ri = {.m = &a.m, .fs = &a.fs, .names = a.names, .o = &o};
         render_text(sink, &ri);
         render_json(sink, &ri);
-        names_free(n);
-        findings_free(&fs);
     }
-    model_free(&m);
+    analysis_free(&a);
     swt_close(t);
 }
 

@@ -66,7 +66,7 @@ static void test_hotspot_trace_mode(void **state)
     assert_string_equal(f->items[0].note, "holds taken here made others wait, some for longer "
                                           "than 1.0 ms");
     /* nothing else: no starvation, nothing about the cold lock */
-    assert_int_equal(s.fs.n, 1);
+    assert_int_equal(s.a.fs.n, 1);
     assert_int_equal(scenario_reported(&s), 1);
     scenario_free(&s);
 }
@@ -170,10 +170,10 @@ static void test_gil_is_labelled(void **state)
     uint32_t g = scenario_lock(&s, 1);
     assert_int_equal(scenario_count(&s, FINDING_CONTENTION, NULL), 0);
     assert_int_equal(scenario_count(&s, FINDING_STARVATION, NULL), 0);
-    assert_non_null(s.m.locks[g].label);
-    assert_string_equal(s.m.locks[g].label, "GIL");
+    assert_non_null(s.a.m.locks[g].label);
+    assert_string_equal(s.a.m.locks[g].label, "GIL");
     assert_true(scenario_has_note(&s, "GIL"));
-    const struct lockstats_lock_row *r = lockstats_lock(s.ls, g);
+    const struct lockstats_lock_row *r = lockstats_lock(s.a.ls, g);
     assert_non_null(r);
     assert_true(r->gil);
     assert_int_equal(r->cond_threads, 2);
@@ -203,7 +203,7 @@ static void test_gil_pattern_needs_python(void **state)
         t += 9000;
     }
     scenario_run(&s, script, false);
-    assert_null(s.m.locks[scenario_lock(&s, 1)].label);
+    assert_null(s.a.m.locks[scenario_lock(&s, 1)].label);
     assert_int_equal(scenario_count(&s, FINDING_CONTENTION, NULL), 1);
     scenario_free(&s);
 }
@@ -222,7 +222,7 @@ static void test_counting_semaphore_is_not_a_hotspot(void **state)
         say("T2 acquire S @%ums", 20 + 20 * i);
     }
     scenario_run(&s, script, false);
-    assert_int_equal(s.fs.n, 0); /* not a lock: not even a pruned finding */
+    assert_int_equal(s.a.fs.n, 0); /* not a lock: not even a pruned finding */
     scenario_free(&s);
 }
 
@@ -309,31 +309,20 @@ static void test_pshared_across_processes(void **state)
     }
     struct report_opts o;
     scenario_default_opts(&o);
-    struct lockstats_config cfg;
-    lockstats_config_from_opts(&cfg, &o);
-    struct lockstats *ls = lockstats_new(&cfg);
-    struct model_observer obs;
-    lockstats_observer(ls, &obs);
     struct model_opts mo;
     memset(&mo, 0, sizeof(mo));
-    struct model m;
-    memset(&m, 0, sizeof(m));
-    if (model_build(&m, traces, 2, &mo, &obs, 1, err, sizeof(err)))
-        fail_msg("model: %s", err);
-    struct findings fs;
-    findings_init(&fs);
-    detect_contention(&m, ls, &o, &fs);
-    assert_int_equal(fs.n, 1);
-    const struct finding *f = fs.list[0];
+    struct analysis a;
+    if (analysis_run(&a, traces, 2, &o, &mo, err, sizeof(err)))
+        fail_msg("analysis: %s", err);
+    assert_int_equal(a.fs.n, 1);
+    const struct finding *f = a.fs.list[0];
     assert_false(f->pruned);
     assert_int_equal(scenario_metric(f, "acquisitions")->v.u, 4);
     assert_int_equal(scenario_metric(f, "contentions")->v.u, 2);
     assert_int_equal(scenario_metric(f, "wait_total")->v.u, 38 * 1000000ull);
     assert_string_equal(f->items[0].role, "holder site");
-    assert_int_equal(m.stacks[f->items[0].stack].proc, 0); /* the parent's site */
-    findings_free(&fs);
-    lockstats_free(ls);
-    model_free(&m);
+    assert_int_equal(a.m.stacks[f->items[0].stack].proc, 0); /* the parent's site */
+    analysis_free(&a);
     for (int i = 0; i < 2; i++) {
         swt_close(traces[i]);
         free(bufs[i]);

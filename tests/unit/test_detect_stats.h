@@ -1,6 +1,7 @@
 /* Shared by the contention and starvation detector tests: runs a swgen
- * scenario through the model pass with the lockstats observer, then the
- * stats detectors, exactly as syncwatch-report does. */
+ * scenario through the whole analysis (analysis_run: the model pass with
+ * the lockstats observer, then every detector), exactly as
+ * syncwatch-report does. */
 #ifndef SYNCWATCH_TESTS_UNIT_TEST_DETECT_STATS_H
 #define SYNCWATCH_TESTS_UNIT_TEST_DETECT_STATS_H
 
@@ -14,11 +15,9 @@
 
 #include <cmocka.h>
 
+#include "analyzer/analysis.h"
 #include "analyzer/detect.h"
-#include "analyzer/findings.h"
-#include "analyzer/lockstats.h"
 #include "analyzer/lockstats_feed.h"
-#include "analyzer/model.h"
 #include "common/trace_reader.h"
 #include "tests/tools/swgen.h"
 
@@ -45,19 +44,14 @@ static void say(const char *fmt, ...)
 struct scenario {
     uint8_t *buf;
     struct swt_trace *trace;
-    struct model m;
-    struct lockstats *ls;
-    struct findings fs;
+    struct analysis a; /* a.m, a.ls, a.fs: the model, statistics, findings */
     struct report_opts o;
 };
 
 static inline void scenario_default_opts(struct report_opts *o)
 {
-    memset(o, 0, sizeof(*o));
-    o->top = 10;
-    o->wait_threshold_ns = LOCKSTATS_DEFAULT_WAIT_NS;
-    o->hold_threshold_ns = LOCKSTATS_DEFAULT_HOLD_NS;
-    o->starve_count = LOCKSTATS_DEFAULT_STARVE_COUNT;
+    report_opts_init(o);
+    o->symbols = false;
 }
 
 /* Runs text with the options in s->o (scenario_default_opts if o_set is 0). */
@@ -72,30 +66,16 @@ static inline void scenario_run(struct scenario *s, const char *text, bool o_set
     s->trace = swt_open_buffer(s->buf, len, "scenario", err, sizeof(err));
     if (!s->trace)
         fail_msg("open: %s", err);
-    struct lockstats_config cfg;
-    lockstats_config_from_opts(&cfg, &s->o);
-    s->ls = lockstats_new(&cfg);
-    assert_non_null(s->ls);
-    struct model_observer obs;
-    lockstats_observer(s->ls, &obs);
     struct model_opts mo;
     memset(&mo, 0, sizeof(mo));
     mo.derive_edges = true;
-    memset(&s->m, 0, sizeof(s->m));
-    if (model_build(&s->m, &s->trace, 1, &mo, &obs, 1, err, sizeof(err)) != 0)
-        fail_msg("model: %s", err);
-    assert_false(lockstats_failed(s->ls));
-    lockstats_label_model(&s->m, s->ls);
-    findings_init(&s->fs);
-    detect_contention(&s->m, s->ls, &s->o, &s->fs);
-    detect_starvation(&s->m, s->ls, &s->o, &s->fs);
+    if (analysis_run(&s->a, &s->trace, 1, &s->o, &mo, err, sizeof(err)) != 0)
+        fail_msg("analysis: %s", err);
 }
 
 static inline void scenario_free(struct scenario *s)
 {
-    findings_free(&s->fs);
-    lockstats_free(s->ls);
-    model_free(&s->m);
+    analysis_free(&s->a);
     swt_close(s->trace);
     free(s->buf);
 }
@@ -103,8 +83,8 @@ static inline void scenario_free(struct scenario *s)
 /* The model lock with lock id `id` (swgen numbers names 1, 2, ... by first use). */
 static inline uint32_t scenario_lock(const struct scenario *s, uint32_t id)
 {
-    for (size_t i = 0; i < s->m.nlocks; i++)
-        if (s->m.locks[i].id == id)
+    for (size_t i = 0; i < s->a.m.nlocks; i++)
+        if (s->a.m.locks[i].id == id)
             return (uint32_t)i;
     fail_msg("no lock id %u", id);
     return MODEL_NONE;
@@ -112,8 +92,8 @@ static inline uint32_t scenario_lock(const struct scenario *s, uint32_t id)
 
 static inline uint32_t scenario_thread(const struct scenario *s, uint32_t tindex)
 {
-    for (size_t i = 0; i < s->m.nthreads; i++)
-        if (s->m.threads[i].tindex == tindex)
+    for (size_t i = 0; i < s->a.m.nthreads; i++)
+        if (s->a.m.threads[i].tindex == tindex)
             return (uint32_t)i;
     fail_msg("no thread T%u", tindex);
     return MODEL_NONE;
@@ -124,9 +104,9 @@ static inline size_t scenario_count(const struct scenario *s, enum finding_kind 
                                     const char *code)
 {
     size_t n = 0;
-    for (size_t i = 0; i < s->fs.n; i++)
-        if (!s->fs.list[i]->pruned && s->fs.list[i]->kind == kind &&
-            (!code || strcmp(s->fs.list[i]->code, code) == 0))
+    for (size_t i = 0; i < s->a.fs.n; i++)
+        if (!s->a.fs.list[i]->pruned && s->a.fs.list[i]->kind == kind &&
+            (!code || strcmp(s->a.fs.list[i]->code, code) == 0))
             n++;
     return n;
 }
@@ -135,8 +115,8 @@ static inline size_t scenario_count(const struct scenario *s, enum finding_kind 
 static inline size_t scenario_reported(const struct scenario *s)
 {
     size_t n = 0;
-    for (size_t i = 0; i < s->fs.n; i++)
-        n += !s->fs.list[i]->pruned;
+    for (size_t i = 0; i < s->a.fs.n; i++)
+        n += !s->a.fs.list[i]->pruned;
     return n;
 }
 
@@ -144,8 +124,8 @@ static inline size_t scenario_reported(const struct scenario *s)
 static inline size_t scenario_pruned(const struct scenario *s, const char *rule)
 {
     size_t n = 0;
-    for (size_t i = 0; i < s->fs.n; i++)
-        if (s->fs.list[i]->pruned && strcmp(s->fs.list[i]->prune_rule, rule) == 0)
+    for (size_t i = 0; i < s->a.fs.n; i++)
+        if (s->a.fs.list[i]->pruned && strcmp(s->a.fs.list[i]->prune_rule, rule) == 0)
             n++;
     return n;
 }
@@ -154,9 +134,9 @@ static inline size_t scenario_pruned(const struct scenario *s, const char *rule)
 static inline const struct finding *scenario_find(const struct scenario *s,
                                                   enum finding_kind kind, size_t nth)
 {
-    for (size_t i = 0; i < s->fs.n; i++)
-        if (!s->fs.list[i]->pruned && s->fs.list[i]->kind == kind && nth-- == 0)
-            return s->fs.list[i];
+    for (size_t i = 0; i < s->a.fs.n; i++)
+        if (!s->a.fs.list[i]->pruned && s->a.fs.list[i]->kind == kind && nth-- == 0)
+            return s->a.fs.list[i];
     fail_msg("finding %zu of kind %d missing", nth, (int)kind);
     return NULL;
 }
@@ -172,8 +152,8 @@ static inline const struct finding_kv *scenario_metric(const struct finding *f, 
 
 static inline bool scenario_has_note(const struct scenario *s, const char *needle)
 {
-    for (size_t i = 0; i < s->fs.nnotes; i++)
-        if (strstr(s->fs.notes[i], needle))
+    for (size_t i = 0; i < s->a.fs.nnotes; i++)
+        if (strstr(s->a.fs.notes[i], needle))
             return true;
     return false;
 }

@@ -1,5 +1,6 @@
-/* Damaged traces through the model pass with the lockstats observer and
- * both stats detectors: every truncation length of a small scenario and
+/* Damaged traces through the whole analysis (analysis_run: the model pass
+ * with the lockstats observer, every detector) with low statistics
+ * thresholds: every truncation length of a small scenario and
  * deterministic random byte mutations.  Nothing may crash or leak (the
  * test runs under ASan+UBSan with label asan); what the analysis says about
  * garbage does not matter. */
@@ -12,11 +13,7 @@
 
 #include <cmocka.h>
 
-#include "analyzer/detect.h"
-#include "analyzer/findings.h"
-#include "analyzer/lockstats.h"
-#include "analyzer/lockstats_feed.h"
-#include "analyzer/model.h"
+#include "analyzer/analysis.h"
 #include "common/trace_reader.h"
 #include "tests/tools/swgen.h"
 
@@ -45,32 +42,18 @@ static void analyze(const uint8_t *data, size_t len)
     if (!t)
         return;
     struct report_opts o;
-    memset(&o, 0, sizeof(o));
+    report_opts_init(&o);
+    o.symbols = false;
     o.top = 10;
     o.wait_threshold_ns = 1000000;
     o.hold_threshold_ns = 1000000;
     o.starve_count = 1;
-    struct lockstats_config cfg;
-    lockstats_config_from_opts(&cfg, &o);
-    struct lockstats *ls = lockstats_new(&cfg);
-    assert_non_null(ls);
-    struct model_observer obs;
-    lockstats_observer(ls, &obs);
     struct model_opts mo;
     memset(&mo, 0, sizeof(mo));
     mo.derive_edges = true;
-    struct model m;
-    memset(&m, 0, sizeof(m));
-    if (model_build(&m, &t, 1, &mo, &obs, 1, err, sizeof(err)) == 0) {
-        lockstats_label_model(&m, ls);
-        struct findings fs;
-        findings_init(&fs);
-        detect_contention(&m, ls, &o, &fs);
-        detect_starvation(&m, ls, &o, &fs);
-        findings_free(&fs);
-    }
-    model_free(&m);
-    lockstats_free(ls);
+    struct analysis a;
+    analysis_run(&a, &t, 1, &o, &mo, err, sizeof(err));
+    analysis_free(&a);
     swt_close(t);
 }
 
