@@ -42,6 +42,7 @@ int analysis_run(struct analysis *a, struct swt_trace *const *traces, size_t ntr
     detect_deadlocks(&a->m, o, &a->fs);
     detect_cycles(&a->m, o, &a->fs);
     detect_abandoned(&a->m, o, &a->fs);
+    detect_hangs(&a->m, o, &a->fs); /* after the two above: it explains what they did not */
     detect_misuse(&a->m, o, &a->fs);
     detect_starvation(&a->m, a->ls, o, &a->fs);
     detect_contention(&a->m, a->ls, o, &a->fs);

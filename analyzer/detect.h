@@ -11,6 +11,9 @@
 void detect_cycles(const struct model *m, const struct report_opts *o, struct findings *out);
 void detect_deadlocks(const struct model *m, const struct report_opts *o, struct findings *out);
 void detect_abandoned(const struct model *m, const struct report_opts *o, struct findings *out);
+/* After detect_deadlocks and detect_abandoned: explains the blocked threads
+ * of a killed or running process that those did not. */
+void detect_hangs(const struct model *m, const struct report_opts *o, struct findings *out);
 void detect_misuse(const struct model *m, const struct report_opts *o, struct findings *out);
 
 /* Contention and starvation (analyzer-stats work: detect_contention.c,

@@ -46,6 +46,7 @@ struct model_process {
     bool ended;              /* exited or signalled (header state or PROC_EXIT) */
     bool killed;             /* never ended cleanly: SIGKILL or crash */
     bool running;            /* never ended cleanly and alive now: a live trace */
+    uint64_t now_ns;         /* running: the run time when the trace was read */
     uint64_t end_ns;         /* run time of the end, or of its last record */
     uint64_t nevents;        /* records read */
     struct model_module *modules;
@@ -123,7 +124,14 @@ struct model_lock {
     bool destroyed;          /* a DESTROY was recorded for this generation */
     uint64_t acquisitions;   /* from events or profile counters */
     uint64_t contentions;
+    /* Semaphores and condvars: the first MODEL_MAX_POSTERS distinct threads
+     * that posted or signalled it (trace mode), for the hang findings. */
+    uint32_t posters[4];
+    uint32_t poster_sites[4]; /* the stack of each one's first post or signal */
+    uint8_t nposters;
+    bool more_posters;
 };
+#define MODEL_MAX_POSTERS 4
 
 /* A deduplicated call stack of one process. */
 struct model_stack {

@@ -64,6 +64,7 @@ static uint32_t new_thread(struct model *m, uint32_t proc, uint32_t tindex)
     struct tstate *ts = &p->ts[idx];
     memset(ts, 0, sizeof *ts);
     ts->waiting_lock = MODEL_NONE;
+    ts->obj_wait = MODEL_NONE;
     ts->cond_unheld_mutex = MODEL_NONE;
     hb_init(&ts->hb);
     if (m->nthreads > HB_MAX_THREADS)

@@ -338,6 +338,13 @@ void life_finalize_thread(struct model *m, uint32_t idx)
         t->waiting_flags = ts->waiting_flags;
         t->waiting_site = ts->waiting_lock != MODEL_NONE ? ts->waiting_site : MODEL_NONE;
         t->waiting_since_ns = ts->waiting_since;
+        if (ts->waiting_lock == MODEL_NONE && ts->obj_wait != MODEL_NONE) {
+            /* Blocked on a condvar or barrier, as the thread block says too. */
+            t->waiting_lock = ts->obj_wait;
+            t->waiting_flags = ts->obj_wait_flags;
+            t->waiting_site = ts->obj_wait_site;
+            t->waiting_since_ns = ts->obj_wait_since;
+        }
     }
 }
 

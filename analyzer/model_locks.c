@@ -265,6 +265,8 @@ void locks_on_release(struct model_ctx *c)
     struct model_lock *l = &m->locks[lock];
     struct lstate *s = holds_state(m, lock);
     use_check(m, c->thread, lock, c->ev.site, c->ns);
+    if (flags & SWT_ACQ_COND)
+        m->priv->ts[c->thread].cond_release_flags = flags;
     if (!kind_holdable(l))
         return;
     long h = holds_find(m, c->thread, lock);
@@ -326,6 +328,21 @@ void locks_on_release(struct model_ctx *c)
     }
 }
 
+/* A thread that posted or signalled lock: the hang findings ask whether
+ * anyone who ever woke its waiters could still do it. */
+static void note_poster(struct model_lock *l, uint32_t thread, uint32_t site)
+{
+    for (uint8_t i = 0; i < l->nposters; i++)
+        if (l->posters[i] == thread)
+            return;
+    if (l->nposters < MODEL_MAX_POSTERS) {
+        l->poster_sites[l->nposters] = site;
+        l->posters[l->nposters++] = thread;
+    } else {
+        l->more_posters = true;
+    }
+}
+
 void locks_on_sem_post(struct model_ctx *c)
 {
     struct model *m = c->m;
@@ -334,6 +351,7 @@ void locks_on_sem_post(struct model_ctx *c)
     if (lock == MODEL_NONE)
         return;
     struct model_lock *l = &m->locks[lock];
+    note_poster(l, c->thread, c->ev.site);
     use_check(m, c->thread, lock, c->ev.site, c->ns);
     /* value is "value after the post + 1"; a binary semaphore never
      * exceeds 1, else it counts something and is no lock. */
@@ -377,6 +395,11 @@ void locks_on_cond_wait(struct model_ctx *c)
             f->lock2 = cond;
     }
     ts->cond_unheld_mutex = MODEL_NONE;
+    /* The wait's deadline, if any, came with the synthetic release. */
+    ts->obj_wait = cond;
+    ts->obj_wait_flags = SWT_ACQ_COND | (ts->cond_release_flags & SWT_ACQ_TIMED);
+    ts->obj_wait_site = c->ev.site;
+    ts->obj_wait_since = c->ns;
     struct lstate *s = &m->priv->ls[cond];
     s->cond_waits++;
     if (s->cond_first_waiter == MODEL_NONE)
@@ -402,14 +425,33 @@ void locks_on_cond_wake(struct model_ctx *c)
 {
     struct model *m = c->m;
     uint32_t cond = c->ev.lock;
+    m->priv->ts[c->thread].obj_wait = MODEL_NONE;
     if (cond != MODEL_NONE && c->r->f[RF_COND_WAKE_ERROR] == ETIMEDOUT)
         m->priv->ls[cond].cond_timeouts++;
 }
 
+void locks_on_barrier_wait(struct model_ctx *c)
+{
+    if (c->ev.lock == MODEL_NONE)
+        return;
+    struct tstate *ts = &c->m->priv->ts[c->thread];
+    ts->obj_wait = c->ev.lock;
+    ts->obj_wait_flags = 0;
+    ts->obj_wait_site = c->ev.site;
+    ts->obj_wait_since = c->ns;
+}
+
+void locks_on_barrier_done(struct model_ctx *c)
+{
+    c->m->priv->ts[c->thread].obj_wait = MODEL_NONE;
+}
+
 void locks_on_cond_signal(struct model_ctx *c)
 {
-    if (c->ev.lock != MODEL_NONE)
-        monitors_note(c->m, c->ev.lock, c->thread, c->ev.site, MODEL_NONE, false);
+    if (c->ev.lock == MODEL_NONE)
+        return;
+    note_poster(&c->m->locks[c->ev.lock], c->thread, c->ev.site);
+    monitors_note(c->m, c->ev.lock, c->thread, c->ev.site, MODEL_NONE, false);
 }
 
 void locks_on_destroy(struct model_ctx *c)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "analyzer/model_state.h"
@@ -95,6 +96,12 @@ static void on_record(struct model_ctx *c)
     case SWT_REC_SEM_POST:
         locks_on_sem_post(c);
         break;
+    case SWT_REC_BARRIER_WAIT:
+        locks_on_barrier_wait(c);
+        break;
+    case SWT_REC_BARRIER_DONE:
+        locks_on_barrier_done(c);
+        break;
     case SWT_REC_DESTROY:
         locks_on_destroy(c);
         break;
@@ -153,6 +160,22 @@ static uint64_t abs_ns(const struct swt_file_header *h, uint64_t ticks)
     unsigned __int128 v = (unsigned __int128)ticks * h->tick_ns_q32;
     v >>= 32;
     return v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
+}
+
+/* The trace's clock read now, by this process on the same machine: the
+ * recorder's TSC (invariant, shared by every CPU) or CLOCK_MONOTONIC. */
+static uint64_t clock_now_ticks(const struct swt_file_header *h)
+{
+#if defined(__x86_64__)
+    if (h->clock == SWT_CLOCK_TSC) {
+        uint32_t lo, hi, aux;
+        __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+        return ((uint64_t)hi << 32) | lo;
+    }
+#endif
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* A trace without a clean end whose process is alive now (same pid, same
@@ -290,8 +313,10 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
         pr->ended = h->state != SWT_PROC_RUNNING;
         pr->killed = h->state == SWT_PROC_RUNNING;
         pr->running = pr->killed && still_running(h);
-        if (pr->running)
+        if (pr->running) {
             pr->killed = false;
+            pr->now_ns = abs_ns(h, clock_now_ticks(h)); /* absolute until the base is known */
+        }
         p->ps[i].trace = traces[i];
         p->ps[i].base_ns = abs_ns(h, h->start_ticks);
         if (p->ps[i].base_ns < p->run_base_ns)
@@ -314,6 +339,11 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
             }
     }
     free(traces);
+    for (size_t i = 0; i < ntraces; i++)
+        if (m->procs[i].running)
+            m->procs[i].now_ns = m->procs[i].now_ns > p->run_base_ns
+                                     ? m->procs[i].now_ns - p->run_base_ns
+                                     : 0;
 
     int rc = 0;
     uint64_t *bases = xmalloc(ntraces * sizeof *bases);

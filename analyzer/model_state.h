@@ -72,6 +72,11 @@ struct tstate {
     size_t nheld, cap;
     uint32_t waiting_lock, waiting_flags, waiting_site;
     uint64_t waiting_since;
+    /* A wait on a condvar or barrier under way (not a lock's): the hang
+     * findings need it when the thread never came back. */
+    uint32_t obj_wait, obj_wait_flags, obj_wait_site;
+    uint64_t obj_wait_since;
+    uint32_t cond_release_flags; /* flags of the last synthetic release before a wait */
     bool ended;
     bool exit_seen;
     struct hb_clock hb;
@@ -407,6 +412,8 @@ void locks_on_sem_post(struct model_ctx *c);
 void locks_on_cond_wait(struct model_ctx *c);
 void locks_on_cond_wake(struct model_ctx *c);
 void locks_on_cond_signal(struct model_ctx *c);
+void locks_on_barrier_wait(struct model_ctx *c);
+void locks_on_barrier_done(struct model_ctx *c);
 void locks_on_destroy(struct model_ctx *c);
 /* A fork child's first use of the address of lock (fork evidence). */
 void locks_note_child_use(struct model *m, uint32_t proc, uint32_t lock, enum child_use use);

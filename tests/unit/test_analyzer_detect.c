@@ -483,6 +483,100 @@ static void test_counting_sem_is_no_lock(void **state)
     done(r);
 }
 
+/* ---- hangs other than lock cycles (detect_hangs.c) ---- */
+
+/* A signal sent before the wait, by a thread that has ended since. */
+static void test_hang_lost_wakeup(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2
+                            "T2 acquire M ; T2 signal C ; T2 release M ; T2 exit\n"
+                            "T3 acquire M ; T3 release M cond ; T3 cond-wait C M\n");
+    assert_int_equal(count(r, "lost-wakeup", false), 1);
+    const struct finding *f = first(r, "lost-wakeup");
+    assert_int_equal(f->kind, FINDING_DEADLOCK);
+    assert_int_equal(f->severity, SEV_ERROR);
+    assert_int_equal(f->nthreads, 2); /* the waiter and the signaller that left */
+    done(r);
+}
+
+/* The same while the signaller still runs (the kill came first): no hang. */
+static void test_hang_needs_the_signaller_gone(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2
+                            "T2 acquire M ; T2 signal C ; T2 release M\n"
+                            "T3 acquire M ; T3 release M cond ; T3 cond-wait C M\n");
+    assert_int_equal(count(r, "lost-wakeup", false), 0);
+    assert_int_equal(count(r, NULL, false), 0);
+    done(r);
+}
+
+/* A process that exited normally has idle waiters, not a hang. */
+static void test_hang_not_after_exit(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2
+                            "T2 acquire M ; T2 signal C ; T2 release M ; T2 exit\n"
+                            "T3 acquire M ; T3 release M cond ; T3 cond-wait C M\n"
+                            "T1 proc-exit status=0\n");
+    assert_int_equal(count(r, "lost-wakeup", false), 0);
+    done(r);
+}
+
+/* A timed wait ends by itself. */
+static void test_hang_not_for_timed_wait(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2
+                            "T2 acquire M ; T2 signal C ; T2 release M ; T2 exit\n"
+                            "T3 acquire M ; T3 release M cond timed ; T3 cond-wait C M\n");
+    assert_int_equal(count(r, "lost-wakeup", false), 0);
+    done(r);
+}
+
+/* Nobody ever posts, and every thread is blocked: a main thread waits for
+ * a semaphore-lock held by a worker that waits for one it holds itself
+ * (CPython's join over an Event.wait).  One finding, rooted at the worker,
+ * with main in it. */
+static void test_hang_self_wait_chain(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nT2 start parent=T1 ; T1 create T2\n"
+                            "lock S kind=sem value=1\nlock W kind=sem value=1\n"
+                            "T2 acquire S ; T2 acquire W ; T2 wait W\n"
+                            "T1 wait S\n");
+    assert_int_equal(count(r, "self-wait", false), 1);
+    const struct finding *f = first(r, "self-wait");
+    assert_int_equal(f->nthreads, 2);
+    assert_int_equal(count(r, NULL, false), 1);
+    done(r);
+}
+
+/* The same with a thread still running: it could post, so no hang. */
+static void test_hang_self_wait_needs_everyone_blocked(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nT2 start parent=T1 ; T1 create T2\n"
+                            "T3 start parent=T1 ; T1 create T3\n"
+                            "lock S kind=sem value=1\nlock W kind=sem value=1\n"
+                            "T2 acquire S ; T2 acquire W ; T2 wait W\n"
+                            "T1 wait S\nT3 acquire X ; T3 release X\n");
+    assert_int_equal(count(r, "self-wait", false), 0);
+    done(r);
+}
+
+/* Threads already explained by a lock cycle get no second finding. */
+static void test_hang_not_twice(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2 "T2 acquire A ; T3 acquire B ; T2 wait B ; T3 wait A\n");
+    assert_int_equal(count(r, "deadlock", false), 1);
+    assert_int_equal(count(r, "hang", false), 0);
+    assert_int_equal(count(r, "lost-wakeup", false), 0);
+    done(r);
+}
+
 /* ---- actual deadlocks ---- */
 
 static void test_real_deadlock_from_blocks(void **state)
@@ -904,6 +998,13 @@ int main(void)
         cmocka_unit_test(test_python_condition_is_clean),
         cmocka_unit_test(test_sem_handoff_is_clean),
         cmocka_unit_test(test_counting_sem_is_no_lock),
+        cmocka_unit_test(test_hang_lost_wakeup),
+        cmocka_unit_test(test_hang_needs_the_signaller_gone),
+        cmocka_unit_test(test_hang_not_after_exit),
+        cmocka_unit_test(test_hang_not_for_timed_wait),
+        cmocka_unit_test(test_hang_self_wait_chain),
+        cmocka_unit_test(test_hang_self_wait_needs_everyone_blocked),
+        cmocka_unit_test(test_hang_not_twice),
         cmocka_unit_test(test_real_deadlock_from_blocks),
         cmocka_unit_test(test_deadlock_from_thread_state_only),
         cmocka_unit_test(test_nested_monitor),
