@@ -8,6 +8,7 @@
  * every interval of a wait, O(holders) per event, and independent of how
  * many holders a single wait lived through. */
 #include "analyzer/lockstats.h"
+#include "common/duration.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -266,25 +267,7 @@ void *lockstats_aux(const struct lockstats *s)
 
 int lockstats_parse_duration(const char *str, uint64_t *ns)
 {
-    static const struct {
-        const char *suffix;
-        double scale;
-    } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"", 1}};
-    char *end;
-    errno = 0;
-    double v = strtod(str, &end);
-    if (end == str || errno || !(v >= 0))
-        return -1;
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (strcmp(end, units[i].suffix) == 0) {
-            double d = v * units[i].scale;
-            if (d >= 18446744073709551615.0)
-                return -1;
-            *ns = (uint64_t)(d + 0.5);
-            return 0;
-        }
-    }
-    return -1;
+    return sw_parse_duration(str, 1, ns); /* a bare number is nanoseconds */
 }
 
 /* ---- tables ---- */

@@ -13,20 +13,12 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import time
+
+from cases import abspaths, run_cases
 
 LIMIT = 60  # seconds any one launcher run may take before the case fails
 
-
-class Case:
-    def __init__(self, name):
-        self.name = name
-        self.problems = []
-
-    def check(self, cond, what):
-        if not cond:
-            self.problems.append(what)
 
 
 def run(cmd, **kw):
@@ -45,7 +37,7 @@ def wait_for_trace_state(tmp, needle, launcher, pid, limit=20.0):
     return r
 
 
-def case_help(a, c):
+def case_help(a, c, tmp):
     r = run([a.launcher, "--help"])
     c.check(r.returncode == 0, "--help exit %d, want 0" % r.returncode)
     c.check(r.stdout.startswith("Usage: syncwatch run"), "--help not on stdout")
@@ -192,28 +184,9 @@ def main():
     ap.add_argument("--launcher", required=True)
     ap.add_argument("--samples", required=True)
     a = ap.parse_args()
-    a.launcher = os.path.abspath(a.launcher)
-    a.samples = os.path.abspath(a.samples)
-    cases = [case_help, case_usage_errors, case_status_passthrough, case_error_exitcode,
-             case_timeout, case_sigint, case_status_errors]
-    failed = 0
-    for fn in cases:
-        c = Case(fn.__name__)
-        with tempfile.TemporaryDirectory(prefix="sw-launcher-") as tmp:
-            try:
-                if fn.__code__.co_argcount == 2:
-                    fn(a, c)
-                else:
-                    fn(a, c, tmp)
-            except subprocess.TimeoutExpired as e:
-                c.problems.append("timed out: %s" % e)
-        status = "ok" if not c.problems else "FAILED"
-        print("%-28s %s" % (c.name, status))
-        for p in c.problems:
-            print("    " + p)
-        failed += bool(c.problems)
-    print("%d passed, %d failed" % (len(cases) - failed, failed))
-    return 1 if failed else 0
+    abspaths(a, "launcher", "samples")
+    return run_cases([case_help, case_usage_errors, case_status_passthrough, case_error_exitcode,
+                      case_timeout, case_sigint, case_status_errors], a, "sw-launcher-")
 
 
 if __name__ == "__main__":

@@ -13,9 +13,10 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
+
+from cases import abspaths, run_cases
 
 LIMIT = 40  # seconds: a hung program the watchdog failed to end
 PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
@@ -74,15 +75,6 @@ _, st = os.waitpid(pid, 0)
 print("child status", os.waitstatus_to_exitcode(st))
 """
 
-
-class Case:
-    def __init__(self, name):
-        self.name = name
-        self.problems = []
-
-    def check(self, cond, what):
-        if not cond:
-            self.problems.append(what)
 
 
 def run(a, tmp, cmd, env_extra, limit=LIMIT):
@@ -160,19 +152,24 @@ def case_abort(a, c, tmp):
     c.check(not to and rc == -signal.SIGABRT, "abort: status %s, want SIGABRT" % rc)
 
 
+def thread_names(pid):
+    names = []
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                names.append(f.read().strip())
+    except OSError:
+        pass
+    return names
+
+
 def case_off(a, c, tmp):
     env = dict(os.environ, LD_PRELOAD=a.shim, SYNCWATCH_OUTPUT=os.path.join(tmp, "t") + "/",
                SYNCWATCH_HANG_TIMEOUT="0")
     p = subprocess.Popen([os.path.join(a.samples, "real_deadlock")], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
     time.sleep(3)
-    names = []
-    try:
-        for tid in os.listdir("/proc/%d/task" % p.pid):
-            with open("/proc/%d/task/%s/comm" % (p.pid, tid)) as f:
-                names.append(f.read().strip())
-    except OSError:
-        pass
+    names = thread_names(p.pid)
     os.killpg(p.pid, signal.SIGKILL)
     _, err = p.communicate()
     c.check("HANG" not in err, "SYNCWATCH_HANG_TIMEOUT=0 still reported")
@@ -182,13 +179,7 @@ def case_off(a, c, tmp):
     p = subprocess.Popen([os.path.join(a.samples, "real_deadlock")], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, env=env, start_new_session=True)
     time.sleep(1)
-    names = []
-    try:
-        for tid in os.listdir("/proc/%d/task" % p.pid):
-            with open("/proc/%d/task/%s/comm" % (p.pid, tid)) as f:
-                names.append(f.read().strip())
-    except OSError:
-        pass
+    names = thread_names(p.pid)
     os.killpg(p.pid, signal.SIGKILL)
     p.wait()
     c.check("syncwatch-wd" in names, "no watchdog thread: %s" % names)
@@ -241,22 +232,10 @@ def main():
     ap.add_argument("--shim", required=True)
     ap.add_argument("--samples", required=True)
     a = ap.parse_args()
-    a.shim = os.path.abspath(a.shim)
-    a.samples = os.path.abspath(a.samples)
-    cases = [case_abba_exit, case_self_deadlock, case_report_once_and_go_on, case_abort,
-             case_off, case_not_hung, case_python, case_fork_child, case_bad_values]
-    failed = 0
-    for fn in cases:
-        c = Case(fn.__name__)
-        with tempfile.TemporaryDirectory(prefix="sw-watchdog-") as tmp:
-            os.makedirs(os.path.join(tmp, "t"))
-            fn(a, c, tmp)
-        print("%-28s %s" % (c.name, "ok" if not c.problems else "FAILED"))
-        for p in c.problems:
-            print("    " + p)
-        failed += bool(c.problems)
-    print("%d passed, %d failed" % (len(cases) - failed, failed))
-    return 1 if failed else 0
+    abspaths(a, "shim", "samples")
+    return run_cases([case_abba_exit, case_self_deadlock, case_report_once_and_go_on, case_abort,
+                      case_off, case_not_hung, case_python, case_fork_child, case_bad_values],
+                     a, "sw-watchdog-", setup=lambda tmp: os.makedirs(os.path.join(tmp, "t")))
 
 
 if __name__ == "__main__":
