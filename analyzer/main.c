@@ -34,35 +34,87 @@
 #define EXIT_FINDINGS 1
 #define EXIT_INPUT 2
 
-static const char usage_text[] =
-    "usage: syncwatch-report [OPTIONS] TRACE|DIR...\n"
-    "       syncwatch-report info TRACE\n"
-    "       syncwatch-report dump TRACE\n"
-    "\n"
-    "Reads the traces of one run (a DIR means every *.swt in it; a process and its\n"
-    "fork children belong together) and reports potential and actual deadlocks,\n"
-    "abandoned locks, lock misuse, starvation and contention hotspots.\n"
-    "\n"
-    "  --format text|json      output format (default text)\n"
-    "  -o, --output FILE       write the report to FILE instead of stdout\n"
-    "  --fail-on KINDS         comma list of kinds that make exit status 1: deadlock,\n"
-    "                          cycle, abandoned, misuse, starvation, contention, all,\n"
-    "                          none (default: all but contention)\n"
-    "  --max-cycle-len N       longest lock-order cycle searched (default 8)\n"
-    "  -v, --verbose           also show the possible issues ruled out, and the rule\n"
-    "  --no-symbols            do not symbolize stacks (module+offset only)\n"
-    "  --color[=WHEN]          colour: auto (default: only on a terminal), always, never\n"
-    "  --no-color              same as --color=never\n"
-    "  --top N                 contention hotspots shown (default 10; 0 = all)\n"
-    "  --hold-threshold D      a hold at least D while someone waited is a long hold\n"
-    "                          (default 10ms; units ns, us, ms, s)\n"
-    "  --wait-threshold D      starvation: a wait at least D ... (default 100ms)\n"
-    "  --starve-count N        ... while other threads took the lock N times (default 10)\n"
-    "  -h, --help              this text\n"
-    "  --version               the version\n"
-    "\n"
-    "Exit status: 0 no findings, 1 findings (of the --fail-on kinds), 2 usage or input\n"
-    "error.\n";
+/* --color: -1 = auto (colour only on a terminal). */
+enum { COLOR_NEVER = 0, COLOR_ALWAYS = 1, COLOR_AUTO = -1 };
+#define DEFAULT_COLOR COLOR_AUTO
+
+static const char *color_name(int when)
+{
+    return when == COLOR_AUTO ? "auto" : when ? "always" : "never";
+}
+
+/* A duration as an option value: the largest unit that keeps it whole. */
+static const char *option_duration(uint64_t ns, char *buf, size_t len)
+{
+    static const struct {
+        const char *unit;
+        uint64_t ns;
+    } units[] = {{"s", 1000000000ull}, {"ms", 1000000ull}, {"us", 1000ull}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (ns && ns % units[i].ns == 0) {
+            snprintf(buf, len, "%" PRIu64 "%s", ns / units[i].ns, units[i].unit);
+            return buf;
+        }
+    snprintf(buf, len, "%" PRIu64 "ns", ns);
+    return buf;
+}
+
+/* The --fail-on kinds of a mask, as the option takes them. */
+static const char *kinds_list(unsigned mask, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (int k = 0; k < FINDING_KIND_COUNT; k++)
+        if (mask & (1u << k))
+            n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "," : "",
+                                  findings_kind_name((enum finding_kind)k));
+    if (!n)
+        snprintf(buf, len, "none");
+    return buf;
+}
+
+/* Every default shown comes from report_opts_init (or DEFAULT_COLOR): what
+ * the report uses when the option is not given. */
+static void usage(FILE *out)
+{
+    struct report_opts d;
+    report_opts_init(&d);
+    char kinds[256], hold[32], wait[32];
+    fprintf(out,
+            "usage: syncwatch-report [OPTIONS] TRACE|DIR...\n"
+            "       syncwatch-report info TRACE\n"
+            "       syncwatch-report dump TRACE\n"
+            "\n"
+            "Reads the traces of one run (a DIR means every *.swt in it; a process and its\n"
+            "fork children belong together) and reports potential and actual deadlocks,\n"
+            "abandoned locks, lock misuse, starvation and contention hotspots.\n"
+            "\n"
+            "  --format text|json      output format (default %s)\n"
+            "  -o, --output FILE       write the report to FILE instead of stdout\n"
+            "  --fail-on KINDS         comma list of kinds that make exit status 1: deadlock,\n"
+            "                          cycle, abandoned, misuse, starvation, contention, all,\n"
+            "                          none (default %s)\n"
+            "  --max-cycle-len N       longest lock-order cycle searched (default %u)\n"
+            "  -v, --verbose           also show the possible issues ruled out, and the rule\n"
+            "  --no-symbols            do not symbolize stacks (module+offset only)\n"
+            "  --color[=WHEN]          colour: auto (only on a terminal), always, never\n"
+            "                          (default %s)\n"
+            "  --no-color              same as --color=never\n"
+            "  --top N                 contention hotspots shown (default %u; 0 = all)\n"
+            "  --hold-threshold D      a hold at least D while someone waited is a long hold\n"
+            "                          (default %s; units ns, us, ms, s)\n"
+            "  --wait-threshold D      starvation: a wait at least D ... (default %s)\n"
+            "  --starve-count N        ... while other threads took the lock N times (default %u)\n"
+            "  -h, --help              this text\n"
+            "  --version               the version\n"
+            "\n"
+            "Exit status: 0 no findings, 1 findings (of the --fail-on kinds), 2 usage or input\n"
+            "error.\n",
+            d.format == REPORT_JSON ? "json" : "text", kinds_list(d.fail_on, kinds, sizeof kinds),
+            d.max_cycle_len, color_name(DEFAULT_COLOR), d.top,
+            option_duration(d.hold_threshold_ns, hold, sizeof hold),
+            option_duration(d.wait_threshold_ns, wait, sizeof wait), d.starve_count);
+}
 
 static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die_usage(const char *fmt, ...)
@@ -375,7 +427,7 @@ int main(int argc, char **argv)
     };
     struct report_opts o;
     report_opts_init(&o);
-    int color = -1; /* auto */
+    int color = DEFAULT_COLOR;
     const char *output = NULL;
     /* A subcommand comes first; options after it are not taken. */
     if (argc > 1 && (!strcmp(argv[1], "info") || !strcmp(argv[1], "dump"))) {
@@ -415,16 +467,16 @@ int main(int argc, char **argv)
             break;
         case OPT_COLOR:
             if (!optarg || !strcmp(optarg, "always"))
-                color = 1;
+                color = COLOR_ALWAYS;
             else if (!strcmp(optarg, "never"))
-                color = 0;
+                color = COLOR_NEVER;
             else if (!strcmp(optarg, "auto"))
-                color = -1;
+                color = COLOR_AUTO;
             else
                 die_usage("--color: expected auto, always or never, not '%s'", optarg);
             break;
         case OPT_NO_COLOR:
-            color = 0;
+            color = COLOR_NEVER;
             break;
         case OPT_TOP:
             o.top = parse_uint("--top", optarg, 1000000);
@@ -439,7 +491,7 @@ int main(int argc, char **argv)
             o.starve_count = parse_uint("--starve-count", optarg, 1000000000);
             break;
         case 'h':
-            fputs(usage_text, stdout);
+            usage(stdout);
             return 0;
         case OPT_VERSION:
             printf("syncwatch-report %s (trace format %d.%d)\n", SW_VERSION, SWT_VERSION_MAJOR,
@@ -453,7 +505,7 @@ int main(int argc, char **argv)
     }
     if (optind >= argc)
         die_usage("no trace given");
-    if (color < 0)
+    if (color == COLOR_AUTO)
         color = !output && isatty(1) && !getenv("NO_COLOR");
     o.color = color;
     struct inputs in = {0};

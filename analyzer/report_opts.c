@@ -1,4 +1,4 @@
-/* Defaults of the report options (documented in --help and docs/analyzer.md). */
+/* Defaults of the report options (--help prints them from here; docs/analyzer.md). */
 #include "analyzer/report_opts.h"
 
 #include <string.h>
@@ -12,9 +12,9 @@ void report_opts_init(struct report_opts *o)
     o->format = REPORT_TEXT;
     /* A hotspot is worth reading, not worth failing a build over. */
     o->fail_on = ((1u << FINDING_KIND_COUNT) - 1) & ~(1u << FINDING_CONTENTION);
-    o->max_cycle_len = 8;
+    o->max_cycle_len = REPORT_DEFAULT_MAX_CYCLE_LEN;
     o->symbols = true;
-    o->top = 10;
+    o->top = REPORT_DEFAULT_TOP;
     o->hold_threshold_ns = LOCKSTATS_DEFAULT_HOLD_NS;
     o->wait_threshold_ns = LOCKSTATS_DEFAULT_WAIT_NS;
     o->starve_count = LOCKSTATS_DEFAULT_STARVE_COUNT;

@@ -8,6 +8,11 @@
 
 enum report_format { REPORT_TEXT = 0, REPORT_JSON = 1 };
 
+/* Defaults that are not lockstats thresholds (those are LOCKSTATS_DEFAULT_*
+ * in lockstats.h).  --help prints every default from report_opts_init. */
+#define REPORT_DEFAULT_MAX_CYCLE_LEN 8u
+#define REPORT_DEFAULT_TOP 10u
+
 struct report_opts {
     enum report_format format;
     unsigned fail_on;          /* bit (1u << enum finding_kind) per kind that makes exit 1 */

@@ -29,3 +29,9 @@ add_executable(test_rec_fields ${CMAKE_CURRENT_LIST_DIR}/test_rec_fields.c)
 target_link_libraries(test_rec_fields swanalyzer PkgConfig::CMOCKA)
 add_test(NAME unit.rec_fields COMMAND test_rec_fields)
 set_tests_properties(unit.rec_fields PROPERTIES LABELS "unit;asan" TIMEOUT 60)
+
+# --help states the defaults the report really uses.
+add_test(NAME unit.analyzer_help
+  COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/test_analyzer_help.sh $<TARGET_FILE:swgen>
+          $<TARGET_FILE:syncwatch-report>)
+set_tests_properties(unit.analyzer_help PROPERTIES LABELS "unit;asan" TIMEOUT 120)
