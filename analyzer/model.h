@@ -169,7 +169,7 @@ struct model_edge {
     struct model_edge_variant *variants;
     uint32_t nvariants;
     bool variants_overflow;  /* more variants than kept */
-    uint32_t last_variant;   /* model.c's lookup hint: the variant matched last */
+    uint32_t last_variant;   /* model_edges.c's lookup hint: the variant matched last */
 };
 
 /* Facts for the misuse and abandoned-lock detectors, in the order seen. */

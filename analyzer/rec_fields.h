@@ -1,5 +1,5 @@
 /* Names of the fields of each record type, as the analyzer reads them:
- * r->f[RF_ACQUIRE_FLAGS] instead of r->f[1].  The order is the schema's
+ * r->f[RF_LOCKOP_FLAGS] instead of r->f[1].  The order is the schema's
  * (common/trace_format.c, docs/trace-format.md); unit.rec_fields checks
  * every name here against the schema's field names, so the two cannot
  * drift.  A record type that adds a field adds its name here too. */
