@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "analyzer/model_state.h"
-#include "analyzer/rec_fields.h"
 
 struct model_fact *facts_add(struct model *m, enum model_fact_kind kind, uint32_t thread,
                              uint32_t lock, uint32_t site, uint64_t ns)

@@ -1,7 +1,6 @@
 /* Who holds what while the pass runs: the out-of-line halves of the held
  * lists and lock owners (the per-event ones are inline in model_state.h). */
 #include "analyzer/model_state.h"
-#include "analyzer/rec_fields.h"
 
 /* Removes the hold of lock from whichever thread has it (an unlock by a
  * non-owner of a default mutex, or a semaphore posted by another thread). */

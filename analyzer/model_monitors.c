@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "analyzer/model_state.h"
-#include "analyzer/rec_fields.h"
 
 /* Notes the locks thread holds (except `except`) while it waits on or
  * signals the condvar / counting semaphore obj. */

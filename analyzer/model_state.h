@@ -27,10 +27,14 @@
  *   model_locks.c     the handlers of lock records: LOCK_NEW, ACQUIRE,
  *                     WAIT, FAIL, RELEASE, SEM_POST, COND_*, DESTROY
  *   model_life.c      threads and processes: start, create, join, name,
- *                     exit, fork, the process's end and its modules; the
- *                     final state of each thread; fork evidence
+ *                     exit, fork, the process's end and its modules, lost
+ *                     events; the final state of each thread; fork
+ *                     evidence; waits on locks whose holder is gone
  *   model_pass.c      model_build: the merge, the per-record dispatch, the
  *                     ordered finish (one commented list), model_free
+ *
+ * The model_lock kind predicates (kind_*) belong to no layer: they read
+ * one struct model_lock.
  *
  * Names: cross-file functions carry their file's prefix (ids_, holds_,
  * facts_, edges_, monitors_, locks_, life_); the inline helpers of the hot
