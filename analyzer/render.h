@@ -24,6 +24,9 @@ struct render_input {
 
 void render_text(FILE *out, const struct render_input *in);
 void render_json(FILE *out, const struct render_input *in);
+/* One finding as the text report shows it, without colour (JUnit bodies). */
+void render_text_finding(FILE *out, const struct render_input *in, const struct finding *f,
+                         size_t number);
 
 /* "870 ns", "12.5 us", "201 ms", "1.50 s" */
 const char *render_duration(uint64_t ns, char *buf, size_t len);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/jsonw.h"
 #include "analyzer/render.h"
 
 #define JSON_SCHEMA_VERSION 1
@@ -19,35 +20,8 @@ struct js {
     bool *stack_used;
 };
 
-static void jstr(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        default:
-            if (*p < 0x20)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
-    }
-    fputc('"', out);
-}
+/* Names from the traced program can hold anything (jsonw.c). */
+static void jstr(FILE *out, const char *s) { jsonw_str(out, s); }
 
 static void jkey(FILE *out, const char *k, bool *first)
 {
@@ -161,6 +135,8 @@ static void finding_json(struct js *j, const struct finding *f, size_t id)
     jstr(out, findings_kind_name(f->kind));
     jkey(out, "code", &first);
     jstr(out, f->code);
+    jkey(out, "fingerprint", &first);
+    jstr(out, f->fingerprint);
     jkey(out, "severity", &first);
     jstr(out, findings_severity_name(f->severity));
     jkey(out, "title", &first);
@@ -452,6 +428,24 @@ void render_json(FILE *out, const struct render_input *in)
         for (uint32_t k = 0; k < s->nframes; k++) {
             fprintf(out, "%s{\"ip\":\"0x%" PRIx64 "\",\"frame\":", k ? "," : "", s->ips[k]);
             jstr(out, names_frame(in->names, s->proc, s->ips[k], buf, sizeof buf));
+            /* the parts, with the full source path (SARIF, other tools) */
+            struct names_loc loc;
+            names_frame_loc(in->names, s->proc, s->ips[k], &loc);
+            fputs(",\"function\":", out);
+            if (loc.function)
+                jstr(out, loc.function);
+            else
+                fputs("null", out);
+            fputs(",\"file\":", out);
+            if (loc.file)
+                jstr(out, loc.file);
+            else
+                fputs("null", out);
+            fprintf(out, ",\"line\":%u,\"module\":", loc.line);
+            if (loc.module)
+                jstr(out, loc.module);
+            else
+                fputs("null", out);
             fprintf(out, ",\"user\":%s}", k >= u ? "true" : "false");
         }
         fputs("]}", out);

@@ -9,6 +9,8 @@
 
 #include "analyzer/render.h"
 
+#include "analyzer/fingerprint.h"
+
 #define MAX_FRAMES_SHOWN 8
 
 struct tx {
@@ -226,9 +228,12 @@ static void print_finding(struct tx *t, const struct finding *f, size_t number)
 {
     char b1[160], b2[160], b3[160];
     fprintf(t->out, "%s%s #%zu%s %s[%s/%s]%s %s%s%s\n", c_on(t, sev_color(f->severity)),
-            f->pruned ? "PRUNED" : (f->severity == SEV_ERROR     ? "ERROR"
-                                    : f->severity == SEV_WARNING ? "WARNING"
-                                                                 : "INFO"),
+            f->pruned           ? "PRUNED"
+            : f->suppressed_by  ? "SUPPRESSED"
+            : f->baseline_known ? "KNOWN"
+                                : (f->severity == SEV_ERROR     ? "ERROR"
+                                   : f->severity == SEV_WARNING ? "WARNING"
+                                                                : "INFO"),
             number, c_off(t), c_on(t, DIM), findings_kind_name(f->kind), f->code, c_off(t),
             c_on(t, BOLD), f->title ? f->title : "", c_off(t));
     if (f->pruned) {
@@ -279,7 +284,20 @@ static void print_finding(struct tx *t, const struct finding *f, size_t number)
         print_wrapped(t, "Why it matters:", f->why);
     if (f->fix && !f->pruned)
         print_wrapped(t, "How to fix:", f->fix);
+    if (f->suppressed_by)
+        fprintf(t->out, "  Suppressed by: %s\n", f->suppressed_by);
+    if (f->baseline_known)
+        fprintf(t->out, "  Known: the baseline report has it\n");
+    if (f->fingerprint[0])
+        fprintf(t->out, "  %sFingerprint:%s %s\n", c_on(t, DIM), c_off(t), f->fingerprint);
     fputc('\n', t->out);
+}
+
+void render_text_finding(FILE *out, const struct render_input *in, const struct finding *f,
+                         size_t number)
+{
+    struct tx t = {.out = out, .in = in, .m = in->m, .color = false};
+    print_finding(&t, f, number);
 }
 
 /* The threads and locks the findings mention, with where they came from. */
@@ -389,11 +407,16 @@ void render_text(FILE *out, const struct render_input *in)
             m->nevents == 1 ? "" : "s", m->nthreads, m->nthreads == 1 ? "" : "s", m->nlocks,
             m->nlocks == 1 ? "" : "s", render_duration(m->duration_ns, b1, sizeof b1),
             m->has_events ? "" : " (profile mode: counters and lock orders only)");
-    size_t shown = 0, pruned = 0;
+    size_t shown = 0, pruned = 0, suppressed = 0, known = 0;
     for (size_t i = 0; i < fs->n; i++) {
         const struct finding *f = fs->list[i];
-        if (f->pruned) {
-            pruned++;
+        if (!finding_reported(f)) {
+            if (f->pruned)
+                pruned++;
+            else if (f->suppressed_by)
+                suppressed++;
+            else
+                known++;
             if (!in->o->verbose)
                 continue;
         }
@@ -404,7 +427,7 @@ void render_text(FILE *out, const struct render_input *in)
     size_t counts[FINDING_KIND_COUNT] = {0};
     size_t real = 0;
     for (size_t i = 0; i < fs->n; i++)
-        if (!fs->list[i]->pruned) {
+        if (finding_reported(fs->list[i])) {
             counts[fs->list[i]->kind]++;
             real++;
         }
@@ -425,6 +448,11 @@ void render_text(FILE *out, const struct render_input *in)
     if (pruned && !in->o->verbose)
         fprintf(out, " %zu possible issue%s ruled out as false alarm%s (--verbose shows why).",
                 pruned, pruned == 1 ? "" : "s", pruned == 1 ? "" : "s");
+    if (suppressed)
+        fprintf(out, " %zu suppressed%s.", suppressed, in->o->verbose ? "" : " (-v lists them)");
+    if (known)
+        fprintf(out, " %zu known from the baseline%s.", known,
+                in->o->verbose ? "" : " (-v lists them)");
     fputc('\n', out);
     for (size_t i = 0; i < fs->nnotes; i++)
         fprintf(out, "note: %s\n", fs->notes[i]);

@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""End-to-end tests of the CI gating features of syncwatch-report
+(docs/ci.md): fingerprints, suppressions, baselines, SARIF, JUnit and the
+copy-paste traps of the command line.
+
+    test_ci_gating.py --shim LIB --report BIN --samples DIR --source DIR
+                      --cc CC CASE
+
+DIR of --samples holds the built sample programs, --source is the source
+tree (samples/*.c are rebuilt from it with lines inserted).  Each CASE is
+one ctest test; the exit status is 0 when every check of it held.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ARGS = None
+FAILURES = []
+
+
+def check(cond, what):
+    if not cond:
+        FAILURES.append(what)
+        print("FAIL: " + what)
+    return cond
+
+
+def trace(cmd, tmp, name):
+    """Runs cmd under the shim; returns the trace directory."""
+    out = os.path.join(tmp, name)
+    os.makedirs(out)
+    env = dict(os.environ, LD_PRELOAD=ARGS.shim, SYNCWATCH_OUTPUT=out + "/", SYNCWATCH_QUIET="1")
+    env.pop("SYNCWATCH_SUPPRESSIONS", None)
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    if p.returncode != 0:
+        raise SystemExit("%s exited with %d: %s" % (cmd, p.returncode, p.stderr.decode()))
+    return out
+
+
+def report(*args, env=None):
+    """Runs syncwatch-report; returns (exit status, stdout text, stderr text)."""
+    e = dict(os.environ)
+    e.pop("SYNCWATCH_SUPPRESSIONS", None)
+    e.update(env or {})
+    p = subprocess.run([ARGS.report, "--no-color"] + list(args), env=e, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=120)
+    if p.returncode < 0:
+        raise SystemExit("syncwatch-report died by signal %d" % -p.returncode)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def report_json(*args, env=None):
+    rc, out, err = report("--format", "json", *args, env=env)
+    try:
+        return rc, json.loads(out), err
+    except ValueError as e:
+        raise SystemExit("not JSON (%s): %s\n%s" % (e, out[:2000], err))
+
+
+def fingerprints(doc):
+    return sorted((f["kind"], f["code"], f["fingerprint"]) for f in doc["findings"])
+
+
+def sample(name):
+    return os.path.join(ARGS.samples, name)
+
+
+def rebuild_with_lines(name, tmp):
+    """samples/NAME.c compiled again with lines inserted above its code (a
+    comment, blank lines), as a rebuilt program after an edit."""
+    src = os.path.join(ARGS.source, "samples", name + ".c")
+    d = os.path.join(tmp, "rebuilt-" + name)
+    os.makedirs(d)
+    shutil.copy(os.path.join(ARGS.source, "samples", "sample_util.h"), d)
+    lines = open(src).read().split("\n")
+    out = []
+    for line in lines:
+        out.append(line)
+        if line.startswith("#include"):
+            out.extend(["", "/* lines inserted by test_ci_gating.py */", "", "", "", ""])
+    with open(os.path.join(d, name + ".c"), "w") as f:
+        f.write("\n".join(out))
+    exe = os.path.join(d, name)
+    subprocess.run([ARGS.cc, "-O2", "-g", "-pthread", "-o", exe, os.path.join(d, name + ".c")],
+                   check=True)
+    return exe
+
+
+def site_lines(doc):
+    return sorted(s["site"] for f in doc["findings"] for s in f["steps"] if s.get("site"))
+
+
+# ---- cases ----
+
+FP_SAMPLES = ["abba", "misuse_double_unlock", "abandoned_thread_exit", "dining_philosophers",
+              "misuse_cond_two_mutexes"]
+
+
+def case_fingerprints(tmp):
+    for name in FP_SAMPLES:
+        runs = []
+        for i in range(2):
+            _, doc, _ = report_json("-v", trace([sample(name)], tmp, "%s.%d" % (name, i)))
+            runs.append(doc)
+        check(runs[0]["findings"], "%s: no findings" % name)
+        check(all(len(f["fingerprint"]) == 16 for f in runs[0]["findings"]),
+              "%s: fingerprints of 16 hex digits" % name)
+        check(fingerprints(runs[0]) == fingerprints(runs[1]),
+              "%s: two runs, same fingerprints: %s vs %s" % (name, fingerprints(runs[0]),
+                                                             fingerprints(runs[1])))
+        exe = rebuild_with_lines(name, tmp)
+        _, moved, _ = report_json("-v", trace([exe], tmp, name + ".rebuilt"))
+        check(site_lines(moved) != site_lines(runs[0]),
+              "%s: the rebuilt program's sites have other lines (%s)" % (name, site_lines(moved)))
+        check(fingerprints(moved) == fingerprints(runs[0]),
+              "%s: rebuilt with lines inserted, same fingerprints: %s vs %s"
+              % (name, fingerprints(moved), fingerprints(runs[0])))
+        # the text report shows the same fingerprints
+        _, text, _ = report("-v", os.path.join(tmp, name + ".0"))
+        for f in runs[0]["findings"]:
+            check("Fingerprint: " + f["fingerprint"] in text,
+                  "%s: text shows fingerprint %s" % (name, f["fingerprint"]))
+    # JSON stacks keep the full source path
+    _, doc, _ = report_json(os.path.join(tmp, "abba.0"))
+    files = {fr.get("file") for s in doc["stacks"] for fr in s["frames"] if fr.get("file")}
+    abba_c = os.path.join(os.path.realpath(ARGS.source), "samples", "abba.c")
+    check(abba_c in files, "JSON frames carry the full path %s (have %s)" % (abba_c, files))
+
+
+CASES = {
+    "fingerprints": case_fingerprints,
+}
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shim", required=True)
+    ap.add_argument("--report", required=True)
+    ap.add_argument("--samples", required=True)
+    ap.add_argument("--source", required=True)
+    ap.add_argument("--cc", default="cc")
+    ap.add_argument("--tools", help="directory with node_modules/.bin/sarif-multitool")
+    ap.add_argument("case", choices=sorted(CASES))
+    ARGS = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="sw-ci-")
+    try:
+        CASES[ARGS.case](tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if FAILURES:
+        print("%d check(s) failed" % len(FAILURES))
+        return 1
+    print("ok: %s" % ARGS.case)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
