@@ -24,6 +24,7 @@
 #include "analyzer/lockstats.h"
 #include "analyzer/render.h"
 #include "analyzer/report_opts.h"
+#include "analyzer/suppress.h"
 #include "analyzer/xalloc.h"
 #include "common/trace_reader.h"
 
@@ -58,6 +59,10 @@ static const char usage_text[] =
     "                          (default 10ms; units ns, us, ms, s)\n"
     "  --wait-threshold D      starvation: a wait at least D ... (default 100ms)\n"
     "  --starve-count N        ... while other threads took the lock N times (default 10)\n"
+    "  --suppressions FILE     silence the findings FILE's entries match (repeatable;\n"
+    "                          also SYNCWATCH_SUPPRESSIONS=FILE:FILE...); -v lists\n"
+    "                          them and the entries that matched nothing\n"
+    "  --gen-suppressions      print a ready suppression entry after each finding\n"
     "  -h, --help              this text\n"
     "  --version               the version\n"
     "\n"
@@ -245,7 +250,8 @@ static void progress_cb(void *ctx, uint64_t done, uint64_t total)
 
 /* ---- the report ---- */
 
-static int run_report(const struct report_opts *o, const struct inputs *in, const char *output)
+static int run_report(const struct report_opts *o, const struct inputs *in, const char *output,
+                      struct suppressions *supp)
 {
     struct swt_trace **traces = open_all(in);
     FILE *out = stdout;
@@ -286,6 +292,8 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
             nw++;
         }
 
+    suppress_apply(supp, &an.fs, &an.m, an.names);
+
     struct render_input ri = {
         .m = &an.m,
         .fs = &an.fs,
@@ -295,7 +303,14 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
         .nfiles = in->n,
         .warnings = (const char *const *)warnings,
         .nwarnings = nw,
+        .supp = supp,
     };
+    /* Text shows each entry after its finding; other formats keep their
+     * output pure and give the entries on stderr. */
+    if (o->gen_suppressions && o->format != REPORT_TEXT)
+        for (size_t i = 0; i < an.fs.n; i++)
+            if (!an.fs.list[i]->pruned)
+                suppress_print_entry(stderr, an.fs.list[i], &an.m, an.names);
     if (o->format == REPORT_JSON)
         render_json(out, &ri);
     else
@@ -350,7 +365,18 @@ enum {
     OPT_WAIT,
     OPT_STARVE,
     OPT_VERSION,
+    OPT_SUPPRESSIONS,
+    OPT_GEN_SUPPRESSIONS,
 };
+
+/* SYNCWATCH_SUPPRESSIONS (a colon-separated list of files) first, then
+ * every --suppressions FILE. */
+static void load_suppressions(struct suppressions *supp, const char *path)
+{
+    char err[1024];
+    if (suppress_load(supp, path, err, sizeof err) < 0)
+        die_input("%s", err);
+}
 
 int main(int argc, char **argv)
 {
@@ -371,12 +397,16 @@ int main(int argc, char **argv)
         {"starve-count", required_argument, NULL, OPT_STARVE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
+        {"gen-suppressions", no_argument, NULL, OPT_GEN_SUPPRESSIONS},
         {0, 0, 0, 0},
     };
     struct report_opts o;
     report_opts_init(&o);
     int color = -1; /* auto */
     const char *output = NULL;
+    const char **supp_files = xcalloc((size_t)argc, sizeof *supp_files);
+    size_t nsupp_files = 0;
     /* A subcommand comes first; options after it are not taken. */
     if (argc > 1 && (!strcmp(argv[1], "info") || !strcmp(argv[1], "dump"))) {
         int first = 2;
@@ -438,6 +468,12 @@ int main(int argc, char **argv)
         case OPT_STARVE:
             o.starve_count = parse_uint("--starve-count", optarg, 1000000000);
             break;
+        case OPT_SUPPRESSIONS:
+            supp_files[nsupp_files++] = optarg;
+            break;
+        case OPT_GEN_SUPPRESSIONS:
+            o.gen_suppressions = true;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -456,10 +492,22 @@ int main(int argc, char **argv)
     if (color < 0)
         color = !output && isatty(1) && !getenv("NO_COLOR");
     o.color = color;
+    struct suppressions *supp = suppress_new();
+    const char *env = getenv("SYNCWATCH_SUPPRESSIONS");
+    if (env && *env) {
+        char *copy = xstrdup(env), *save = NULL;
+        for (char *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save))
+            load_suppressions(supp, p);
+        free(copy);
+    }
+    for (size_t i = 0; i < nsupp_files; i++)
+        load_suppressions(supp, supp_files[i]);
+    free(supp_files);
     struct inputs in = {0};
     for (int i = optind; i < argc; i++)
         expand(&in, argv[i]);
-    int status = run_report(&o, &in, output);
+    int status = run_report(&o, &in, output, supp);
+    suppress_free(supp);
     for (size_t i = 0; i < in.n; i++)
         free(in.paths[i]);
     free(in.paths);

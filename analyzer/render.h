@@ -10,6 +10,8 @@
 #include "analyzer/names.h"
 #include "analyzer/report_opts.h"
 
+struct suppressions;
+
 /* What the report is about, for its header. */
 struct render_input {
     const struct model *m;
@@ -20,6 +22,7 @@ struct render_input {
     size_t nfiles;
     const char *const *warnings; /* reader warnings, already formatted */
     size_t nwarnings;
+    const struct suppressions *supp; /* --suppressions, or NULL */
 };
 
 void render_text(FILE *out, const struct render_input *in);

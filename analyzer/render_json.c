@@ -10,6 +10,7 @@
 
 #include "analyzer/jsonw.h"
 #include "analyzer/render.h"
+#include "analyzer/suppress.h"
 
 #define JSON_SCHEMA_VERSION 1
 
@@ -153,6 +154,10 @@ static void finding_json(struct js *j, const struct finding *f, size_t id)
         fputs("null", out);
     jkey(out, "pruned", &first);
     fputs(f->pruned ? "true" : "false", out);
+    if (f->suppressed_by) {
+        jkey(out, "suppressed_by", &first);
+        jstr(out, f->suppressed_by);
+    }
     if (f->pruned) {
         jkey(out, "prune_rule", &first);
         jstr(out, f->prune_rule);
@@ -332,17 +337,20 @@ void render_json(FILE *out, const struct render_input *in)
     jkey(out, "dropped_events", &first);
     fprintf(out, "%" PRIu64, m->dropped_events);
 
-    size_t counts[FINDING_KIND_COUNT] = {0}, real = 0, pruned = 0;
+    size_t counts[FINDING_KIND_COUNT] = {0}, real = 0, pruned = 0, suppressed = 0;
     for (size_t i = 0; i < fs->n; i++) {
         if (fs->list[i]->pruned)
             pruned++;
-        else {
+        else if (fs->list[i]->suppressed_by)
+            suppressed++;
+        else if (finding_reported(fs->list[i])) {
             real++;
             counts[fs->list[i]->kind]++;
         }
     }
     jkey(out, "summary", &first);
-    fprintf(out, "{\"findings\":%zu,\"pruned\":%zu,\"by_kind\":{", real, pruned);
+    fprintf(out, "{\"findings\":%zu,\"pruned\":%zu,\"suppressed\":%zu,\"by_kind\":{", real,
+            pruned, suppressed);
     for (int k = 0; k < FINDING_KIND_COUNT; k++)
         fprintf(out, "%s\"%s\":%zu", k ? "," : "", findings_kind_name((enum finding_kind)k),
                 counts[k]);
@@ -352,7 +360,7 @@ void render_json(FILE *out, const struct render_input *in)
     size_t id = 0;
     for (size_t i = 0; i < fs->n; i++) {
         const struct finding *f = fs->list[i];
-        if (f->pruned && !in->o->verbose)
+        if (!finding_reported(f) && !in->o->verbose)
             continue;
         if (id)
             fputc(',', out);
@@ -457,6 +465,18 @@ void render_json(FILE *out, const struct render_input *in)
         if (i)
             fputc(',', out);
         jstr(out, fs->notes[i]);
+    }
+    fputc(']', out);
+    jkey(out, "unused_suppressions", &first);
+    fputc('[', out);
+    const char *sname, *sfile;
+    unsigned sline;
+    for (size_t i = 0; suppress_unused_at(in->supp, i, &sname, &sfile, &sline); i++) {
+        fputs(i ? ",{\"name\":" : "{\"name\":", out);
+        jstr(out, sname);
+        fputs(",\"file\":", out);
+        jstr(out, sfile);
+        fprintf(out, ",\"line\":%u}", sline);
     }
     fputc(']', out);
     jkey(out, "warnings", &first);

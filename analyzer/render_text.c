@@ -10,6 +10,7 @@
 #include "analyzer/render.h"
 
 #include "analyzer/fingerprint.h"
+#include "analyzer/suppress.h"
 
 #define MAX_FRAMES_SHOWN 8
 
@@ -291,6 +292,8 @@ static void print_finding(struct tx *t, const struct finding *f, size_t number)
     if (f->fingerprint[0])
         fprintf(t->out, "  %sFingerprint:%s %s\n", c_on(t, DIM), c_off(t), f->fingerprint);
     fputc('\n', t->out);
+    if (t->in->o->gen_suppressions && !f->pruned)
+        suppress_print_entry(t->out, f, t->m, t->in->names);
 }
 
 void render_text_finding(FILE *out, const struct render_input *in, const struct finding *f,
@@ -314,7 +317,7 @@ static void print_legend(struct tx *t, bool verbose)
     bool any = false;
     for (size_t i = 0; i < fs->n; i++) {
         const struct finding *f = fs->list[i];
-        if (f->pruned && !verbose)
+        if (!finding_reported(f) && !verbose)
             continue;
         for (size_t k = 0; k < f->nlocks; k++)
             if (f->locks[k] < m->nlocks)
@@ -459,4 +462,6 @@ void render_text(FILE *out, const struct render_input *in)
     if (m->dropped_events)
         fprintf(out, "note: the recorder dropped %" PRIu64 " events; findings may be incomplete\n",
                 m->dropped_events);
+    if (in->supp && in->o->verbose)
+        suppress_print_unused(out, in->supp);
 }

@@ -15,6 +15,7 @@ struct report_opts {
     bool verbose;              /* show pruned findings and the rule that dropped them */
     bool symbols;              /* symbolize stacks (off: --no-symbols) */
     bool color;                /* ANSI colour (on only when stdout is a terminal) */
+    bool gen_suppressions;     /* print a suppression entry per finding */
 
     /* Contention and starvation thresholds (detect_contention.c,
      * detect_starvation.c): parsed by main.c, defaults in report_opts_init. */

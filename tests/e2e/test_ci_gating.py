@@ -131,8 +131,88 @@ def case_fingerprints(tmp):
     check(abba_c in files, "JSON frames carry the full path %s (have %s)" % (abba_c, files))
 
 
+def gen_entries(text):
+    """The suppression entries --gen-suppressions printed, by their code line."""
+    entries, cur = {}, None
+    for line in text.split("\n"):
+        if line == "{":
+            cur = [line]
+        elif cur is not None:
+            cur.append(line)
+            if line == "}":
+                entries[cur[2].strip()] = "\n".join(cur) + "\n"
+                cur = None
+    return entries
+
+
+def write(tmp, name, text):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def case_suppressions(tmp):
+    d = trace([sample("robust_owner_dead")], tmp, "robust")
+    rc, text, _ = report("--gen-suppressions", d)
+    entries = gen_entries(text)
+    check(rc == 1 and set(entries) == {"abandoned/held-at-thread-exit", "abandoned/owner-dead"},
+          "--gen-suppressions prints one entry per finding: %s" % sorted(entries))
+    # a generated entry, a comment and a stale entry
+    supp = write(tmp, "robust.supp", "# generated, then kept\n" +
+                 entries["abandoned/held-at-thread-exit"] +
+                 "\n{\n   stale-entry   # not a comment: part of the name\n   misuse/*\n"
+                 "   fun:no_such_function\n}\n")
+    rc, doc, _ = report_json("--suppressions", supp, d)
+    codes = sorted(f["code"] for f in doc["findings"])
+    check(rc == 1 and codes == ["owner-dead"],
+          "the entry silences exactly its finding: exit %d, %s" % (rc, codes))
+    check(doc["summary"]["suppressed"] == 1, "JSON summary counts 1 suppressed")
+    rc, text, _ = report("--suppressions", supp, d)
+    check("1 suppressed (-v lists them)." in text, "text counts the suppressed finding")
+    check("matched nothing" not in text, "a stale entry is only reported with -v")
+    check("SUPPRESSED" not in text, "suppressed findings are listed only with -v")
+    rc, text, _ = report("-v", "--suppressions", supp, d)
+    check("SUPPRESSED #" in text and "Suppressed by: held-at-thread-exit-" in text,
+          "-v lists the suppressed finding and its entry")
+    check("note: suppression 'stale-entry   # not a comment: part of the name' (%s:9) matched "
+          "nothing" % supp in text, "-v reports the stale entry with file and line:\n" + text)
+    rc, doc, _ = report_json("-v", "--suppressions", supp, d)
+    check([u["line"] for u in doc["unused_suppressions"]] == [9], "JSON lists the stale entry")
+    check(any(f.get("suppressed_by", "").startswith("held-at-thread-exit-")
+              for f in doc["findings"]), "-v JSON marks the suppressed finding")
+    # both entries, one from SYNCWATCH_SUPPRESSIONS: nothing left
+    other = write(tmp, "other.supp", entries["abandoned/owner-dead"])
+    rc, doc, _ = report_json("--suppressions", supp, d, env={"SYNCWATCH_SUPPRESSIONS": other})
+    check(rc == 0 and not doc["findings"] and doc["summary"]["suppressed"] == 2,
+          "SYNCWATCH_SUPPRESSIONS adds its file: exit %d" % rc)
+    # every kind of matcher, with globs
+    a = trace([sample("abba")], tmp, "abba")
+    for m in ["cycle", "cycle/lock-order-*", "*\n   lock:lock_?", "cycle\n   fun:take_b_*",
+              "cycle\n   src:abba.c", "cycle\n   src:*/samples/abba.c", "cycle\n   obj:abba",
+              "cycle\n   obj:*/abba\n   lock:lock_b\n   fun:take_a_then_b"]:
+        f = write(tmp, "m.supp", "{\n   m\n   %s\n}\n" % m)
+        rc, doc, _ = report_json("--suppressions", f, a)
+        check(rc == 0 and doc["summary"]["suppressed"] == 1, "entry %r suppresses abba" % m)
+    for m in ["misuse", "cycle/double-unlock", "cycle\n   lock:lock_c", "cycle\n   fun:main",
+              "cycle\n   src:other.c", "cycle\n   obj:libc.so*", "cycle\n   fingerprint:0"]:
+        f = write(tmp, "m.supp", "{\n   m\n   %s\n}\n" % m)
+        rc, doc, _ = report_json("--suppressions", f, a)
+        check(rc == 1 and doc["summary"]["suppressed"] == 0, "entry %r leaves abba" % m)
+    # broken files: exit 2, FILE:LINE
+    for text, line in [("{\n  x\n  nokind\n}\n", 3), ("{\n  x\n  cycle\n  fn:foo\n}\n", 4),
+                       ("{\n  x\n  cycle\n", 1), ("lock:foo\n", 1), ("{\n  x\n}\n", 3)]:
+        f = write(tmp, "bad.supp", text)
+        rc, _, err = report("--suppressions", f, a)
+        check(rc == 2 and ("%s:%d: " % (f, line)) in err,
+              "bad file %r: exit 2 and %s:%d (%d, %s)" % (text, f, line, rc, err.strip()))
+    rc, _, err = report("--suppressions", os.path.join(tmp, "missing.supp"), a)
+    check(rc == 2 and "missing.supp" in err, "a missing file is exit 2")
+
+
 CASES = {
     "fingerprints": case_fingerprints,
+    "suppressions": case_suppressions,
 }
 
 
