@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "analyzer/analysis.h"
+#include "analyzer/baseline.h"
 #include "analyzer/dump.h"
 #include "analyzer/findings.h"
 #include "analyzer/lockstats.h"
@@ -63,6 +64,9 @@ static const char usage_text[] =
     "                          also SYNCWATCH_SUPPRESSIONS=FILE:FILE...); -v lists\n"
     "                          them and the entries that matched nothing\n"
     "  --gen-suppressions      print a ready suppression entry after each finding\n"
+    "  --baseline OLD.json     report and fail only on findings that OLD.json (an\n"
+    "                          earlier --format json report) does not have; list the\n"
+    "                          ones that are gone\n"
     "  -h, --help              this text\n"
     "  --version               the version\n"
     "\n"
@@ -251,7 +255,7 @@ static void progress_cb(void *ctx, uint64_t done, uint64_t total)
 /* ---- the report ---- */
 
 static int run_report(const struct report_opts *o, const struct inputs *in, const char *output,
-                      struct suppressions *supp)
+                      struct suppressions *supp, struct baseline *base)
 {
     struct swt_trace **traces = open_all(in);
     FILE *out = stdout;
@@ -293,6 +297,7 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
         }
 
     suppress_apply(supp, &an.fs, &an.m, an.names);
+    baseline_apply(base, &an.fs);
 
     struct render_input ri = {
         .m = &an.m,
@@ -304,6 +309,7 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
         .warnings = (const char *const *)warnings,
         .nwarnings = nw,
         .supp = supp,
+        .base = base,
     };
     /* Text shows each entry after its finding; other formats keep their
      * output pure and give the entries on stderr. */
@@ -367,6 +373,7 @@ enum {
     OPT_VERSION,
     OPT_SUPPRESSIONS,
     OPT_GEN_SUPPRESSIONS,
+    OPT_BASELINE,
 };
 
 /* SYNCWATCH_SUPPRESSIONS (a colon-separated list of files) first, then
@@ -399,6 +406,7 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, OPT_VERSION},
         {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
         {"gen-suppressions", no_argument, NULL, OPT_GEN_SUPPRESSIONS},
+        {"baseline", required_argument, NULL, OPT_BASELINE},
         {0, 0, 0, 0},
     };
     struct report_opts o;
@@ -407,6 +415,7 @@ int main(int argc, char **argv)
     const char *output = NULL;
     const char **supp_files = xcalloc((size_t)argc, sizeof *supp_files);
     size_t nsupp_files = 0;
+    const char *baseline_file = NULL;
     /* A subcommand comes first; options after it are not taken. */
     if (argc > 1 && (!strcmp(argv[1], "info") || !strcmp(argv[1], "dump"))) {
         int first = 2;
@@ -474,6 +483,9 @@ int main(int argc, char **argv)
         case OPT_GEN_SUPPRESSIONS:
             o.gen_suppressions = true;
             break;
+        case OPT_BASELINE:
+            baseline_file = optarg;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -503,11 +515,19 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < nsupp_files; i++)
         load_suppressions(supp, supp_files[i]);
     free(supp_files);
+    struct baseline *base = NULL;
+    if (baseline_file) {
+        char err[1024];
+        base = baseline_load(baseline_file, err, sizeof err);
+        if (!base)
+            die_input("%s", err);
+    }
     struct inputs in = {0};
     for (int i = optind; i < argc; i++)
         expand(&in, argv[i]);
-    int status = run_report(&o, &in, output, supp);
+    int status = run_report(&o, &in, output, supp, base);
     suppress_free(supp);
+    baseline_free(base);
     for (size_t i = 0; i < in.n; i++)
         free(in.paths[i]);
     free(in.paths);

@@ -11,6 +11,7 @@
 #include "analyzer/report_opts.h"
 
 struct suppressions;
+struct baseline;
 
 /* What the report is about, for its header. */
 struct render_input {
@@ -23,6 +24,7 @@ struct render_input {
     const char *const *warnings; /* reader warnings, already formatted */
     size_t nwarnings;
     const struct suppressions *supp; /* --suppressions, or NULL */
+    const struct baseline *base;     /* --baseline, or NULL */
 };
 
 void render_text(FILE *out, const struct render_input *in);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/baseline.h"
 #include "analyzer/jsonw.h"
 #include "analyzer/render.h"
 #include "analyzer/suppress.h"
@@ -157,6 +158,10 @@ static void finding_json(struct js *j, const struct finding *f, size_t id)
     if (f->suppressed_by) {
         jkey(out, "suppressed_by", &first);
         jstr(out, f->suppressed_by);
+    }
+    if (j->in->base && !f->pruned && !f->suppressed_by) {
+        jkey(out, "baseline", &first);
+        jstr(out, f->baseline_known ? "known" : "new");
     }
     if (f->pruned) {
         jkey(out, "prune_rule", &first);
@@ -349,8 +354,8 @@ void render_json(FILE *out, const struct render_input *in)
         }
     }
     jkey(out, "summary", &first);
-    fprintf(out, "{\"findings\":%zu,\"pruned\":%zu,\"suppressed\":%zu,\"by_kind\":{", real,
-            pruned, suppressed);
+    fprintf(out, "{\"findings\":%zu,\"pruned\":%zu,\"suppressed\":%zu,\"known\":%zu,\"by_kind\":{",
+            real, pruned, suppressed, baseline_known_count(in->base));
     for (int k = 0; k < FINDING_KIND_COUNT; k++)
         fprintf(out, "%s\"%s\":%zu", k ? "," : "", findings_kind_name((enum finding_kind)k),
                 counts[k]);
@@ -467,6 +472,26 @@ void render_json(FILE *out, const struct render_input *in)
         jstr(out, fs->notes[i]);
     }
     fputc(']', out);
+    if (in->base) {
+        jkey(out, "baseline", &first);
+        fputs("{\"file\":", out);
+        jstr(out, baseline_path(in->base));
+        fprintf(out, ",\"known\":%zu,\"new\":%zu,\"fixed\":[", baseline_known_count(in->base),
+                real);
+        const char *bfp, *bkind, *bcode, *btitle;
+        for (size_t i = 0; baseline_fixed_at(in->base, i, &bfp, &bkind, &bcode, &btitle); i++) {
+            fputs(i ? ",{\"fingerprint\":" : "{\"fingerprint\":", out);
+            jstr(out, bfp);
+            fputs(",\"kind\":", out);
+            jstr(out, bkind);
+            fputs(",\"code\":", out);
+            jstr(out, bcode);
+            fputs(",\"title\":", out);
+            jstr(out, btitle);
+            fputc('}', out);
+        }
+        fputs("]}", out);
+    }
     jkey(out, "unused_suppressions", &first);
     fputc('[', out);
     const char *sname, *sfile;

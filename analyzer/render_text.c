@@ -9,6 +9,7 @@
 
 #include "analyzer/render.h"
 
+#include "analyzer/baseline.h"
 #include "analyzer/fingerprint.h"
 #include "analyzer/suppress.h"
 
@@ -434,10 +435,13 @@ void render_text(FILE *out, const struct render_input *in)
             counts[fs->list[i]->kind]++;
             real++;
         }
+    /* with a baseline, what is left is what is new */
+    const char *new_ = in->base ? "new " : "";
     if (!real) {
-        fprintf(out, "%sNo findings.%s", c_on(&t, BOLD), c_off(&t));
+        fprintf(out, "%sNo %sfindings.%s", c_on(&t, BOLD), new_, c_off(&t));
     } else {
-        fprintf(out, "%s%zu finding%s:%s", c_on(&t, BOLD), real, real == 1 ? "" : "s", c_off(&t));
+        fprintf(out, "%s%zu %sfinding%s:%s", c_on(&t, BOLD), real, new_, real == 1 ? "" : "s",
+                c_off(&t));
         bool first = true;
         for (int k = 0; k < FINDING_KIND_COUNT; k++)
             if (counts[k]) {
@@ -464,4 +468,6 @@ void render_text(FILE *out, const struct render_input *in)
                 m->dropped_events);
     if (in->supp && in->o->verbose)
         suppress_print_unused(out, in->supp);
+    if (in->base)
+        baseline_print_fixed(out, in->base);
 }

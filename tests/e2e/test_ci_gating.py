@@ -210,7 +210,77 @@ def case_suppressions(tmp):
     check(rc == 2 and "missing.supp" in err, "a missing file is exit 2")
 
 
+def build_variant(name, tmp, edit):
+    """samples/NAME.c with edit(text) applied, compiled."""
+    d = os.path.join(tmp, "variant-" + name)
+    os.makedirs(d)
+    shutil.copy(os.path.join(ARGS.source, "samples", "sample_util.h"), d)
+    text = edit(open(os.path.join(ARGS.source, "samples", name + ".c")).read())
+    src = os.path.join(d, name + ".c")
+    with open(src, "w") as f:
+        f.write(text)
+    exe = os.path.join(d, name)
+    subprocess.run([ARGS.cc, "-O2", "-g", "-pthread", "-o", exe, src], check=True)
+    return exe
+
+
+def case_baseline(tmp):
+    a = trace([sample("abba")], tmp, "abba")
+    rc, old, _ = report_json(a)
+    base = write(tmp, "base.json", json.dumps(old))
+    # the same program again: nothing new
+    a2 = trace([sample("abba")], tmp, "abba2")
+    rc, doc, _ = report_json("--baseline", base, a2)
+    check(rc == 0 and not doc["findings"], "no new findings: exit 0 (%d, %s)" % (rc, doc["findings"]))
+    check(doc["summary"]["known"] == 1 and doc["baseline"]["known"] == 1 and
+          doc["baseline"]["new"] == 0 and doc["baseline"]["fixed"] == [],
+          "JSON counts 1 known: %s" % doc["baseline"])
+    rc, text, _ = report("--baseline", base, a2)
+    check(rc == 0 and "No new findings. 1 known from the baseline (-v lists them)." in text,
+          "text: no new findings, 1 known:\n" + text)
+    rc, text, _ = report("-v", "--baseline", base, a2)
+    check("KNOWN #1 [cycle/lock-order-cycle]" in text, "-v lists the known finding")
+    # a change adds a misuse (an unlock of an unheld mutex) and keeps the cycle
+    exe = build_variant("abba", tmp, lambda t: t.replace(
+        '    puts("abba: done', '    pthread_mutex_unlock(&lock_a);\n    puts("abba: done'))
+    b = trace([exe], tmp, "abba-new")
+    rc, doc, _ = report_json("--baseline", base, b)
+    got = [(f["kind"], f["code"], f["baseline"]) for f in doc["findings"]]
+    check(rc == 1 and got == [("misuse", "unlock-unheld", "new")],
+          "one new finding: exit 1, only it reported (%d, %s)" % (rc, got))
+    rc, text, _ = report("--baseline", base, b)
+    check(rc == 1 and "1 new finding: 1 misuse. 1 known from the baseline" in text,
+          "text names the new finding:\n" + text)
+    # a baseline made with -v from a baseline run still knows everything
+    rc, doc, _ = report_json("-v", "--baseline", base, b)
+    base2 = write(tmp, "base2.json", json.dumps(doc))
+    rc, doc, _ = report_json("--baseline", base2, b)
+    check(rc == 0 and doc["summary"]["known"] == 2, "a -v baseline run's JSON is a baseline")
+    # what disappeared is listed
+    r = trace([sample("robust_owner_dead")], tmp, "robust")
+    rc, doc, _ = report_json("--baseline", base2, r)
+    fixed = sorted(x["code"] for x in doc["baseline"]["fixed"])
+    check(rc == 1 and fixed == ["lock-order-cycle", "unlock-unheld"],
+          "fixed findings listed: %s" % fixed)
+    rc, text, _ = report("--baseline", base2, r)
+    check("Fixed since the baseline %s (2):" % base2 in text and "[cycle/lock-order-cycle]" in text,
+          "text lists what is fixed:\n" + text)
+    # --fail-on applies to the new findings only
+    rc, _, _ = report("--baseline", base, "--fail-on", "cycle", b)
+    check(rc == 0, "a new misuse does not fail --fail-on cycle (%d)" % rc)
+    # bad baselines: exit 2 with the file named
+    for name, text in [("notjson.json", "{\"tool\": "), ("other.json", "{\"findings\": []}"),
+                       ("nofp.json", json.dumps({"tool": "syncwatch-report",
+                                                 "findings": [{"kind": "cycle"}]}))]:
+        f = write(tmp, name, text)
+        rc, _, err = report("--baseline", f, a)
+        check(rc == 2 and f in err, "bad baseline %s: exit 2 naming it (%d, %s)" % (name, rc, err))
+    rc, _, err = report("--baseline", os.path.join(tmp, "missing.json"), a)
+    check(rc == 2 and "missing.json" in err, "a missing baseline is exit 2")
+
+
 CASES = {
+    "baseline": case_baseline,
     "fingerprints": case_fingerprints,
     "suppressions": case_suppressions,
 }
