@@ -45,8 +45,12 @@ static const char usage_text[] =
     "fork children belong together) and reports potential and actual deadlocks,\n"
     "abandoned locks, lock misuse, starvation and contention hotspots.\n"
     "\n"
-    "  --format text|json      output format (default text)\n"
+    "  --format text|json|sarif|junit\n"
+    "                          output format (default text; with -o FILE ending in\n"
+    "                          .sarif, .json or .xml: SARIF, JSON or JUnit)\n"
     "  -o, --output FILE       write the report to FILE instead of stdout\n"
+    "  --source-root DIR       SARIF file paths are relative to DIR (default: the\n"
+    "                          current directory)\n"
     "  --fail-on KINDS         comma list of kinds that make exit status 1: deadlock,\n"
     "                          cycle, abandoned, misuse, starvation, contention, all,\n"
     "                          none (default: all but contention)\n"
@@ -319,6 +323,10 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
                 suppress_print_entry(stderr, an.fs.list[i], &an.m, an.names);
     if (o->format == REPORT_JSON)
         render_json(out, &ri);
+    else if (o->format == REPORT_SARIF)
+        render_sarif(out, &ri);
+    else if (o->format == REPORT_JUNIT)
+        render_junit(out, &ri);
     else
         render_text(out, &ri);
     int status = findings_count(&an.fs, o->fail_on) ? EXIT_FINDINGS : 0;
@@ -374,7 +382,22 @@ enum {
     OPT_SUPPRESSIONS,
     OPT_GEN_SUPPRESSIONS,
     OPT_BASELINE,
+    OPT_SOURCE_ROOT,
 };
+
+/* -o report.sarif without --format means SARIF (and .json JSON, .xml
+ * JUnit): what the name says is what a dashboard will expect. */
+static enum report_format format_of_name(const char *path, enum report_format dflt)
+{
+    size_t n = strlen(path);
+    if (n > 6 && !strcmp(path + n - 6, ".sarif"))
+        return REPORT_SARIF;
+    if (n > 5 && !strcmp(path + n - 5, ".json"))
+        return REPORT_JSON;
+    if (n > 4 && !strcmp(path + n - 4, ".xml"))
+        return REPORT_JUNIT;
+    return dflt;
+}
 
 /* SYNCWATCH_SUPPRESSIONS (a colon-separated list of files) first, then
  * every --suppressions FILE. */
@@ -407,6 +430,7 @@ int main(int argc, char **argv)
         {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
         {"gen-suppressions", no_argument, NULL, OPT_GEN_SUPPRESSIONS},
         {"baseline", required_argument, NULL, OPT_BASELINE},
+        {"source-root", required_argument, NULL, OPT_SOURCE_ROOT},
         {0, 0, 0, 0},
     };
     struct report_opts o;
@@ -416,6 +440,7 @@ int main(int argc, char **argv)
     const char **supp_files = xcalloc((size_t)argc, sizeof *supp_files);
     size_t nsupp_files = 0;
     const char *baseline_file = NULL;
+    bool format_given = false;
     /* A subcommand comes first; options after it are not taken. */
     if (argc > 1 && (!strcmp(argv[1], "info") || !strcmp(argv[1], "dump"))) {
         int first = 2;
@@ -432,8 +457,13 @@ int main(int argc, char **argv)
                 o.format = REPORT_TEXT;
             else if (!strcmp(optarg, "json"))
                 o.format = REPORT_JSON;
+            else if (!strcmp(optarg, "sarif"))
+                o.format = REPORT_SARIF;
+            else if (!strcmp(optarg, "junit"))
+                o.format = REPORT_JUNIT;
             else
-                die_usage("--format: unknown format '%s' (text, json)", optarg);
+                die_usage("--format: unknown format '%s' (text, json, sarif, junit)", optarg);
+            format_given = true;
             break;
         case 'o':
             output = optarg;
@@ -486,6 +516,9 @@ int main(int argc, char **argv)
         case OPT_BASELINE:
             baseline_file = optarg;
             break;
+        case OPT_SOURCE_ROOT:
+            o.source_root = optarg;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -504,6 +537,13 @@ int main(int argc, char **argv)
     if (color < 0)
         color = !output && isatty(1) && !getenv("NO_COLOR");
     o.color = color;
+    if (output && !format_given)
+        o.format = format_of_name(output, o.format);
+    if (o.source_root) {
+        struct stat st;
+        if (stat(o.source_root, &st) < 0 || !S_ISDIR(st.st_mode))
+            die_input("--source-root %s: not a directory", o.source_root);
+    }
     struct suppressions *supp = suppress_new();
     const char *env = getenv("SYNCWATCH_SUPPRESSIONS");
     if (env && *env) {

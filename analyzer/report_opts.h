@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum report_format { REPORT_TEXT = 0, REPORT_JSON = 1 };
+enum report_format { REPORT_TEXT = 0, REPORT_JSON = 1, REPORT_SARIF = 2, REPORT_JUNIT = 3 };
 
 struct report_opts {
     enum report_format format;
@@ -16,6 +16,7 @@ struct report_opts {
     bool symbols;              /* symbolize stacks (off: --no-symbols) */
     bool color;                /* ANSI colour (on only when stdout is a terminal) */
     bool gen_suppressions;     /* print a suppression entry per finding */
+    const char *source_root;   /* SARIF paths are relative to it (NULL: the current directory) */
 
     /* Contention and starvation thresholds (detect_contention.c,
      * detect_starvation.c): parsed by main.c, defaults in report_opts_init. */

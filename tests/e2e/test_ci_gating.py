@@ -279,7 +279,221 @@ def case_baseline(tmp):
     check(rc == 2 and "missing.json" in err, "a missing baseline is exit 2")
 
 
+def multitool():
+    exe = os.path.join(ARGS.tools or "", "node_modules", "@microsoft", "sarif-multitool-linux",
+                       "Sarif.Multitool")
+    if not os.access(exe, os.X_OK):
+        raise SystemExit("the SARIF multitool is not installed at %s: run scripts/setup" % exe)
+    return exe
+
+
+def validate_sarif(path):
+    """The official validator (SARIF schema and rules, GitHub's ingestion
+    rules): returns its error lines.  It exits 0 even when it finds errors,
+    so its output is read."""
+    p = subprocess.run([multitool(), "validate", "--rule-kind", "Sarif;Gh", path],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+    out = p.stdout.decode("utf-8", "replace")
+    errors = [l for l in out.split("\n") if ": error " in l]
+    if p.returncode != 0 or "1 files scanned" not in out:
+        errors.append("validator exit %d: %s" % (p.returncode, out))
+    return errors
+
+
+SARIF_SAMPLES = ["abba", "robust_owner_dead", "misuse_double_unlock", "abc_cycle",
+                 "dining_philosophers", "contention_hotspot", "fork_held_lock"]
+
+
+def case_sarif(tmp):
+    base = None
+    for name in SARIF_SAMPLES:
+        d = trace([sample(name)], tmp, name)
+        out = os.path.join(tmp, name + ".sarif")
+        # -o NAME.sarif alone means SARIF
+        rc, _, err = report("-v", "--source-root", ARGS.source, "-o", out, d)
+        check(rc in (0, 1), "%s: exit %d %s" % (name, rc, err))
+        errors = validate_sarif(out)
+        check(not errors, "%s: the multitool finds no error: %s" % (name, "\n".join(errors)))
+        doc = json.load(open(out))
+        _, rep, _ = report_json(d)
+        run = doc["runs"][0]
+        results = run["results"]
+        check(doc["version"] == "2.1.0" and len(results) == len(rep["findings"]),
+              "%s: one result per finding (%d, %d)" % (name, len(results), len(rep["findings"])))
+        rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
+        check(sorted(rules) == sorted({f["code"] for f in rep["findings"]}),
+              "%s: one rule per code: %s" % (name, rules))
+        check(all(r["help"]["text"] for r in run["tool"]["driver"]["rules"]),
+              "%s: every rule has help" % name)
+        for r, f in zip(results, rep["findings"]):
+            check(r["ruleId"] == f["code"] and rules[r["ruleIndex"]] == f["code"],
+                  "%s: rule of %s" % (name, f["code"]))
+            check(r["partialFingerprints"]["syncwatchFingerprint/v1"] == f["fingerprint"],
+                  "%s: partialFingerprints" % name)
+            for loc in r["locations"]:
+                art = loc.get("physicalLocation", {}).get("artifactLocation")
+                if art:
+                    check(art.get("uriBaseId") == "SRCROOT" and art["uri"].startswith("samples/"),
+                          "%s: paths relative to --source-root: %s" % (name, art))
+            if f["kind"] == "cycle" and f.get("scenario"):
+                flows = r["codeFlows"][0]["threadFlows"]
+                check(len(flows) == len(f["threads"]),
+                      "%s: one threadFlow per thread of the cycle (%d, %d)"
+                      % (name, len(flows), len(f["threads"])))
+                steps = sum(len(tf["locations"]) for tf in flows)
+                check(steps == len(f["steps"]), "%s: every step in the code flow" % name)
+        if name == "abba":
+            base = write(tmp, "base.json", json.dumps(rep))
+            check(results and results[0]["locations"][0]["physicalLocation"]["artifactLocation"]
+                  ["uri"] == "samples/abba.c", "abba: located in samples/abba.c")
+    # suppressed and known findings (with -v) are marked the SARIF way, and still validate
+    d = os.path.join(tmp, "abba")
+    supp = write(tmp, "a.supp", "{\n   accepted\n   cycle\n}\n")
+    for extra, key in [(["--suppressions", supp], "suppressions"), (["--baseline", base],
+                                                                     "baselineState")]:
+        out = os.path.join(tmp, "marked.sarif")
+        rc, _, _ = report("-v", "--format", "sarif", "-o", out, *extra, d)
+        errors = validate_sarif(out)
+        check(rc == 0 and not errors, "%s: validates (%d): %s" % (key, rc, errors))
+        r = json.load(open(out))["runs"][0]["results"]
+        check(len(r) == 1 and key in r[0], "%s: marked: %s" % (key, r))
+    # without -v they are left out
+    rc, out, _ = report("--format", "sarif", "--suppressions", supp, d)
+    check(rc == 0 and json.loads(out)["runs"][0]["results"] == [], "suppressed: no result")
+    rc, _, err = report("--source-root", os.path.join(tmp, "nowhere"), "--format", "sarif", d)
+    check(rc == 2 and "nowhere" in err, "a --source-root that is no directory: exit 2")
+
+
+def case_junit(tmp):
+    import xml.dom.minidom
+    for name, want_fail in [("abba", 1), ("robust_owner_dead", 2), ("clean_order", 0)]:
+        d = trace([sample(name)], tmp, name)
+        out = os.path.join(tmp, name + ".xml")
+        rc, _, _ = report("-o", out, d)  # -o NAME.xml alone means JUnit
+        dom = xml.dom.minidom.parse(out)
+        top = dom.documentElement
+        check(top.tagName == "testsuites", "%s: <testsuites>" % name)
+        check(int(top.getAttribute("failures")) == want_fail and rc == (1 if want_fail else 0),
+              "%s: %d failures, exit %d (%s, %d)" % (name, want_fail, 1 if want_fail else 0,
+                                                      top.getAttribute("failures"), rc))
+        suites = top.getElementsByTagName("testsuite")
+        check(len(suites) == 6, "%s: one testsuite per kind" % name)
+        for f in top.getElementsByTagName("failure"):
+            check("Fingerprint: " in f.firstChild.data, "%s: the failure holds the text" % name)
+    # a kind not in --fail-on is a passing testcase
+    rc, out, _ = report("--format", "junit", "--fail-on", "misuse", os.path.join(tmp, "abba"))
+    dom = xml.dom.minidom.parseString(out)
+    check(rc == 0 and dom.documentElement.getAttribute("failures") == "0" and
+          dom.getElementsByTagName("system-out"), "--fail-on misuse: the cycle does not fail")
+
+
+HOSTILE_C = r"""
+#include <fcntl.h>
+#include <semaphore.h>
+#include "sample_util.h"
+
+pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
+#define SEM_NAME "/sw\"<&>'\x02\xfe]]>%s"
+
+static void *one(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "\"<&'>\x01\xff]]>");
+    sample_wait_turn(0);
+    pthread_mutex_lock(&lock_a);
+    pthread_mutex_lock(&lock_b);
+    pthread_mutex_unlock(&lock_b);
+    pthread_mutex_unlock(&lock_a);
+    sample_give_turn(1);
+    return NULL;
+}
+
+static void *two(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "a\\\"\n\x7f\xc3\x28{}");
+    sample_wait_turn(1);
+    pthread_mutex_lock(&lock_b);
+    pthread_mutex_lock(&lock_a);
+    pthread_mutex_unlock(&lock_a);
+    pthread_mutex_unlock(&lock_b);
+    return NULL;
+}
+
+int main(void)
+{
+    pthread_t t1 = sample_start(one, NULL);
+    pthread_t t2 = sample_start(two, NULL);
+    sample_join(t1);
+    sample_join(t2);
+    char name[64];
+    snprintf(name, sizeof name, SEM_NAME, "x");
+    sem_t *s = sem_open(name, O_CREAT | O_EXCL, 0600, 1);
+    if (s == SEM_FAILED)
+        return 3;
+    sem_unlink(name);
+    sem_wait(s);
+    sem_post(s);
+    sem_post(s);
+    sem_close(s);
+    return 0;
+}
+"""
+
+
+def case_escaping(tmp):
+    import xml.dom.minidom
+    d = os.path.join(tmp, "hostile-src")
+    os.makedirs(d)
+    shutil.copy(os.path.join(ARGS.source, "samples", "sample_util.h"), d)
+    src = write(d, "hostile.c", HOSTILE_C)
+    exe = os.path.join(d, "hostile")
+    subprocess.run([ARGS.cc, "-O2", "-g", "-pthread", "-o", exe, src], check=True)
+    t = trace([exe], tmp, "hostile")
+    raw = {}
+    for fmt in ["json", "sarif", "junit"]:
+        p = subprocess.run([ARGS.report, "-v", "--format", fmt, t], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=120)
+        check(p.returncode == 1, "%s: exit 1 (%d, %s)" % (fmt, p.returncode, p.stderr))
+        raw[fmt] = p.stdout
+    try:
+        doc = json.loads(raw["json"].decode("utf-8"))  # strict: invalid UTF-8 raises
+    except ValueError as e:
+        check(False, "JSON with hostile names is valid: %s" % e)
+        return
+    names = sorted(t["name"] for t in doc["threads"] if t.get("name"))
+    check(names == sorted(["\"<&'>\x01\ufffd]]>", "a\\\"\n\x7f\ufffd({}"]),
+          "thread names kept, invalid bytes as U+FFFD: %r" % names)
+    sems = [l["name"] for l in doc["locks"] if l["kind"] == "semaphore" or "sem" in l["kind"]]
+    check(any(n and n.startswith("/sw\"<&>'\x02\ufffd]]>") for n in sems),
+          "the semaphore's name kept: %r" % sems)
+    codes = sorted(f["code"] for f in doc["findings"])
+    check("lock-order-cycle" in codes and "sem-overpost" in codes,
+          "the hostile program has its cycle and its over-post: %s" % codes)
+    try:
+        sarif = json.loads(raw["sarif"].decode("utf-8"))
+        texts = json.dumps(sarif, ensure_ascii=False)
+        check("\ufffd" in texts and "]]>" in texts, "SARIF carries the names")
+    except ValueError as e:
+        check(False, "SARIF with hostile names is valid JSON: %s" % e)
+    path = write(tmp, "hostile.sarif", raw["sarif"].decode("utf-8"))
+    errors = validate_sarif(path)
+    check(not errors, "the multitool accepts the hostile SARIF: %s" % errors)
+    try:
+        dom = xml.dom.minidom.parseString(raw["junit"])
+        text = dom.toxml()
+        check("]]>" in dom.getElementsByTagName("failure")[0].getAttribute("message") or
+              any("]]>" in f.getAttribute("message") for f in dom.getElementsByTagName("failure")),
+              "JUnit carries the names")
+    except Exception as e:  # expat's errors have no common base class but Exception
+        check(False, "JUnit with hostile names is well-formed XML: %s" % e)
+
+
 CASES = {
+    "sarif": case_sarif,
+    "junit": case_junit,
+    "escaping": case_escaping,
     "baseline": case_baseline,
     "fingerprints": case_fingerprints,
     "suppressions": case_suppressions,
