@@ -122,6 +122,12 @@ static uint64_t parse_duration(const char *opt, const char *s)
 static unsigned parse_fail_on(const char *s)
 {
     unsigned mask = 0;
+    /* An empty list or word is a mistake (an unset shell variable, a
+     * stray comma), not "none": say so instead of passing every build. */
+    size_t n = strlen(s);
+    if (!n || s[0] == ',' || s[n - 1] == ',' || strstr(s, ",,"))
+        die_usage("--fail-on wants a comma list of kinds (%s, all, none), not '%s'",
+                  findings_kind_list(), s);
     char *copy = xstrdup(s), *save = NULL;
     for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
         if (!strcmp(w, "all"))
@@ -131,9 +137,8 @@ static unsigned parse_fail_on(const char *s)
         else {
             int k = findings_kind_parse(w);
             if (k < 0)
-                die_usage("--fail-on: unknown kind '%s' (deadlock, cycle, abandoned, misuse, "
-                          "starvation, contention, all, none)",
-                          w);
+                die_usage("--fail-on: unknown kind '%s' (%s, all, none)", w,
+                          findings_kind_list());
             mask |= 1u << k;
         }
     }

@@ -304,6 +304,36 @@ void render_text_finding(FILE *out, const struct render_input *in, const struct 
     print_finding(&t, f, number);
 }
 
+/* "SUMMARY: syncwatch: lock-order-cycle abba.c:19 in take_a_then_b": one
+ * line per kind, for the first reported finding of it, as the sanitizers
+ * end their reports (CI logs are searched for these). */
+static void print_summary_lines(struct tx *t)
+{
+    const struct findings *fs = t->in->fs;
+    bool done[FINDING_KIND_COUNT] = {false};
+    for (size_t i = 0; i < fs->n; i++) {
+        const struct finding *f = fs->list[i];
+        if (!finding_reported(f) || (unsigned)f->kind >= FINDING_KIND_COUNT || done[f->kind])
+            continue;
+        done[f->kind] = true;
+        fprintf(t->out, "SUMMARY: syncwatch: %s", f->code);
+        struct names_loc loc;
+        uint32_t st = fp_primary_stack(f, t->m, t->in->names);
+        if (names_site_loc(t->in->names, st, &loc) && (loc.file || loc.function)) {
+            if (loc.file) {
+                const char *b = strrchr(loc.file, '/');
+                fprintf(t->out, " %s:%u", b ? b + 1 : loc.file, loc.line);
+            }
+            if (loc.function)
+                fprintf(t->out, " in %s", loc.function);
+        } else if (st != MODEL_NONE) {
+            char buf[512];
+            fprintf(t->out, " %s", names_site(t->in->names, st, buf, sizeof buf));
+        }
+        fputc('\n', t->out);
+    }
+}
+
 /* The threads and locks the findings mention, with where they came from. */
 static void print_legend(struct tx *t, bool verbose)
 {
@@ -470,4 +500,5 @@ void render_text(FILE *out, const struct render_input *in)
         suppress_print_unused(out, in->supp);
     if (in->base)
         baseline_print_fixed(out, in->base);
+    print_summary_lines(&t);
 }

@@ -1,6 +1,6 @@
 # CI gating (docs/ci.md): fingerprints, suppressions, baselines, SARIF,
 # JUnit, command-line traps.  One ctest test per case of test_ci_gating.py.
-set(SW_CI_CASES fingerprints suppressions baseline sarif junit escaping)
+set(SW_CI_CASES fingerprints suppressions baseline sarif junit escaping traps)
 foreach(c IN LISTS SW_CI_CASES)
   add_test(NAME e2e.ci.${c}
            COMMAND ${SW_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/test_ci_gating.py

@@ -490,7 +490,55 @@ def case_escaping(tmp):
         check(False, "JUnit with hostile names is well-formed XML: %s" % e)
 
 
+def case_traps(tmp):
+    a = trace([sample("abba")], tmp, "abba")
+    for bad in ["", ",", "cycle,", ",cycle", "cycle,,misuse"]:
+        rc, _, err = report("--fail-on", bad, a)
+        check(rc == 2 and "--fail-on wants a comma list" in err,
+              "--fail-on %r is a usage error (%d, %s)" % (bad, rc, err))
+    rc, _, err = report("--fail-on=", a)
+    check(rc == 2, "--fail-on= is a usage error")
+    rc, _, err = report("--fail-on", "cycles", a)
+    check(rc == 2 and "unknown kind 'cycles'" in err, "a misspelt kind is a usage error")
+    # every kind the report knows (the JSON summary has them all) is in --help's --fail-on text
+    _, doc, _ = report_json(a)
+    kinds = list(doc["summary"]["by_kind"])
+    rc, help_text, _ = report("--help")
+    start = help_text.index("--fail-on")
+    section = help_text[start:help_text.index("\n  -", start + 1)]
+    for k in kinds + ["all", "none"]:
+        check(k in section, "--help lists --fail-on kind %r" % k)
+    check(len(kinds) == 6, "six kinds: %s" % kinds)
+    for k in kinds:
+        rc, _, err = report("--fail-on", k, a)
+        check(rc in (0, 1), "--fail-on %s is accepted (%d, %s)" % (k, rc, err))
+    # the text report ends with one SUMMARY line per kind, naming the first location
+    lines = open(os.path.join(ARGS.source, "samples", "abba.c")).read().split("\n")
+    line = 1 + next(i for i, l in enumerate(lines) if "pthread_mutex_lock(&lock_a);" in l)
+    rc, text, _ = report(a)
+    check(text.rstrip("\n").split("\n")[-1] ==
+          "SUMMARY: syncwatch: lock-order-cycle abba.c:%d in take_a_then_b" % line,
+          "abba's report ends with its SUMMARY line:\n" + text)
+    for name in ["robust_owner_dead", "fork_held_lock", "misuse_double_unlock", "clean_order"]:
+        d = trace([sample(name)], tmp, name)
+        _, doc, _ = report_json(d)
+        rc, text, _ = report(d)
+        summary = [l for l in text.split("\n") if l.startswith("SUMMARY: ")]
+        want = []
+        for f in doc["findings"]:
+            if f["kind"] not in want:
+                want.append(f["kind"])
+        check(len(summary) == len(want), "%s: one SUMMARY per kind %s: %s" % (name, want, summary))
+        tail = text.rstrip("\n").split("\n")[-len(summary):] if summary else []
+        check(tail == summary, "%s: the SUMMARY lines end the report" % name)
+        for l, k in zip(summary, want):
+            first = next(f for f in doc["findings"] if f["kind"] == k)
+            check(l.startswith("SUMMARY: syncwatch: %s " % first["code"]) and " in " in l,
+                  "%s: %r names %s and a location" % (name, l, first["code"]))
+
+
 CASES = {
+    "traps": case_traps,
     "sarif": case_sarif,
     "junit": case_junit,
     "escaping": case_escaping,
