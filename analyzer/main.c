@@ -442,8 +442,6 @@ int main(int argc, char **argv)
     report_opts_init(&o);
     int color = -1; /* auto */
     const char *output = NULL;
-    const char **supp_files = xcalloc((size_t)argc, sizeof *supp_files);
-    size_t nsupp_files = 0;
     const char *baseline_file = NULL;
     bool format_given = false;
     /* A subcommand comes first; options after it are not taken. */
@@ -453,6 +451,8 @@ int main(int argc, char **argv)
             first = 3;
         return run_single(argv[1], argc, argv, first);
     }
+    const char **supp_files = xcalloc((size_t)argc, sizeof *supp_files);
+    size_t nsupp_files = 0;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:vh", longopts, NULL)) != -1) {
@@ -526,10 +526,12 @@ int main(int argc, char **argv)
             break;
         case 'h':
             fputs(usage_text, stdout);
+            free(supp_files);
             return 0;
         case OPT_VERSION:
             printf("syncwatch-report %s (trace format %d.%d)\n", SW_VERSION, SWT_VERSION_MAJOR,
                    SWT_VERSION_MINOR);
+            free(supp_files);
             return 0;
         case ':':
             die_usage("option %s needs a value", argv[optind - 1]);

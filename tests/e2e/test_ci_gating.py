@@ -388,6 +388,7 @@ def case_junit(tmp):
 
 
 HOSTILE_C = r"""
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <semaphore.h>
 #include "sample_util.h"
