@@ -357,6 +357,11 @@ def case_sarif(tmp):
         check(rc == 0 and not errors, "%s: validates (%d): %s" % (key, rc, errors))
         r = json.load(open(out))["runs"][0]["results"]
         check(len(r) == 1 and key in r[0], "%s: marked: %s" % (key, r))
+    # without symbols (no file, no function): still valid
+    out = os.path.join(tmp, "nosym.sarif")
+    rc, _, _ = report("--no-symbols", "-o", out, d)
+    errors = validate_sarif(out)
+    check(rc == 1 and not errors, "--no-symbols SARIF validates: %s" % errors)
     # without -v they are left out
     rc, out, _ = report("--format", "sarif", "--suppressions", supp, d)
     check(rc == 0 and json.loads(out)["runs"][0]["results"] == [], "suppressed: no result")
