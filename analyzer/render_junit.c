@@ -3,8 +3,8 @@
  * fails when its kind is one of --fail-on (the exit status agrees), and a
  * passing "no findings" testcase for a kind without any, so that a clean
  * run shows green tests rather than none.  Suppressed and baseline-known
- * findings are skipped testcases with -v.  The failure body is the
- * finding's text report.
+ * findings are skipped testcases with -v.  The failure's message is the
+ * title, its body the finding's text report.
  *
  * Names from the traced program can hold anything: XML's five special
  * characters are escaped, characters XML 1.0 cannot carry at all (control
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/fingerprint.h"
 #include "analyzer/jsonw.h"
 #include "analyzer/render.h"
 
@@ -60,6 +61,27 @@ static void xml(FILE *out, const char *s)
         }
         p += n;
     }
+}
+
+/* A dashboard tracks a test by its name across runs, so the name is made
+ * of what the fingerprint is made of, never of T/L numbers or times:
+ * "lock-order-cycle: lock_a, lock_b in take_a_then_b, take_b_then_a
+ * [9de4da180a152b05]". */
+static void testcase_name(FILE *out, const struct finding *f, const struct render_input *in)
+{
+    struct fp_subject sub;
+    fp_subject_get(&sub, f, in->m, in->names);
+    xml(out, f->code);
+    for (size_t i = 0; i < sub.nlocks; i++) {
+        fputs(i ? ", " : ": ", out);
+        xml(out, sub.locks[i]);
+    }
+    for (size_t i = 0; i < sub.nfunctions; i++) {
+        fputs(i ? ", " : " in ", out);
+        xml(out, sub.functions[i]);
+    }
+    fprintf(out, " [%s]", f->fingerprint);
+    fp_subject_free(&sub);
 }
 
 /* The text of one finding, for a failure body. */
@@ -123,8 +145,8 @@ void render_junit(FILE *out, const struct render_input *in)
             fprintf(out, "    <testcase classname=\"syncwatch.%s.", kind);
             xml(out, f->code);
             fputs("\" name=\"", out);
-            xml(out, f->title);
-            fprintf(out, " [%s]\">\n", f->fingerprint);
+            testcase_name(out, f, in);
+            fputs("\">\n", out);
             char *body = finding_text(in, f, number);
             if (f->suppressed_by) {
                 fputs("      <skipped message=\"suppressed by ", out);

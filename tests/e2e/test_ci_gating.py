@@ -385,6 +385,16 @@ def case_junit(tmp):
         check(len(suites) == 6, "%s: one testsuite per kind" % name)
         for f in top.getElementsByTagName("failure"):
             check("Fingerprint: " in f.firstChild.data, "%s: the failure holds the text" % name)
+        _, doc, _ = report_json(d)
+        names = sorted(t.getAttribute("name") for t in top.getElementsByTagName("testcase")
+                       if t.getElementsByTagName("failure"))
+        check(names == sorted(n for n in names if "[" in n) and
+              all(("[%s]" % f["fingerprint"]) in " ".join(names) for f in doc["findings"]),
+              "%s: testcases named with their fingerprints: %s" % (name, names))
+        if name == "abba":
+            check(names == ["lock-order-cycle: lock_a, lock_b in take_a_then_b, take_b_then_a "
+                            "[%s]" % doc["findings"][0]["fingerprint"]],
+                  "abba: the testcase name holds no T/L numbers: %s" % names)
     # a kind not in --fail-on is a passing testcase
     rc, out, _ = report("--format", "junit", "--fail-on", "misuse", os.path.join(tmp, "abba"))
     dom = xml.dom.minidom.parseString(out)
