@@ -12,6 +12,21 @@ static const struct finding_code_info codes[] = {
     {"self-deadlock", "SelfDeadlock", "A thread waits for a lock it holds itself",
      "A non-recursive lock taken again by its holder blocks forever. Do not re-enter the "
      "locked section, or restructure so that the inner call receives the lock already held."},
+    {"lost-wakeup", "LostWakeup",
+     "A thread blocked forever in a wait nobody will end",
+     "The thread waits on a condition variable or semaphore whose signallers or posters are "
+     "all blocked or gone (or never signalled): the wake-up was lost. Signal under the mutex "
+     "after changing the predicate, wait in a loop on the predicate, and make sure every path "
+     "that ends the work posts or signals."},
+    {"self-wait", "SelfWait", "A thread waits for a semaphore-lock it holds itself",
+     "A semaphore used as a non-reentrant lock is waited for by its holder: it never returns. "
+     "Do not re-enter the locked section, or use a reentrant lock."},
+    {"barrier", "BarrierHang", "A barrier wait the other parties never reached",
+     "The barrier needs more threads than arrive: the waiters hang. Make the count match the "
+     "threads that reach it on every path (including errors)."},
+    {"hang", "Hang", "Every thread blocked: the program hangs",
+     "All threads of the process were blocked at the end, for a reason the analyzer cannot "
+     "name. The waits in the story show where each thread stopped."},
     {"lock-order-cycle", "LockOrderCycle", "Potential deadlock: locks taken in opposite orders",
      "Threads acquire these locks in orders that form a cycle. If they run at the same time "
      "each can hold its first lock and wait forever for the next. Pick one global order and "

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "analyzer/baseline.h"
+#include "analyzer/finding_codes.h"
 #include "analyzer/findings.h"
 #include "analyzer/fingerprint.h"
 #include "analyzer/json_read.h"
@@ -356,13 +357,33 @@ static void test_baseline_counts(void **state)
     fixture_free(&fx);
 }
 
+/* Every code of docs/json-schema.md has its own description (SARIF rules). */
+static void test_finding_codes(void **state)
+{
+    (void)state;
+    const char *codes[] = {
+        "deadlock", "self-deadlock", "lost-wakeup", "self-wait", "barrier", "hang",
+        "lock-order-cycle", "lock-order-cycle-rw", "wait-holding-lock", "held-at-thread-exit",
+        "held-at-thread-cancel", "held-at-exit", "held-at-kill", "held-at-fork", "owner-dead",
+        "wait-on-abandoned", "unlock-not-owner", "unlock-unheld", "double-unlock", "destroy-held",
+        "relock", "cond-two-mutexes", "cond-wait-unheld", "use-after-destroy", "sem-overpost",
+        "starved-waiter", "writer-starved-by-readers", "barging", "contention-hotspot",
+    };
+    for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
+        const struct finding_code_info *ci = finding_code_info(codes[i]);
+        assert_string_equal(ci->code, codes[i]);
+        assert_true(strlen(ci->help) > 40);
+    }
+    assert_string_equal(finding_code_info("no-such-code")->code, "unknown");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jsonw_escapes),       cmocka_unit_test(test_json_read_document),
         cmocka_unit_test(test_json_read_errors),    cmocka_unit_test(test_fingerprints),
         cmocka_unit_test(test_suppress_parse_errors), cmocka_unit_test(test_suppress_match),
-        cmocka_unit_test(test_baseline_counts),
+        cmocka_unit_test(test_baseline_counts),     cmocka_unit_test(test_finding_codes),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }
