@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analyzer/detect.h"
+#include "analyzer/fingerprint.h"
 #include "analyzer/lockstats_feed.h"
 
 int analysis_run(struct analysis *a, struct swt_trace *const *traces, size_t ntraces,
@@ -48,6 +49,8 @@ int analysis_run(struct analysis *a, struct swt_trace *const *traces, size_t ntr
     detect_contention(&a->m, a->ls, o, &a->fs);
     /* The output order: stable keys, not the detectors' order. */
     findings_sort(&a->fs, &a->m);
+    /* Every consumer sees the same identities (fingerprint.h). */
+    fingerprint_findings(&a->fs, &a->m, a->names);
     return 0;
 }
 

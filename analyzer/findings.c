@@ -312,11 +312,26 @@ void findings_sort(struct findings *fs, const struct model *m)
     sort_model = NULL;
 }
 
+bool finding_reported(const struct finding *f)
+{
+    return !f->pruned && !f->suppressed_by && !f->baseline_known;
+}
+
 size_t findings_count(const struct findings *fs, unsigned kind_mask)
 {
     size_t n = 0;
     for (size_t i = 0; i < fs->n; i++)
-        if (!fs->list[i]->pruned && (kind_mask & (1u << fs->list[i]->kind)))
+        if (finding_reported(fs->list[i]) && (kind_mask & (1u << fs->list[i]->kind)))
             n++;
     return n;
+}
+
+const char *findings_kind_list(void)
+{
+    static char list[128];
+    if (!list[0])
+        for (int k = 0; k < FINDING_KIND_COUNT; k++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
+                     kind_names[k]);
+    return list;
 }

@@ -100,6 +100,14 @@ struct finding {
     const char *prune_rule; /* static slug: "single-thread", "gate-lock", ... */
     char *prune_reason;     /* text */
     uint64_t sort_key;      /* detector-defined, smaller first within a kind */
+    /* CI gating, set after the sort: the stable identity of the finding
+     * (fingerprint.c: 16 hex digits), the suppression entry that silenced
+     * it (suppress.c; its name, owned by the suppression list) and whether
+     * the --baseline report already had it (baseline.c).  Suppressed and
+     * known findings, like pruned ones, never count for the exit code. */
+    char fingerprint[17];
+    const char *suppressed_by;
+    bool baseline_known;
 };
 
 struct findings {
@@ -158,7 +166,12 @@ const char *findings_severity_name(enum finding_severity s);
 
 struct model;
 void findings_sort(struct findings *fs, const struct model *m);
-/* Unpruned findings whose kind bit is set in kind_mask (1u << kind). */
+/* Whether a finding is reported: not pruned, not suppressed, not known
+ * from the baseline. */
+bool finding_reported(const struct finding *f);
+/* Reported findings whose kind bit is set in kind_mask (1u << kind). */
 size_t findings_count(const struct findings *fs, unsigned kind_mask);
+/* "deadlock, cycle, ..., contention": every kind, for messages and --help. */
+const char *findings_kind_list(void);
 
 #endif

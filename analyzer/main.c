@@ -19,11 +19,13 @@
 #include <unistd.h>
 
 #include "analyzer/analysis.h"
+#include "analyzer/baseline.h"
 #include "analyzer/dump.h"
 #include "analyzer/findings.h"
 #include "analyzer/lockstats.h"
 #include "analyzer/render.h"
 #include "analyzer/report_opts.h"
+#include "analyzer/suppress.h"
 #include "analyzer/xalloc.h"
 #include "common/trace_reader.h"
 
@@ -89,8 +91,12 @@ static void usage(FILE *out)
             "fork children belong together) and reports potential and actual deadlocks,\n"
             "abandoned locks, lock misuse, starvation and contention hotspots.\n"
             "\n"
-            "  --format text|json      output format (default %s)\n"
+            "  --format text|json|sarif|junit\n"
+            "                          output format (default %s; with -o FILE ending in\n"
+            "                          .sarif, .json or .xml: SARIF, JSON or JUnit)\n"
             "  -o, --output FILE       write the report to FILE instead of stdout\n"
+            "  --source-root DIR       SARIF file paths are relative to DIR (default: the\n"
+            "                          current directory)\n"
             "  --fail-on KINDS         comma list of kinds that make exit status 1: deadlock,\n"
             "                          cycle, abandoned, misuse, starvation, contention, all,\n"
             "                          none (default %s)\n"
@@ -105,6 +111,13 @@ static void usage(FILE *out)
             "                          (default %s; units ns, us, ms, s)\n"
             "  --wait-threshold D      starvation: a wait at least D ... (default %s)\n"
             "  --starve-count N        ... while other threads took the lock N times (default %u)\n"
+            "  --suppressions FILE     silence the findings FILE's entries match (repeatable;\n"
+            "                          also SYNCWATCH_SUPPRESSIONS=FILE:FILE...); -v lists\n"
+            "                          them and the entries that matched nothing\n"
+            "  --gen-suppressions      print a ready suppression entry after each finding\n"
+            "  --baseline OLD.json     report and fail only on findings that OLD.json (an\n"
+            "                          earlier --format json report) does not have; list the\n"
+            "                          ones that are gone\n"
             "  -h, --help              this text\n"
             "  --version               the version\n"
             "\n"
@@ -161,6 +174,12 @@ static uint64_t parse_duration(const char *opt, const char *s)
 static unsigned parse_fail_on(const char *s)
 {
     unsigned mask = 0;
+    /* An empty list or word is a mistake (an unset shell variable, a
+     * stray comma), not "none": say so instead of passing every build. */
+    size_t n = strlen(s);
+    if (!n || s[0] == ',' || s[n - 1] == ',' || strstr(s, ",,"))
+        die_usage("--fail-on wants a comma list of kinds (%s, all, none), not '%s'",
+                  findings_kind_list(), s);
     char *copy = xstrdup(s), *save = NULL;
     for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
         if (!strcmp(w, "all"))
@@ -170,9 +189,8 @@ static unsigned parse_fail_on(const char *s)
         else {
             int k = findings_kind_parse(w);
             if (k < 0)
-                die_usage("--fail-on: unknown kind '%s' (deadlock, cycle, abandoned, misuse, "
-                          "starvation, contention, all, none)",
-                          w);
+                die_usage("--fail-on: unknown kind '%s' (%s, all, none)", w,
+                          findings_kind_list());
             mask |= 1u << k;
         }
     }
@@ -297,7 +315,8 @@ static void progress_cb(void *ctx, uint64_t done, uint64_t total)
 
 /* ---- the report ---- */
 
-static int run_report(const struct report_opts *o, const struct inputs *in, const char *output)
+static int run_report(const struct report_opts *o, const struct inputs *in, const char *output,
+                      struct suppressions *supp, struct baseline *base)
 {
     struct swt_trace **traces = open_all(in);
     FILE *out = stdout;
@@ -338,6 +357,9 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
             nw++;
         }
 
+    suppress_apply(supp, &an.fs, &an.m, an.names);
+    baseline_apply(base, &an.fs);
+
     struct render_input ri = {
         .m = &an.m,
         .fs = &an.fs,
@@ -347,9 +369,21 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
         .nfiles = in->n,
         .warnings = (const char *const *)warnings,
         .nwarnings = nw,
+        .supp = supp,
+        .base = base,
     };
+    /* Text shows each entry after its finding; other formats keep their
+     * output pure and give the entries on stderr. */
+    if (o->gen_suppressions && o->format != REPORT_TEXT)
+        for (size_t i = 0; i < an.fs.n; i++)
+            if (!an.fs.list[i]->pruned)
+                suppress_print_entry(stderr, an.fs.list[i], &an.m, an.names);
     if (o->format == REPORT_JSON)
         render_json(out, &ri);
+    else if (o->format == REPORT_SARIF)
+        render_sarif(out, &ri);
+    else if (o->format == REPORT_JUNIT)
+        render_junit(out, &ri);
     else
         render_text(out, &ri);
     int status = findings_count(&an.fs, o->fail_on) ? EXIT_FINDINGS : 0;
@@ -402,7 +436,34 @@ enum {
     OPT_WAIT,
     OPT_STARVE,
     OPT_VERSION,
+    OPT_SUPPRESSIONS,
+    OPT_GEN_SUPPRESSIONS,
+    OPT_BASELINE,
+    OPT_SOURCE_ROOT,
 };
+
+/* -o report.sarif without --format means SARIF (and .json JSON, .xml
+ * JUnit): what the name says is what a dashboard will expect. */
+static enum report_format format_of_name(const char *path, enum report_format dflt)
+{
+    size_t n = strlen(path);
+    if (n > 6 && !strcmp(path + n - 6, ".sarif"))
+        return REPORT_SARIF;
+    if (n > 5 && !strcmp(path + n - 5, ".json"))
+        return REPORT_JSON;
+    if (n > 4 && !strcmp(path + n - 4, ".xml"))
+        return REPORT_JUNIT;
+    return dflt;
+}
+
+/* SYNCWATCH_SUPPRESSIONS (a colon-separated list of files) first, then
+ * every --suppressions FILE. */
+static void load_suppressions(struct suppressions *supp, const char *path)
+{
+    char err[1024];
+    if (suppress_load(supp, path, err, sizeof err) < 0)
+        die_input("%s", err);
+}
 
 int main(int argc, char **argv)
 {
@@ -423,12 +484,18 @@ int main(int argc, char **argv)
         {"starve-count", required_argument, NULL, OPT_STARVE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
+        {"gen-suppressions", no_argument, NULL, OPT_GEN_SUPPRESSIONS},
+        {"baseline", required_argument, NULL, OPT_BASELINE},
+        {"source-root", required_argument, NULL, OPT_SOURCE_ROOT},
         {0, 0, 0, 0},
     };
     struct report_opts o;
     report_opts_init(&o);
     int color = DEFAULT_COLOR;
     const char *output = NULL;
+    const char *baseline_file = NULL;
+    bool format_given = false;
     /* A subcommand comes first; options after it are not taken. */
     if (argc > 1 && (!strcmp(argv[1], "info") || !strcmp(argv[1], "dump"))) {
         int first = 2;
@@ -436,6 +503,8 @@ int main(int argc, char **argv)
             first = 3;
         return run_single(argv[1], argc, argv, first);
     }
+    const char **supp_files = xcalloc((size_t)argc, sizeof *supp_files);
+    size_t nsupp_files = 0;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:vh", longopts, NULL)) != -1) {
@@ -445,8 +514,13 @@ int main(int argc, char **argv)
                 o.format = REPORT_TEXT;
             else if (!strcmp(optarg, "json"))
                 o.format = REPORT_JSON;
+            else if (!strcmp(optarg, "sarif"))
+                o.format = REPORT_SARIF;
+            else if (!strcmp(optarg, "junit"))
+                o.format = REPORT_JUNIT;
             else
-                die_usage("--format: unknown format '%s' (text, json)", optarg);
+                die_usage("--format: unknown format '%s' (text, json, sarif, junit)", optarg);
+            format_given = true;
             break;
         case 'o':
             output = optarg;
@@ -490,12 +564,26 @@ int main(int argc, char **argv)
         case OPT_STARVE:
             o.starve_count = parse_uint("--starve-count", optarg, 1000000000);
             break;
+        case OPT_SUPPRESSIONS:
+            supp_files[nsupp_files++] = optarg;
+            break;
+        case OPT_GEN_SUPPRESSIONS:
+            o.gen_suppressions = true;
+            break;
+        case OPT_BASELINE:
+            baseline_file = optarg;
+            break;
+        case OPT_SOURCE_ROOT:
+            o.source_root = optarg;
+            break;
         case 'h':
             usage(stdout);
+            free(supp_files);
             return 0;
         case OPT_VERSION:
             printf("syncwatch-report %s (trace format %d.%d)\n", SW_VERSION, SWT_VERSION_MAJOR,
                    SWT_VERSION_MINOR);
+            free(supp_files);
             return 0;
         case ':':
             die_usage("option %s needs a value", argv[optind - 1]);
@@ -508,10 +596,37 @@ int main(int argc, char **argv)
     if (color == COLOR_AUTO)
         color = !output && isatty(1) && !getenv("NO_COLOR");
     o.color = color;
+    if (output && !format_given)
+        o.format = format_of_name(output, o.format);
+    if (o.source_root) {
+        struct stat st;
+        if (stat(o.source_root, &st) < 0 || !S_ISDIR(st.st_mode))
+            die_input("--source-root %s: not a directory", o.source_root);
+    }
+    struct suppressions *supp = suppress_new();
+    const char *env = getenv("SYNCWATCH_SUPPRESSIONS");
+    if (env && *env) {
+        char *copy = xstrdup(env), *save = NULL;
+        for (char *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save))
+            load_suppressions(supp, p);
+        free(copy);
+    }
+    for (size_t i = 0; i < nsupp_files; i++)
+        load_suppressions(supp, supp_files[i]);
+    free(supp_files);
+    struct baseline *base = NULL;
+    if (baseline_file) {
+        char err[1024];
+        base = baseline_load(baseline_file, err, sizeof err);
+        if (!base)
+            die_input("%s", err);
+    }
     struct inputs in = {0};
     for (int i = optind; i < argc; i++)
         expand(&in, argv[i]);
-    int status = run_report(&o, &in, output);
+    int status = run_report(&o, &in, output, supp, base);
+    suppress_free(supp);
+    baseline_free(base);
     for (size_t i = 0; i < in.n; i++)
         free(in.paths[i]);
     free(in.paths);

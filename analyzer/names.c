@@ -159,6 +159,34 @@ const char *names_site(struct names *n, uint32_t stack, char *buf, size_t len)
     return names_frame(n, s->proc, s->ips[names_first_user_frame(n, stack)], buf, len);
 }
 
+void names_frame_loc(struct names *n, uint32_t proc, uint64_t ip, struct names_loc *out)
+{
+    memset(out, 0, sizeof *out);
+    const struct model_module *mod = module_of(n->m, proc, ip);
+    if (mod)
+        out->module = mod->path[0] ? mod->path : n->m->procs[proc].hdr.exe;
+    if (!n->symbols || proc >= n->m->nprocs || !n->ctx[proc])
+        return;
+    struct sym_frame f;
+    if (sym_lookup_ip(n->ctx[proc], ip, 1, &f) != 0 || !f.function)
+        return;
+    out->function = f.function;
+    if (f.file && f.line) {
+        out->file = f.file;
+        out->line = f.line;
+    }
+}
+
+bool names_site_loc(struct names *n, uint32_t stack, struct names_loc *out)
+{
+    memset(out, 0, sizeof *out);
+    if (stack == MODEL_NONE || stack >= n->m->nstacks || !n->m->stacks[stack].nframes)
+        return false;
+    const struct model_stack *s = &n->m->stacks[stack];
+    names_frame_loc(n, s->proc, s->ips[names_first_user_frame(n, stack)], out);
+    return true;
+}
+
 static void name_one(struct names *n, struct model *m, size_t i);
 
 /* One object shared by several processes gets one name: its first lock's

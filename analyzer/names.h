@@ -34,4 +34,18 @@ bool names_is_infrastructure(struct names *n, uint32_t proc, uint64_t ip);
 /* The site of a stack: its first user frame, or "?" without a stack. */
 const char *names_site(struct names *n, uint32_t stack, char *buf, size_t len);
 
+/* Where a frame is, in parts (for fingerprints, suppressions and SARIF):
+ * function without offset or line, the full source path as in the debug
+ * info, its line, and the module's path.  Absent parts are NULL / 0; the
+ * strings live until names_free. */
+struct names_loc {
+    const char *function;
+    const char *file;
+    unsigned line;
+    const char *module;
+};
+void names_frame_loc(struct names *n, uint32_t proc, uint64_t ip, struct names_loc *out);
+/* The location of a stack's first user frame; false without a stack. */
+bool names_site_loc(struct names *n, uint32_t stack, struct names_loc *out);
+
 #endif

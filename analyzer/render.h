@@ -10,6 +10,9 @@
 #include "analyzer/names.h"
 #include "analyzer/report_opts.h"
 
+struct suppressions;
+struct baseline;
+
 /* What the report is about, for its header. */
 struct render_input {
     const struct model *m;
@@ -20,10 +23,17 @@ struct render_input {
     size_t nfiles;
     const char *const *warnings; /* reader warnings, already formatted */
     size_t nwarnings;
+    const struct suppressions *supp; /* --suppressions, or NULL */
+    const struct baseline *base;     /* --baseline, or NULL */
 };
 
 void render_text(FILE *out, const struct render_input *in);
 void render_json(FILE *out, const struct render_input *in);
+void render_sarif(FILE *out, const struct render_input *in);
+void render_junit(FILE *out, const struct render_input *in);
+/* One finding as the text report shows it, without colour (JUnit bodies). */
+void render_text_finding(FILE *out, const struct render_input *in, const struct finding *f,
+                         size_t number);
 
 /* "870 ns", "12.5 us", "201 ms", "1.50 s" */
 const char *render_duration(uint64_t ns, char *buf, size_t len);

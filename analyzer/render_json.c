@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/baseline.h"
+#include "analyzer/jsonw.h"
 #include "analyzer/render.h"
+#include "analyzer/suppress.h"
 
 #define JSON_SCHEMA_VERSION 1
 
@@ -19,35 +22,8 @@ struct js {
     bool *stack_used;
 };
 
-static void jstr(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        default:
-            if (*p < 0x20)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
-    }
-    fputc('"', out);
-}
+/* Names from the traced program can hold anything (jsonw.c). */
+static void jstr(FILE *out, const char *s) { jsonw_str(out, s); }
 
 static void jkey(FILE *out, const char *k, bool *first)
 {
@@ -161,6 +137,8 @@ static void finding_json(struct js *j, const struct finding *f, size_t id)
     jstr(out, findings_kind_name(f->kind));
     jkey(out, "code", &first);
     jstr(out, f->code);
+    jkey(out, "fingerprint", &first);
+    jstr(out, f->fingerprint);
     jkey(out, "severity", &first);
     jstr(out, findings_severity_name(f->severity));
     jkey(out, "title", &first);
@@ -177,6 +155,14 @@ static void finding_json(struct js *j, const struct finding *f, size_t id)
         fputs("null", out);
     jkey(out, "pruned", &first);
     fputs(f->pruned ? "true" : "false", out);
+    if (f->suppressed_by) {
+        jkey(out, "suppressed_by", &first);
+        jstr(out, f->suppressed_by);
+    }
+    if (j->in->base && !f->pruned && !f->suppressed_by) {
+        jkey(out, "baseline", &first);
+        jstr(out, f->baseline_known ? "known" : "new");
+    }
     if (f->pruned) {
         jkey(out, "prune_rule", &first);
         jstr(out, f->prune_rule);
@@ -356,17 +342,20 @@ void render_json(FILE *out, const struct render_input *in)
     jkey(out, "dropped_events", &first);
     fprintf(out, "%" PRIu64, m->dropped_events);
 
-    size_t counts[FINDING_KIND_COUNT] = {0}, real = 0, pruned = 0;
+    size_t counts[FINDING_KIND_COUNT] = {0}, real = 0, pruned = 0, suppressed = 0;
     for (size_t i = 0; i < fs->n; i++) {
         if (fs->list[i]->pruned)
             pruned++;
-        else {
+        else if (fs->list[i]->suppressed_by)
+            suppressed++;
+        else if (finding_reported(fs->list[i])) {
             real++;
             counts[fs->list[i]->kind]++;
         }
     }
     jkey(out, "summary", &first);
-    fprintf(out, "{\"findings\":%zu,\"pruned\":%zu,\"by_kind\":{", real, pruned);
+    fprintf(out, "{\"findings\":%zu,\"pruned\":%zu,\"suppressed\":%zu,\"known\":%zu,\"by_kind\":{",
+            real, pruned, suppressed, baseline_known_count(in->base));
     for (int k = 0; k < FINDING_KIND_COUNT; k++)
         fprintf(out, "%s\"%s\":%zu", k ? "," : "", findings_kind_name((enum finding_kind)k),
                 counts[k]);
@@ -376,7 +365,7 @@ void render_json(FILE *out, const struct render_input *in)
     size_t id = 0;
     for (size_t i = 0; i < fs->n; i++) {
         const struct finding *f = fs->list[i];
-        if (f->pruned && !in->o->verbose)
+        if (!finding_reported(f) && !in->o->verbose)
             continue;
         if (id)
             fputc(',', out);
@@ -452,6 +441,24 @@ void render_json(FILE *out, const struct render_input *in)
         for (uint32_t k = 0; k < s->nframes; k++) {
             fprintf(out, "%s{\"ip\":\"0x%" PRIx64 "\",\"frame\":", k ? "," : "", s->ips[k]);
             jstr(out, names_frame(in->names, s->proc, s->ips[k], buf, sizeof buf));
+            /* the parts, with the full source path (SARIF, other tools) */
+            struct names_loc loc;
+            names_frame_loc(in->names, s->proc, s->ips[k], &loc);
+            fputs(",\"function\":", out);
+            if (loc.function)
+                jstr(out, loc.function);
+            else
+                fputs("null", out);
+            fputs(",\"file\":", out);
+            if (loc.file)
+                jstr(out, loc.file);
+            else
+                fputs("null", out);
+            fprintf(out, ",\"line\":%u,\"module\":", loc.line);
+            if (loc.module)
+                jstr(out, loc.module);
+            else
+                fputs("null", out);
             fprintf(out, ",\"user\":%s}", k >= u ? "true" : "false");
         }
         fputs("]}", out);
@@ -463,6 +470,38 @@ void render_json(FILE *out, const struct render_input *in)
         if (i)
             fputc(',', out);
         jstr(out, fs->notes[i]);
+    }
+    fputc(']', out);
+    if (in->base) {
+        jkey(out, "baseline", &first);
+        fputs("{\"file\":", out);
+        jstr(out, baseline_path(in->base));
+        fprintf(out, ",\"known\":%zu,\"new\":%zu,\"fixed\":[", baseline_known_count(in->base),
+                real);
+        const char *bfp, *bkind, *bcode, *btitle;
+        for (size_t i = 0; baseline_fixed_at(in->base, i, &bfp, &bkind, &bcode, &btitle); i++) {
+            fputs(i ? ",{\"fingerprint\":" : "{\"fingerprint\":", out);
+            jstr(out, bfp);
+            fputs(",\"kind\":", out);
+            jstr(out, bkind);
+            fputs(",\"code\":", out);
+            jstr(out, bcode);
+            fputs(",\"title\":", out);
+            jstr(out, btitle);
+            fputc('}', out);
+        }
+        fputs("]}", out);
+    }
+    jkey(out, "unused_suppressions", &first);
+    fputc('[', out);
+    const char *sname, *sfile;
+    unsigned sline;
+    for (size_t i = 0; suppress_unused_at(in->supp, i, &sname, &sfile, &sline); i++) {
+        fputs(i ? ",{\"name\":" : "{\"name\":", out);
+        jstr(out, sname);
+        fputs(",\"file\":", out);
+        jstr(out, sfile);
+        fprintf(out, ",\"line\":%u}", sline);
     }
     fputc(']', out);
     jkey(out, "warnings", &first);

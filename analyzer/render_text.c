@@ -9,6 +9,10 @@
 
 #include "analyzer/render.h"
 
+#include "analyzer/baseline.h"
+#include "analyzer/fingerprint.h"
+#include "analyzer/suppress.h"
+
 #define MAX_FRAMES_SHOWN 8
 
 struct tx {
@@ -226,9 +230,12 @@ static void print_finding(struct tx *t, const struct finding *f, size_t number)
 {
     char b1[160], b2[160], b3[160];
     fprintf(t->out, "%s%s #%zu%s %s[%s/%s]%s %s%s%s\n", c_on(t, sev_color(f->severity)),
-            f->pruned ? "PRUNED" : (f->severity == SEV_ERROR     ? "ERROR"
-                                    : f->severity == SEV_WARNING ? "WARNING"
-                                                                 : "INFO"),
+            f->pruned           ? "PRUNED"
+            : f->suppressed_by  ? "SUPPRESSED"
+            : f->baseline_known ? "KNOWN"
+                                : (f->severity == SEV_ERROR     ? "ERROR"
+                                   : f->severity == SEV_WARNING ? "WARNING"
+                                                                : "INFO"),
             number, c_off(t), c_on(t, DIM), findings_kind_name(f->kind), f->code, c_off(t),
             c_on(t, BOLD), f->title ? f->title : "", c_off(t));
     if (f->pruned) {
@@ -279,7 +286,52 @@ static void print_finding(struct tx *t, const struct finding *f, size_t number)
         print_wrapped(t, "Why it matters:", f->why);
     if (f->fix && !f->pruned)
         print_wrapped(t, "How to fix:", f->fix);
+    if (f->suppressed_by)
+        fprintf(t->out, "  Suppressed by: %s\n", f->suppressed_by);
+    if (f->baseline_known)
+        fprintf(t->out, "  Known: the baseline report has it\n");
+    if (f->fingerprint[0])
+        fprintf(t->out, "  %sFingerprint:%s %s\n", c_on(t, DIM), c_off(t), f->fingerprint);
     fputc('\n', t->out);
+    if (t->in->o->gen_suppressions && !f->pruned)
+        suppress_print_entry(t->out, f, t->m, t->in->names);
+}
+
+void render_text_finding(FILE *out, const struct render_input *in, const struct finding *f,
+                         size_t number)
+{
+    struct tx t = {.out = out, .in = in, .m = in->m, .color = false};
+    print_finding(&t, f, number);
+}
+
+/* "SUMMARY: syncwatch: lock-order-cycle abba.c:19 in take_a_then_b": one
+ * line per kind, for the first reported finding of it, as the sanitizers
+ * end their reports (CI logs are searched for these). */
+static void print_summary_lines(struct tx *t)
+{
+    const struct findings *fs = t->in->fs;
+    bool done[FINDING_KIND_COUNT] = {false};
+    for (size_t i = 0; i < fs->n; i++) {
+        const struct finding *f = fs->list[i];
+        if (!finding_reported(f) || (unsigned)f->kind >= FINDING_KIND_COUNT || done[f->kind])
+            continue;
+        done[f->kind] = true;
+        fprintf(t->out, "SUMMARY: syncwatch: %s", f->code);
+        struct names_loc loc;
+        uint32_t st = fp_primary_stack(f, t->m, t->in->names);
+        if (names_site_loc(t->in->names, st, &loc) && (loc.file || loc.function)) {
+            if (loc.file) {
+                const char *b = strrchr(loc.file, '/');
+                fprintf(t->out, " %s:%u", b ? b + 1 : loc.file, loc.line);
+            }
+            if (loc.function)
+                fprintf(t->out, " in %s", loc.function);
+        } else if (st != MODEL_NONE) {
+            char buf[512];
+            fprintf(t->out, " %s", names_site(t->in->names, st, buf, sizeof buf));
+        }
+        fputc('\n', t->out);
+    }
 }
 
 /* The threads and locks the findings mention, with where they came from. */
@@ -296,7 +348,7 @@ static void print_legend(struct tx *t, bool verbose)
     bool any = false;
     for (size_t i = 0; i < fs->n; i++) {
         const struct finding *f = fs->list[i];
-        if (f->pruned && !verbose)
+        if (!finding_reported(f) && !verbose)
             continue;
         for (size_t k = 0; k < f->nlocks; k++)
             if (f->locks[k] < m->nlocks)
@@ -389,11 +441,16 @@ void render_text(FILE *out, const struct render_input *in)
             m->nevents == 1 ? "" : "s", m->nthreads, m->nthreads == 1 ? "" : "s", m->nlocks,
             m->nlocks == 1 ? "" : "s", render_duration(m->duration_ns, b1, sizeof b1),
             m->has_events ? "" : " (profile mode: counters and lock orders only)");
-    size_t shown = 0, pruned = 0;
+    size_t shown = 0, pruned = 0, suppressed = 0, known = 0;
     for (size_t i = 0; i < fs->n; i++) {
         const struct finding *f = fs->list[i];
-        if (f->pruned) {
-            pruned++;
+        if (!finding_reported(f)) {
+            if (f->pruned)
+                pruned++;
+            else if (f->suppressed_by)
+                suppressed++;
+            else
+                known++;
             if (!in->o->verbose)
                 continue;
         }
@@ -404,14 +461,17 @@ void render_text(FILE *out, const struct render_input *in)
     size_t counts[FINDING_KIND_COUNT] = {0};
     size_t real = 0;
     for (size_t i = 0; i < fs->n; i++)
-        if (!fs->list[i]->pruned) {
+        if (finding_reported(fs->list[i])) {
             counts[fs->list[i]->kind]++;
             real++;
         }
+    /* with a baseline, what is left is what is new */
+    const char *new_ = in->base ? "new " : "";
     if (!real) {
-        fprintf(out, "%sNo findings.%s", c_on(&t, BOLD), c_off(&t));
+        fprintf(out, "%sNo %sfindings.%s", c_on(&t, BOLD), new_, c_off(&t));
     } else {
-        fprintf(out, "%s%zu finding%s:%s", c_on(&t, BOLD), real, real == 1 ? "" : "s", c_off(&t));
+        fprintf(out, "%s%zu %sfinding%s:%s", c_on(&t, BOLD), real, new_, real == 1 ? "" : "s",
+                c_off(&t));
         bool first = true;
         for (int k = 0; k < FINDING_KIND_COUNT; k++)
             if (counts[k]) {
@@ -425,10 +485,20 @@ void render_text(FILE *out, const struct render_input *in)
     if (pruned && !in->o->verbose)
         fprintf(out, " %zu possible issue%s ruled out as false alarm%s (--verbose shows why).",
                 pruned, pruned == 1 ? "" : "s", pruned == 1 ? "" : "s");
+    if (suppressed)
+        fprintf(out, " %zu suppressed%s.", suppressed, in->o->verbose ? "" : " (-v lists them)");
+    if (known)
+        fprintf(out, " %zu known from the baseline%s.", known,
+                in->o->verbose ? "" : " (-v lists them)");
     fputc('\n', out);
     for (size_t i = 0; i < fs->nnotes; i++)
         fprintf(out, "note: %s\n", fs->notes[i]);
     if (m->dropped_events)
         fprintf(out, "note: the recorder dropped %" PRIu64 " events; findings may be incomplete\n",
                 m->dropped_events);
+    if (in->supp && in->o->verbose)
+        suppress_print_unused(out, in->supp);
+    if (in->base)
+        baseline_print_fixed(out, in->base);
+    print_summary_lines(&t);
 }

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum report_format { REPORT_TEXT = 0, REPORT_JSON = 1 };
+enum report_format { REPORT_TEXT = 0, REPORT_JSON = 1, REPORT_SARIF = 2, REPORT_JUNIT = 3 };
 
 /* Defaults that are not lockstats thresholds (those are LOCKSTATS_DEFAULT_*
  * in lockstats.h).  --help prints every default from report_opts_init. */
@@ -20,6 +20,8 @@ struct report_opts {
     bool verbose;              /* show pruned findings and the rule that dropped them */
     bool symbols;              /* symbolize stacks (off: --no-symbols) */
     bool color;                /* ANSI colour (on only when stdout is a terminal) */
+    bool gen_suppressions;     /* print a suppression entry per finding */
+    const char *source_root;   /* SARIF paths are relative to it (NULL: the current directory) */
 
     /* Contention and starvation thresholds (detect_contention.c,
      * detect_starvation.c): parsed by main.c, defaults in report_opts_init. */
