@@ -69,6 +69,11 @@ struct rec_thread {
     uint64_t edges[REC_EDGE_SET];
     struct rec_site_entry sites[REC_SITE_CACHE];
     struct rec_memo memo[REC_MEMO];
+    /* The held list as it was when this thread entered fork (taken by the
+     * atfork prepare handler): a fork child starts from it.  The THREAD
+     * block is shared file memory that the parent keeps changing. */
+    uint32_t fork_nheld, fork_overflow;
+    struct swt_held fork_held[SWT_MAX_HELD];
     struct rec_thread *next_free;
 };
 
@@ -183,6 +188,9 @@ void rec_locks_forget_destroyed(struct rec_thread *t, uint32_t lock);
 
 /* rec_threads.c */
 struct rec_thread *rec_threads_attach(uint32_t index);
+/* Called by the atfork prepare handler, the last code before the real fork
+ * in the forking thread: keeps that thread's held list privately. */
+void rec_threads_fork_prepare(struct rec_thread *self);
 void rec_threads_after_fork_child(struct rec_thread *self);
 void rec_threads_write_modules(struct rec_thread *t);
 /* The locks other threads hold now, as varint pairs (thread index, lock

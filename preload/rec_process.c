@@ -41,6 +41,8 @@ static void atfork_prepare(void)
         fork_held_len = rec_threads_held_snapshot(fork_held, sizeof fork_held, t);
         fork_held_owner = t->index;
     }
+    if (t)
+        rec_threads_fork_prepare(t);
     stacks_fork_prepare();
     fork_thread_index = t ? t->index : 0;
 }

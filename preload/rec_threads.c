@@ -279,6 +279,18 @@ size_t rec_threads_held_snapshot(uint8_t *buf, size_t cap, const struct rec_thre
     return n;
 }
 
+void rec_threads_fork_prepare(struct rec_thread *self)
+{
+    /* Only this thread changes its block, and it is here: a consistent
+     * copy.  The copy lives in this thread's private state, which the child
+     * receives as it was at the fork. */
+    const struct swt_thread_block *b = self->blk;
+    uint32_t n = b->nheld < SWT_MAX_HELD ? b->nheld : SWT_MAX_HELD;
+    memcpy(self->fork_held, b->held, n * sizeof b->held[0]);
+    self->fork_nheld = n;
+    self->fork_overflow = b->held_overflow;
+}
+
 void rec_threads_after_fork_child(struct rec_thread *self)
 {
     /* Other threads' state belongs to threads that do not exist here. */
@@ -287,7 +299,6 @@ void rec_threads_after_fork_child(struct rec_thread *self)
     map_epoch++;
     modules_written = 1;
 
-    struct swt_thread_block *old = self->blk;
     self->tid = (uint32_t)gettid();
     self->index = 1;
     self->exited = 0;
@@ -304,10 +315,13 @@ void rec_threads_after_fork_child(struct rec_thread *self)
     }
     setup_block(self, blk);
     /* Locks held at fork stay held in the child (and are never released
-     * there if another thread held them: that thread is gone). */
-    memcpy(blk->held, old->held, sizeof blk->held);
-    blk->nheld = old->nheld;
-    blk->held_overflow = old->held_overflow;
+     * there if another thread held them: that thread is gone).  They come
+     * from the copy taken before the fork: the parent's block (old, still
+     * mapped here) has moved on since, and its newer lock ids are ids this
+     * child's own counter hands out again. */
+    memcpy(blk->held, self->fork_held, self->fork_nheld * sizeof blk->held[0]);
+    blk->held_overflow = self->fork_overflow;
+    __atomic_store_n(&blk->nheld, self->fork_nheld, __ATOMIC_RELEASE);
     rec_locks_thread_reset(self);
     self->pthread_self = (uint64_t)pthread_self();
     struct map_entry *e = map_find(self->pthread_self, 1);
