@@ -47,6 +47,7 @@ int analysis_run(struct analysis *a, struct swt_trace *const *traces, size_t ntr
     detect_misuse(&a->m, o, &a->fs);
     detect_starvation(&a->m, a->ls, o, &a->fs);
     detect_contention(&a->m, a->ls, o, &a->fs);
+    detect_limits(&a->m, &a->fs);
     /* The output order: stable keys, not the detectors' order. */
     findings_sort(&a->fs, &a->m);
     /* Every consumer sees the same identities (fingerprint.h). */

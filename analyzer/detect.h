@@ -15,6 +15,8 @@ void detect_abandoned(const struct model *m, const struct report_opts *o, struct
  * of a killed or running process that those did not. */
 void detect_hangs(const struct model *m, const struct report_opts *o, struct findings *out);
 void detect_misuse(const struct model *m, const struct report_opts *o, struct findings *out);
+/* Notes (no findings) on what the recorder could not keep (detect_limits.c). */
+void detect_limits(const struct model *m, struct findings *out);
 
 /* Contention and starvation (analyzer-stats work: detect_contention.c,
  * detect_starvation.c) read the accumulator that lockstats_feed fed during

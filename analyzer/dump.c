@@ -37,6 +37,17 @@ static void count_slot(void *ctx, uint32_t thread, const struct swt_stat_slot *s
     c->acq += s->acquisitions;
 }
 
+/* The thread's SWT_STAT_UNCOUNTED slot (it lives in the thread block). */
+static const struct swt_stat_slot *uncounted_slot(const struct swt_trace *t,
+                                                  const struct swt_thread_block *b)
+{
+    size_t room = (swt_header(t)->chunk_size - sizeof *b) / sizeof(struct swt_stat_slot);
+    for (size_t i = 0; i < b->nstats && i < room; i++)
+        if (b->stats[i].lock == SWT_STAT_UNCOUNTED)
+            return &b->stats[i];
+    return NULL;
+}
+
 int dump_info(FILE *out, const struct swt_trace *t, char *err, size_t errlen)
 {
     const struct swt_file_header *h = swt_header(t);
@@ -118,6 +129,12 @@ int dump_info(FILE *out, const struct swt_trace *t, char *err, size_t errlen)
                 fprintf(out, ", holds %u lock%s", b->nheld, b->nheld == 1 ? "" : "s");
             if (b->waiting_lock)
                 fprintf(out, ", waits for lock %u", b->waiting_lock);
+            const struct swt_stat_slot *u = uncounted_slot(t, b);
+            if (u)
+                fprintf(out,
+                        ", counter tables full: %" PRIu64 " acquisitions, %" PRIu64
+                        " failures counted without their lock",
+                        u->acquisitions, u->failures);
         }
         fputc('\n', out);
     }

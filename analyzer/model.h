@@ -93,6 +93,9 @@ struct model_thread {
     uint32_t waiting_site;
     uint64_t waiting_since_ns;
     uint64_t nevents;        /* records of this thread */
+    /* Profile mode: operations counted without their lock (the thread's
+     * SWT_STAT_UNCOUNTED slot: its (lock, site) tables were full). */
+    uint64_t uncounted_acquisitions, uncounted_contentions, uncounted_failures;
 };
 
 /* A lock-like object: mutex, rwlock, spinlock, condvar, barrier, semaphore. */

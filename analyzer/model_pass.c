@@ -207,6 +207,15 @@ static void stat_cb(void *vctx, uint32_t thread, const struct swt_stat_slot *slo
     struct model_ctx *c = vctx;
     struct model *m = c->m;
     uint32_t t = ids_thread_of(m, c->proc, thread);
+    if (slot->lock == SWT_STAT_UNCOUNTED) {
+        /* With every event recorded, the events count them all. */
+        if (t != MODEL_NONE && !(m->procs[c->proc].hdr.features & SWT_FEAT_EVENTS)) {
+            m->threads[t].uncounted_acquisitions += slot->acquisitions;
+            m->threads[t].uncounted_contentions += slot->contentions;
+            m->threads[t].uncounted_failures += slot->failures;
+        }
+        return;
+    }
     uint32_t lock = ids_lock_of(m, c->proc, slot->lock);
     uint32_t site = ids_stack_of(m, c->proc, slot->site);
     if (t == MODEL_NONE || lock == MODEL_NONE)

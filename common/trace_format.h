@@ -48,7 +48,7 @@
 #define SWT_MAGIC "SYNCWTRC"
 #define SWT_MAGIC_LEN 8
 #define SWT_VERSION_MAJOR 1
-#define SWT_VERSION_MINOR 0
+#define SWT_VERSION_MINOR 1
 #define SWT_HEADER_REGION 4096u
 #define SWT_CHUNK_MAGIC 0x4b435753u /* "SWCK" little endian */
 #define SWT_DEFAULT_CHUNK_SIZE (64u * 1024u)
@@ -157,6 +157,10 @@ struct swt_stat_slot {
     uint32_t wait_hist[SWT_HIST_BUCKETS];
 };
 _Static_assert(sizeof(struct swt_stat_slot) == 224, "stat slot layout");
+/* The lock of the one slot per thread (in its THREAD block, site 0) that
+ * counts the acquisitions, waits and failures for which no (lock, site)
+ * slot had room (format 1.1): they are counted, without their lock. */
+#define SWT_STAT_UNCOUNTED 0xffffffffu
 
 struct swt_held {
     uint32_t lock;

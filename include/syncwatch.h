@@ -13,7 +13,7 @@
 /* The trace format version this release writes and reads
  * (docs/trace-format.md). */
 #define SW_TRACE_FORMAT_MAJOR 1
-#define SW_TRACE_FORMAT_MINOR 0
+#define SW_TRACE_FORMAT_MINOR 1
 
 /* Exit codes of syncwatch-report. */
 enum sw_report_exit {

@@ -62,6 +62,7 @@ struct rec_thread {
     uint32_t hold_countdown;  /* profile: acquisitions until the next timed hold */
     uint32_t nstat_tables;
     struct rec_stat_table st[REC_STAT_TABLES];
+    struct swt_stat_slot *uncounted; /* the SWT_STAT_UNCOUNTED slot, once the tables are full */
     struct swt_stat_slot *held_slot[SWT_MAX_HELD]; /* stat slot of each held entry */
     uint32_t held_posts[SWT_MAX_HELD]; /* semaphores: foreign_posts when acquired */
     uint32_t sem_holds;                /* held entries that are semaphores */

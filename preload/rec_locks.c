@@ -62,6 +62,29 @@ static inline uint32_t stat_pos(uint32_t h, uint32_t cap)
 static struct swt_stat_slot *stat_slot_slow_body(struct rec_thread *t, uint32_t lock,
                                                  uint32_t site);
 
+/* Every table is full (REC_STAT_TABLES of them, ~3,500 (lock, site) pairs)
+ * or no STATS chunk could be had: the operation is counted in the thread's
+ * SWT_STAT_UNCOUNTED slot, so the trace says exactly how much is not
+ * attributed to a lock.  The THREAD block's table is never filled beyond
+ * three quarters, so it always has a free slot for it. */
+static struct swt_stat_slot *uncounted_slot(struct rec_thread *t)
+{
+    if (__builtin_expect(t->uncounted != NULL, 1))
+        return t->uncounted;
+    struct rec_stat_table *tab = &t->st[0];
+    for (uint32_t j = tab->cap; j-- > 0;) {
+        struct swt_stat_slot *s = &tab->slots[j];
+        if (s->lock == 0) {
+            tab->used++;
+            s->site = SWT_NO_SITE;
+            __atomic_store_n(&s->lock, SWT_STAT_UNCOUNTED, __ATOMIC_RELEASE);
+            t->uncounted = s;
+            return s;
+        }
+    }
+    return NULL;
+}
+
 /* Quiet (rec_quiet): a full table maps a STATS chunk. */
 __attribute__((noinline)) static struct swt_stat_slot *stat_slot_slow(struct rec_thread *t,
                                                                        uint32_t lock,
@@ -71,7 +94,7 @@ __attribute__((noinline)) static struct swt_stat_slot *stat_slot_slow(struct rec
     rec_quiet_begin(&q);
     struct swt_stat_slot *s = stat_slot_slow_body(t, lock, site);
     rec_quiet_end(&q);
-    return s;
+    return s ? s : uncounted_slot(t);
 }
 
 static struct swt_stat_slot *stat_slot_slow_body(struct rec_thread *t, uint32_t lock,

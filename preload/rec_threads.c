@@ -105,6 +105,7 @@ static void setup_block(struct rec_thread *t, struct swt_thread_block *blk)
     t->st[0].cap = blk->nstats;
     t->st[0].used = 0;
     t->nstat_tables = 1;
+    t->uncounted = NULL;
 }
 
 static void bump_threads_started(uint32_t index)

@@ -367,6 +367,61 @@ static void test_profile_counters(void **state)
     swt_close(t);
 }
 
+/* Full counter tables (issue 9 item 13): 4 KiB chunks hold 9 + 15 x 14
+ * (lock, site) pairs; 500 locks taken 3 times each, plus one busy trylock
+ * of each: every operation is still counted, the ones without room in the
+ * SWT_STAT_UNCOUNTED slot. */
+#define MANY_LOCKS 500
+static char many_locks[MANY_LOCKS];
+
+static void scenario_profile_full(void)
+{
+    struct rec_thread *t = rec_enter();
+    uint32_t id[MANY_LOCKS];
+    for (int i = 0; i < MANY_LOCKS; i++)
+        id[i] = new_mutex(t, &many_locks[i], 0);
+    for (int r = 0; r < 3; r++)
+        for (int i = 0; i < MANY_LOCKS; i++) {
+            lock(t, id[i]);
+            unlock(t, id[i]);
+        }
+    for (int i = 0; i < MANY_LOCKS; i++)
+        rec_failed(t, id[i], SWT_ACQ_TRY, SWT_NO_SITE, EBUSY);
+    end_process(t, 0);
+}
+
+struct uncounted_sum {
+    struct stat_sum all, uncounted;
+    int nuncounted;
+};
+
+static void sum_uncounted(void *ctx, uint32_t thread, const struct swt_stat_slot *s)
+{
+    struct uncounted_sum *u = ctx;
+    sum_stat(&u->all, thread, s);
+    if (s->lock == SWT_STAT_UNCOUNTED) {
+        u->nuncounted++;
+        sum_stat(&u->uncounted, thread, s);
+        assert_int_equal(s->site, SWT_NO_SITE);
+    }
+}
+
+static void test_profile_tables_full(void **state)
+{
+    (void)state;
+    run_child("full.swt", scenario_profile_full, "SYNCWATCH_MODE=profile",
+              "SYNCWATCH_CHUNK_SIZE=4096", "SYNCWATCH_STACK_DEPTH=0", NULL);
+    struct swt_trace *t = open_trace("full.swt");
+    struct uncounted_sum u = {0};
+    swt_foreach_stat(t, sum_uncounted, &u);
+    assert_int_equal(u.all.acq, 3 * MANY_LOCKS);
+    assert_int_equal(u.all.fail, MANY_LOCKS);
+    assert_int_equal(u.nuncounted, 1);
+    assert_int_equal(u.uncounted.acq, 3 * (MANY_LOCKS - (9 + 15 * 14)));
+    assert_int_equal(u.uncounted.fail, MANY_LOCKS - (9 + 15 * 14));
+    swt_close(t);
+}
+
 /* ---- fork: the child writes its own file ---- */
 
 static int fork_sem;
@@ -681,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_recursive_held_kill),
         cmocka_unit_test(test_edges_dedup),
         cmocka_unit_test(test_profile_counters),
+        cmocka_unit_test(test_profile_tables_full),
         cmocka_unit_test(test_fork_child_trace),
         cmocka_unit_test(test_fork_profile_held_blob),
         cmocka_unit_test(test_thread_exit_held),
