@@ -210,4 +210,7 @@ void rec_locks_announce_held(struct rec_thread *t)
     for (uint32_t i = 0; i < b->nheld && i < SWT_MAX_HELD; i++)
         if (lt_claim_announce(b->held[i].lock))
             announce(t, b->held[i].lock, SWT_NO_SITE, NULL, 0);
+    for (uint32_t i = 0; i < t->nmore; i++)
+        if (lt_claim_announce(t->more[i].h.lock))
+            announce(t, t->more[i].h.lock, SWT_NO_SITE, NULL, 0);
 }

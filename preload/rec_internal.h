@@ -18,6 +18,18 @@
 #define REC_EDGE_SET 2048u    /* per-thread seen-edge keys */
 #define REC_STAT_TABLES 16u   /* thread block + up to 15 STATS chunks */
 #define REC_MEMO 64u          /* per-thread (lock address, return address) memo entries */
+/* Holds beyond the THREAD block's SWT_MAX_HELD, per thread, in private
+ * memory mapped (MAP_NORESERVE) at the first such hold: as many as the
+ * lock table has addresses, so the lock-order edges of every hold are
+ * recorded (issue 9 item 14). */
+#define REC_HELD_MORE (1u << 20)
+
+struct rec_held_more {
+    struct swt_held h;
+    struct swt_stat_slot *slot; /* as held_slot[] */
+    uint32_t posts;             /* as held_posts[] */
+    uint32_t pad;
+};
 
 /* A return address seen with two different stacks (one C return address
  * reached from many Python call sites, architecture.md fact 16) is unwound on every
@@ -65,7 +77,12 @@ struct rec_thread {
     struct swt_stat_slot *uncounted; /* the SWT_STAT_UNCOUNTED slot, once the tables are full */
     struct swt_stat_slot *held_slot[SWT_MAX_HELD]; /* stat slot of each held entry */
     uint32_t held_posts[SWT_MAX_HELD]; /* semaphores: foreign_posts when acquired */
-    uint32_t sem_holds;                /* held entries that are semaphores */
+    uint32_t sem_holds;                /* held entries that are semaphores (extension too) */
+    /* The holds after the block's SWT_MAX_HELD, oldest first; nmore > 0
+     * only while the block is full.  The block's held_overflow counts them,
+     * plus more_lost holds that could not be kept (no memory). */
+    struct rec_held_more *more;
+    uint32_t nmore, more_lost;
     uint32_t edge_used;
     uint64_t edges[REC_EDGE_SET];
     struct rec_site_entry sites[REC_SITE_CACHE];

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/trace_encode.h"
 #include "preload/lock_table.h"
@@ -38,6 +39,8 @@ static inline uint64_t ticks_to_ns(uint64_t ticks)
 void rec_locks_thread_reset(struct rec_thread *t)
 {
     memset(t->held_slot, 0, sizeof t->held_slot);
+    for (uint32_t i = 0; i < t->nmore; i++)
+        t->more[i].slot = NULL; /* the parent's counters */
     memset(t->edges, 0, sizeof t->edges);
     t->edge_used = 0;
     memset(t->sites, 0, sizeof t->sites);
@@ -167,6 +170,69 @@ static inline int is_sem(uint32_t lock)
     return kind == SWT_KIND_SEM || kind == SWT_KIND_SEM_NAMED;
 }
 
+/* ---- holds beyond the block (REC_HELD_MORE) ---- */
+
+static int more_find(const struct rec_thread *t, uint32_t lock)
+{
+    for (uint32_t i = t->nmore; i-- > 0;)
+        if (t->more[i].h.lock == lock)
+            return (int)i;
+    return -1;
+}
+
+static void more_remove(struct rec_thread *t, uint32_t k)
+{
+    if (t->sem_holds && is_sem(t->more[k].h.lock))
+        t->sem_holds--;
+    memmove(&t->more[k], &t->more[k + 1], (t->nmore - k - 1) * sizeof t->more[0]);
+    t->nmore--;
+    t->blk->held_overflow--;
+}
+
+/* The block is full: the hold goes into the extension (mapped at the first
+ * one).  Without memory it is only counted (more_lost): returns 0. */
+__attribute__((noinline)) static int more_push(struct rec_thread *t, const struct swt_held *h,
+                                                struct swt_stat_slot *slot, uint32_t posts)
+{
+    t->blk->held_overflow++;
+    if (!t->more) {
+        struct rec_quiet q;
+        rec_quiet_begin(&q);
+        void *m = mmap(NULL, (size_t)REC_HELD_MORE * sizeof t->more[0], PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        rec_quiet_end(&q);
+        if (m != MAP_FAILED)
+            t->more = m;
+    }
+    if (!t->more || t->nmore == REC_HELD_MORE) {
+        if (!t->more_lost++)
+            rec_note(t, SWT_NOTE_TABLE_FULL,
+                     "held list full: lock-order edges from holds beyond it are not recorded");
+        return 0;
+    }
+    struct rec_held_more *e = &t->more[t->nmore++];
+    e->h = *h;
+    e->slot = slot;
+    e->posts = posts;
+    return 1;
+}
+
+/* A block entry went away while the extension holds more: its oldest
+ * entry moves into the block, so that the block is full whenever the
+ * extension is in use (the fast paths look at the block only). */
+__attribute__((noinline)) static void more_refill(struct rec_thread *t)
+{
+    struct swt_thread_block *b = t->blk;
+    uint32_t n = b->nheld;
+    b->held[n] = t->more[0].h;
+    t->held_slot[n] = t->more[0].slot;
+    t->held_posts[n] = t->more[0].posts;
+    memmove(&t->more[0], &t->more[1], (t->nmore - 1) * sizeof t->more[0]);
+    t->nmore--;
+    b->held_overflow--;
+    __atomic_store_n(&b->nheld, n + 1, __ATOMIC_RELEASE);
+}
+
 static inline void held_remove(struct rec_thread *t, int idx)
 {
     struct swt_thread_block *b = t->blk;
@@ -176,15 +242,29 @@ static inline void held_remove(struct rec_thread *t, int idx)
     if (__builtin_expect((uint32_t)idx == n - 1, 1)) {
         /* Entries past nheld are not read: no need to clear. */
         __atomic_store_n(&b->nheld, n - 1, __ATOMIC_RELEASE);
-        return;
+    } else {
+        for (uint32_t i = (uint32_t)idx; i + 1 < n; i++) {
+            b->held[i] = b->held[i + 1];
+            t->held_slot[i] = t->held_slot[i + 1];
+            t->held_posts[i] = t->held_posts[i + 1];
+        }
+        memset(&b->held[n - 1], 0, sizeof b->held[0]);
+        __atomic_store_n(&b->nheld, n - 1, __ATOMIC_RELEASE);
     }
-    for (uint32_t i = (uint32_t)idx; i + 1 < n; i++) {
-        b->held[i] = b->held[i + 1];
-        t->held_slot[i] = t->held_slot[i + 1];
-        t->held_posts[i] = t->held_posts[i + 1];
-    }
-    memset(&b->held[n - 1], 0, sizeof b->held[0]);
-    __atomic_store_n(&b->nheld, n - 1, __ATOMIC_RELEASE);
+    if (__builtin_expect(t->nmore != 0, 0))
+        more_refill(t);
+}
+
+/* Every hold of the thread, block first: i < held_count(t). */
+static inline uint32_t held_count(const struct rec_thread *t)
+{
+    uint32_t n = t->blk->nheld;
+    return (n < SWT_MAX_HELD ? n : SWT_MAX_HELD) + t->nmore;
+}
+
+static inline const struct swt_held *held_at(const struct rec_thread *t, uint32_t i)
+{
+    return i < SWT_MAX_HELD ? &t->blk->held[i] : &t->more[i - SWT_MAX_HELD].h;
 }
 
 /* Drops this thread's semaphore holds that another thread's post ended
@@ -203,6 +283,15 @@ __attribute__((noinline)) static void prune_foreign_posts(struct rec_thread *t)
             (__atomic_load_n(&in->meta, __ATOMIC_ACQUIRE) & LT_META_DEAD))
             held_remove(t, (int)i);
     }
+    for (uint32_t k = t->nmore; k-- > 0;) {
+        uint32_t lock = t->more[k].h.lock;
+        if (!is_sem(lock))
+            continue;
+        struct lt_info *in = lt_info(lock);
+        if (in->foreign_posts != t->more[k].posts ||
+            (__atomic_load_n(&in->meta, __ATOMIC_ACQUIRE) & LT_META_DEAD))
+            more_remove(t, k);
+    }
 }
 
 void rec_locks_forget_destroyed(struct rec_thread *t, uint32_t lock)
@@ -215,6 +304,8 @@ void rec_locks_forget_destroyed(struct rec_thread *t, uint32_t lock)
     int i = held_find(t->blk, lock);
     if (i >= 0)
         held_remove(t, i);
+    else if (t->nmore && (i = more_find(t, lock)) >= 0)
+        more_remove(t, (uint32_t)i);
 }
 
 void rec_locks_prune(struct rec_thread *t)
@@ -228,7 +319,10 @@ unsigned rec_held_flags(struct rec_thread *t, uint32_t lock)
     if (!t || !lock)
         return 0;
     int i = held_find(t->blk, lock);
-    return i < 0 ? 0 : t->blk->held[i].flags;
+    if (i >= 0)
+        return t->blk->held[i].flags;
+    i = t->nmore ? more_find(t, lock) : -1;
+    return i < 0 ? 0 : t->more[i].h.flags;
 }
 
 /* ---- edges ---- */
@@ -262,11 +356,11 @@ static inline uint64_t edge_key(uint64_t set_hash, uint32_t from, uint32_t to, u
            1;
 }
 
-static inline uint64_t held_set_hash(const struct swt_thread_block *b, uint32_t n)
+static inline uint64_t held_set_hash(const struct rec_thread *t, uint32_t n)
 {
     uint64_t set_hash = 0;
     for (uint32_t i = 0; i < n; i++)
-        set_hash += mix64(b->held[i].lock);
+        set_hash += mix64(held_at(t, i)->lock);
     return set_hash;
 }
 
@@ -277,12 +371,11 @@ __attribute__((noinline)) static int edges_new(struct rec_thread *t, uint32_t lo
 {
     if (t->edge_used >= REC_EDGE_SET - REC_EDGE_SET / 4)
         return 1; /* edge_seen forgets the set: every edge is written again */
-    const struct swt_thread_block *b = t->blk;
-    uint32_t n = b->nheld < SWT_MAX_HELD ? b->nheld : SWT_MAX_HELD;
-    uint64_t set_hash = held_set_hash(b, n);
+    uint32_t n = held_count(t);
+    uint64_t set_hash = held_set_hash(t, n);
     unsigned to_flags = flags & EDGE_FLAG_MASK;
     for (uint32_t i = 0; i < n; i++) {
-        const struct swt_held *h = &b->held[i];
+        const struct swt_held *h = held_at(t, i);
         if (h->lock == lock)
             continue;
         uint64_t key =
@@ -299,23 +392,29 @@ __attribute__((noinline)) static int edges_new(struct rec_thread *t, uint32_t lo
 
 __attribute__((noinline)) static void emit_edges(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site)
 {
-    const struct swt_thread_block *b = t->blk;
-    uint32_t n = b->nheld < SWT_MAX_HELD ? b->nheld : SWT_MAX_HELD;
-    uint64_t set_hash = held_set_hash(b, n);
+    uint32_t n = held_count(t);
+    uint64_t set_hash = held_set_hash(t, n);
     unsigned to_flags = flags & EDGE_FLAG_MASK;
     for (uint32_t i = 0; i < n; i++) {
-        const struct swt_held *h = &b->held[i];
+        const struct swt_held *h = held_at(t, i);
         if (h->lock == lock)
             continue;
         uint64_t ef = SWT_EDGE_FLAGS(h->flags & EDGE_FLAG_MASK, to_flags);
         uint64_t key = edge_key(set_hash, h->lock, lock, ef);
         if (edge_seen(t, key))
             continue;
+        /* The other held locks, the first SWT_MAX_HELD of them (the
+         * analyzer's gate-lock rule looks at a few only). */
         uint8_t blob[SWT_MAX_HELD * 5];
         uint8_t *p = blob;
-        for (uint32_t k = 0; k < n; k++)
-            if (k != i && b->held[k].lock != lock)
-                p = swt_put_varint(p, b->held[k].lock);
+        uint32_t nb = 0;
+        for (uint32_t k = 0; k < n && nb < SWT_MAX_HELD; k++) {
+            uint32_t other = held_at(t, k)->lock;
+            if (k != i && other != lock) {
+                p = swt_put_varint(p, other);
+                nb++;
+            }
+        }
         uint64_t f[5] = {h->lock, lock, ef, h->site, site};
         rec_write_ext(t, SWT_REC_EDGE, rec_now(), f, 5, blob, (size_t)(p - blob));
     }
@@ -342,17 +441,25 @@ void rec_wait(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t site
 /* A lock this thread already holds was acquired again: a recursive mutex
  * or a read re-lock deepens the hold; a binary semaphore's old hold was
  * ended by another thread's post (any thread may post).  Returns 1 when
- * handled, 0 when the caller records a new hold. */
+ * handled, 0 when the caller records a new hold.  i: a block entry, or
+ * SWT_MAX_HELD + k for extension entry k. */
 __attribute__((noinline)) static int acquire_again(struct rec_thread *t, int i, uint32_t lock,
                                                    uint32_t meta, unsigned flags, uint32_t site)
 {
     struct swt_thread_block *b = t->blk;
     unsigned kind = meta & LT_META_KIND_MASK;
+    int in_more = i >= (int)SWT_MAX_HELD;
     if (kind == SWT_KIND_SEM || kind == SWT_KIND_SEM_NAMED) {
-        held_remove(t, i);
+        if (in_more)
+            more_remove(t, (uint32_t)i - SWT_MAX_HELD);
+        else
+            held_remove(t, i);
         return 0;
     }
-    b->held[i].depth++;
+    if (in_more)
+        t->more[i - SWT_MAX_HELD].h.depth++;
+    else
+        b->held[i].depth++;
     flags |= SWT_ACQ_RECURSIVE;
     if (b->waiting_lock == lock)
         clear_wait(b);
@@ -436,6 +543,8 @@ static void acquired_general(struct rec_thread *t, uint32_t lock, unsigned flags
     uint32_t n = b->nheld;
     if (n && !(meta & LT_META_NOHOLD)) {
         int i = held_find(b, lock);
+        if (i < 0 && t->nmore && (i = more_find(t, lock)) >= 0)
+            i += (int)SWT_MAX_HELD;
         if (i >= 0 && acquire_again(t, i, lock, meta, flags, site))
             return;
         n = b->nheld;
@@ -476,6 +585,9 @@ static void acquired_general(struct rec_thread *t, uint32_t lock, unsigned flags
     if (n)
         emit_edges(t, lock, flags, site);
     if (!(meta & LT_META_NOHOLD)) {
+        unsigned kind = meta & LT_META_KIND_MASK;
+        int sem = kind == SWT_KIND_SEM || kind == SWT_KIND_SEM_NAMED;
+        uint32_t posts = sem ? __atomic_load_n(&in->foreign_posts, __ATOMIC_RELAXED) : 0;
         if (__builtin_expect(n < SWT_MAX_HELD, 1)) {
             struct swt_held *h = &b->held[n];
             h->lock = lock;
@@ -484,14 +596,14 @@ static void acquired_general(struct rec_thread *t, uint32_t lock, unsigned flags
             h->depth = 1;
             h->since_ticks = now;
             t->held_slot[n] = s;
-            unsigned kind = meta & LT_META_KIND_MASK;
-            if (kind == SWT_KIND_SEM || kind == SWT_KIND_SEM_NAMED) {
-                t->held_posts[n] = __atomic_load_n(&in->foreign_posts, __ATOMIC_RELAXED);
-                t->sem_holds++;
-            }
+            t->held_posts[n] = posts;
             __atomic_store_n(&b->nheld, n + 1, __ATOMIC_RELEASE);
+            if (sem)
+                t->sem_holds++;
         } else {
-            b->held_overflow++;
+            struct swt_held h = {lock, flags & ~(unsigned)SWT_ACQ_CONTENDED, site, 1, now};
+            if (more_push(t, &h, s, posts) && sem)
+                t->sem_holds++;
         }
     }
     if (tracing)
@@ -552,7 +664,9 @@ void rec_released(struct rec_thread *t, uint32_t lock, unsigned flags, uint32_t 
         return;
     struct swt_thread_block *b = t->blk;
     uint32_t n = b->nheld;
-    if (__builtin_expect(n && !t->sem_holds, 1)) {
+    /* 1 <= n < SWT_MAX_HELD: a full block may have an extension to refill
+     * from (released_general). */
+    if (__builtin_expect(n - 1u < SWT_MAX_HELD - 1u && !t->sem_holds, 1)) {
         struct swt_held *h = &b->held[n - 1];
         if (__builtin_expect(h->lock == lock && h->depth == 1, 1)) {
             uint64_t since = h->since_ticks;
@@ -593,7 +707,22 @@ static void released_general(struct rec_thread *t, uint32_t lock, unsigned flags
             }
             held_remove(t, i);
         }
-    } else if (b->held_overflow) {
+    } else if (t->nmore && (i = more_find(t, lock)) >= 0) {
+        struct rec_held_more *e = &t->more[i];
+        flags |= e->h.flags & (SWT_ACQ_READ | SWT_ACQ_WRITE);
+        if (e->h.depth > 1) {
+            e->h.depth--;
+            flags |= SWT_ACQ_RECURSIVE;
+        } else {
+            if (e->h.since_ticks) {
+                now = rec_now_release();
+                count_hold(e->slot, e->h.since_ticks, now);
+            }
+            more_remove(t, (uint32_t)i);
+        }
+    } else if (t->more_lost) {
+        /* A hold that could not be kept (more_push). */
+        t->more_lost--;
         b->held_overflow--;
     }
     if (rec_tracing())
@@ -649,12 +778,13 @@ void rec_sem_post(struct rec_thread *t, uint32_t sem, uint32_t site, long value)
         return;
     struct swt_thread_block *b = t->blk;
     int i = b->nheld ? held_find(b, sem) : -1;
+    int k = i < 0 && t->nmore ? more_find(t, sem) : -1;
     uint64_t now = 0;
     if (rec_site_is_guess(site)) {
         /* The end of this thread's own hold: the last exact site of
          * (return address, semaphore); a post by another thread (possibly
          * a misuse): exact. */
-        site = i >= 0 ? rec_site_for_lock(t, sem, 0) : rec_site_exact(t);
+        site = i >= 0 || k >= 0 ? rec_site_for_lock(t, sem, 0) : rec_site_exact(t);
         rec_site_done();
     } else if (site != SWT_NO_SITE) {
         rec_site_learn(t, site);
@@ -665,6 +795,13 @@ void rec_sem_post(struct rec_thread *t, uint32_t sem, uint32_t site, long value)
             count_hold(t->held_slot[i], b->held[i].since_ticks, now);
         }
         held_remove(t, i);
+    } else if (k >= 0) {
+        struct rec_held_more *e = &t->more[k];
+        if (e->h.since_ticks) {
+            now = rec_now_release();
+            count_hold(e->slot, e->h.since_ticks, now);
+        }
+        more_remove(t, (uint32_t)k);
     } else {
         struct lt_info *in = lt_info(sem);
         if (in && !(in->meta & LT_META_NOHOLD))

@@ -128,7 +128,9 @@ struct rec_thread *rec_threads_attach(uint32_t index)
     }
     spin_unlock(&free_lock);
     if (t) {
+        struct rec_held_more *more = t->more; /* kept mapped for the next thread */
         memset(t, 0, sizeof *t);
+        t->more = more;
     } else {
         void *m = mmap(NULL, sizeof *t, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
                        0);

@@ -422,6 +422,69 @@ static void test_profile_tables_full(void **state)
     swt_close(t);
 }
 
+/* Holds beyond the block's 64 (issue 9 item 14): 100 nested locks make
+ * edges among the last ones too; releasing the oldest first moves the
+ * extension's holds into the block, which keeps making their edges. */
+#define DEEP 100
+static char deep_locks[DEEP + 1];
+static uint32_t deep_id[DEEP + 1];
+
+static void scenario_deep(void)
+{
+    struct rec_thread *t = rec_enter();
+    for (int i = 0; i <= DEEP; i++)
+        deep_id[i] = new_mutex(t, &deep_locks[i], 0);
+    for (int i = 0; i < DEEP; i++)
+        lock(t, deep_id[i]);
+    for (int i = 0; i < 50; i++)
+        unlock(t, deep_id[i]);
+    lock(t, deep_id[DEEP]); /* held: 50..99, all in the block again */
+    unlock(t, deep_id[DEEP]);
+    for (int i = 50; i < DEEP; i++)
+        unlock(t, deep_id[i]);
+    for (int i = 0; i < DEEP; i++)
+        lock(t, deep_id[i]);
+    end_process(t, 0); /* holding all 100 */
+}
+
+static int has_edge(struct swt_trace *t, uint32_t from, uint32_t to)
+{
+    struct swt_merge *m = swt_merge_new(t);
+    struct swt_rec r = {0};
+    char err[SWT_ERR_LEN];
+    int found = 0, rc;
+    while ((rc = swt_merge_next(m, &r, err, sizeof err)) == 1)
+        if (r.type == SWT_REC_EDGE && r.f[0] == from && r.f[1] == to)
+            found = 1;
+    swt_merge_free(m);
+    assert_int_equal(rc, 0);
+    return found;
+}
+
+static void test_held_beyond_block(void **state)
+{
+    (void)state;
+    run_child("deep.swt", scenario_deep, "SYNCWATCH_MODE=profile", "SYNCWATCH_STACK_DEPTH=0",
+              NULL);
+    /* The child's ids: the same order of registration in a fresh process. */
+    for (int i = 0; i <= DEEP; i++)
+        deep_id[i] = (uint32_t)i + 1;
+    struct swt_trace *t = open_trace("deep.swt");
+    assert_true(has_edge(t, deep_id[63], deep_id[64]));
+    assert_true(has_edge(t, deep_id[80], deep_id[81]));
+    assert_true(has_edge(t, deep_id[90], deep_id[99]));
+    assert_true(has_edge(t, deep_id[99], deep_id[DEEP]));
+    assert_true(has_edge(t, deep_id[50], deep_id[DEEP]));
+    assert_false(has_edge(t, deep_id[49], deep_id[DEEP]));
+    const struct swt_thread_block *b = swt_thread_block(t, 1);
+    assert_non_null(b);
+    assert_int_equal(b->nheld, 64);
+    assert_int_equal(b->held_overflow, 36);
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(b->held[i].lock, deep_id[i]);
+    swt_close(t);
+}
+
 /* ---- fork: the child writes its own file ---- */
 
 static int fork_sem;
@@ -737,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_edges_dedup),
         cmocka_unit_test(test_profile_counters),
         cmocka_unit_test(test_profile_tables_full),
+        cmocka_unit_test(test_held_beyond_block),
         cmocka_unit_test(test_fork_child_trace),
         cmocka_unit_test(test_fork_profile_held_blob),
         cmocka_unit_test(test_thread_exit_held),
