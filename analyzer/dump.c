@@ -129,6 +129,10 @@ int dump_info(FILE *out, const struct swt_trace *t, char *err, size_t errlen)
                 fprintf(out, ", holds %u lock%s", b->nheld, b->nheld == 1 ? "" : "s");
             if (b->waiting_lock)
                 fprintf(out, ", waits for lock %u", b->waiting_lock);
+            if (b->waiting_join == SWT_JOIN_UNKNOWN)
+                fputs(", waiting in join for a thread not traced", out);
+            else if (b->waiting_join)
+                fprintf(out, ", waiting in join for thread %u", b->waiting_join);
             const struct swt_stat_slot *u = uncounted_slot(t, b);
             if (u)
                 fprintf(out,

@@ -38,13 +38,17 @@ const struct swt_schema swt_schema_ext[SWT_REC_EXT_LAST - SWT_EXT_BASE + 1] = {
     [SWT_REC_EDGE - SWT_EXT_BASE] = {"edge", 5, 1, F("from", "to", "flags", "from_site", "to_site")},
     [SWT_REC_DROPPED - SWT_EXT_BASE] = {"dropped", 1, 0, F("count")},
     [SWT_REC_NOTE - SWT_EXT_BASE] = {"note", 1, 1, F("code")},
+    [SWT_REC_JOIN_BEGIN - SWT_EXT_BASE] = {"join_begin", 2, 0, F("thread", "site")},
+    [SWT_REC_COND_DESTROY_BEGIN - SWT_EXT_BASE] = {"cond_destroy_begin", 2, 0,
+                                                   F("cond", "site")},
 };
 
 const struct swt_schema *swt_schema_of(unsigned type)
 {
     if (type >= 1 && type <= SWT_REC_CORE_LAST)
         return &swt_schema_core[type];
-    if (type >= SWT_EXT_BASE && type <= SWT_REC_EXT_LAST)
+    /* Unassigned types inside the range have no name: unknown too. */
+    if (type >= SWT_EXT_BASE && type <= SWT_REC_EXT_LAST && swt_schema_ext[type - SWT_EXT_BASE].name)
         return &swt_schema_ext[type - SWT_EXT_BASE];
     return NULL;
 }

@@ -173,6 +173,8 @@ _Static_assert(sizeof(struct swt_held) == 24, "held entry layout");
 
 /* The live state of one thread, kept in place in its SWT_CHUNK_THREAD chunk,
  * so that after a kill the trace still says who held and who waited for what. */
+#define SWT_JOIN_UNKNOWN 0xffffffffu /* swt_thread_block.waiting_join: a thread not known */
+
 enum swt_thread_state {
     SWT_THREAD_RUNNING = 0,
     SWT_THREAD_EXITED = 1,   /* returned or called pthread_exit */
@@ -189,7 +191,9 @@ struct swt_thread_block {
     uint32_t waiting_site;
     uint64_t waiting_since_ticks;
     uint32_t nstats;         /* slots of stats[] (capacity) */
-    uint32_t reserved;
+    uint32_t waiting_join;   /* since 1.1: thread index this thread is blocked joining
+                                (SWT_JOIN_UNKNOWN: one the recorder does not know), 0 if
+                                none; waiting_site/since describe it when waiting_lock is 0 */
     struct swt_held held[SWT_MAX_HELD];
     struct swt_stat_slot stats[]; /* open addressing by (lock, site) */
 };
@@ -228,7 +232,14 @@ enum swt_rec_type {
                                     (varints); flags = SWT_EDGE_FLAGS(from hold, to acquisition) */
     SWT_REC_DROPPED = 0x4d,      /* count of events this thread could not record */
     SWT_REC_NOTE = 0x4e,         /* code (enum swt_note); blob: text */
-    SWT_REC_EXT_LAST = 0x4e,
+    SWT_REC_JOIN_BEGIN = 0x4f,   /* since 1.1: thread to join (0 unknown), site: a join starts
+                                    (THREAD_JOIN says how it ended) */
+    /* 0x50: another record of format 1.1 */
+    SWT_REC_COND_DESTROY_BEGIN = 0x51, /* since 1.1: cond, site: a condvar destroy starts
+                                          (glibc's waits for the waiters to leave; DESTROY
+                                          follows) */
+    /* 0x52: reserved */
+    SWT_REC_EXT_LAST = 0x51,
 };
 
 /* Flags of ACQUIRE, WAIT, FAIL, RELEASE and of held entries. */

@@ -186,6 +186,7 @@ SW_HOOK void cnd_destroy(cnd_t *cnd)
     int saved = errno;
     uint32_t id = rec_lock_id(t, cnd, SWT_KIND_C11_CND);
     uint32_t site = rec_site(t, __builtin_return_address(0));
+    rec_cond_destroy_begin(t, id, site);
     REAL(real_cnd_destroy, "cnd_destroy")(cnd);
     rec_lock_destroy(t, id, site, 0);
     rec_leave(t);

@@ -207,6 +207,7 @@ SW_HOOK int pthread_cond_destroy(pthread_cond_t *cond)
     int saved = errno;
     uint32_t id = rec_lock_id(t, cond, SWT_KIND_COND);
     uint32_t site = rec_site(t, __builtin_return_address(0));
+    rec_cond_destroy_begin(t, id, site);
     int rc = REAL_V(real_pthread_cond_destroy, "pthread_cond_destroy", COND_VERSION)(cond);
     rec_lock_destroy(t, id, site, rc);
     rec_leave(t);

@@ -130,6 +130,7 @@ SW_HOOK int pthread_join(pthread_t th, void **value)
         return REAL(real_pthread_join, "pthread_join")(th, value);
     int saved = errno;
     uint32_t site = rec_site(t, RET);
+    rec_thread_join_begin(t, rec_thread_of(th), site);
     /* Not inside the shim while blocked: a signal handler's locks during a
      * long join are recorded. */
     rec_leave(t);
@@ -222,6 +223,7 @@ SW_HOOK int thrd_join(thrd_t th, int *res)
         return REAL(real_thrd_join, "thrd_join")(th, res);
     int saved = errno;
     uint32_t site = rec_site(t, RET);
+    rec_thread_join_begin(t, rec_thread_of((pthread_t)th), site);
     rec_leave(t);
     int r = REAL(real_thrd_join, "thrd_join")(th, res);
     t = rec_enter();

@@ -761,6 +761,14 @@ void rec_cond_wake(struct rec_thread *t, uint32_t cond, uint32_t mutex, int err)
     }
 }
 
+void rec_cond_destroy_begin(struct rec_thread *t, uint32_t cond, uint32_t site)
+{
+    if (!t || !cond)
+        return;
+    uint64_t f[2] = {cond, site};
+    rec_write_ext(t, SWT_REC_COND_DESTROY_BEGIN, rec_now(), f, 2, NULL, 0);
+}
+
 void rec_cond_signal(struct rec_thread *t, uint32_t cond, unsigned flags, uint32_t site)
 {
     if (!t || !cond || !rec_tracing())

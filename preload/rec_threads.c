@@ -208,6 +208,7 @@ void rec_thread_exit(struct rec_thread *t, unsigned how)
     uint8_t *p = blob;
     for (uint32_t i = 0; i < b->nheld && i < SWT_MAX_HELD; i++)
         p = swt_put_varint(p, b->held[i].lock);
+    b->waiting_join = 0; /* cancelled inside a join */
     uint64_t f[2] = {how, b->nheld + b->held_overflow};
     rec_write_ext(t, SWT_REC_THREAD_EXIT, rec_now(), f, 2, blob, (size_t)(p - blob));
     __atomic_store_n(&b->state, how, __ATOMIC_RELEASE);
@@ -219,8 +220,22 @@ uint32_t rec_thread_of(pthread_t th)
     return e ? e->index : 0;
 }
 
+void rec_thread_join_begin(struct rec_thread *t, uint32_t joined, uint32_t site)
+{
+    if (!t)
+        return;
+    uint64_t now = rec_now();
+    struct swt_thread_block *b = t->blk;
+    b->waiting_site = site;
+    b->waiting_since_ticks = now;
+    __atomic_store_n(&b->waiting_join, joined ? joined : SWT_JOIN_UNKNOWN, __ATOMIC_RELEASE);
+    uint64_t f[2] = {joined, site};
+    rec_write_ext(t, SWT_REC_JOIN_BEGIN, now, f, 2, NULL, 0);
+}
+
 void rec_thread_joined(struct rec_thread *t, uint32_t joined, uint32_t site, int err)
 {
+    __atomic_store_n(&t->blk->waiting_join, 0, __ATOMIC_RELEASE);
     uint64_t f[3] = {joined, site, (uint64_t)(uint32_t)err};
     rec_write_ext(t, SWT_REC_THREAD_JOIN, rec_now(), f, 3, NULL, 0);
 }

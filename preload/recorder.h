@@ -116,6 +116,10 @@ void rec_sem_post(struct rec_thread *t, uint32_t sem, uint32_t site, long value)
 void rec_barrier_wait(struct rec_thread *t, uint32_t barrier, uint32_t site);
 void rec_barrier_done(struct rec_thread *t, uint32_t barrier, int err);
 
+/* A condvar destroy starts (before the real call, which waits for the
+ * condvar's waiters to leave): COND_DESTROY_BEGIN, in both modes. */
+void rec_cond_destroy_begin(struct rec_thread *t, uint32_t cond, uint32_t site);
+
 /* Rare events, written as ext records. */
 void rec_note(struct rec_thread *t, unsigned code, const char *text);
 
@@ -138,6 +142,10 @@ void rec_thread_created(struct rec_thread *t, uint32_t child, pthread_t th, uint
 void rec_thread_exit(struct rec_thread *t, unsigned how);
 /* The index of a running or finished thread, 0 if unknown. */
 uint32_t rec_thread_of(pthread_t th);
+/* A join starts (before the real call; joined: rec_thread_of, 0 unknown):
+ * JOIN_BEGIN, and the thread block says "waiting in join" until
+ * rec_thread_joined. */
+void rec_thread_join_begin(struct rec_thread *t, uint32_t joined, uint32_t site);
 void rec_thread_joined(struct rec_thread *t, uint32_t joined, uint32_t site, int err);
 void rec_thread_detached(struct rec_thread *t, uint32_t thread);
 void rec_thread_named(struct rec_thread *t, uint32_t thread, const char *name);

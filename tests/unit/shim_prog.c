@@ -1,13 +1,14 @@
 /* A program run under the shim by test_shim_e2e: it checks by itself that
  * the mutex hooks return what glibc returns and leave errno alone, and
  * produces thread, fork and exit events whose records the driver checks.
- * Usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind|c11|pshared|runpath */
+ * Usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind|c11|pshared|runpath|joinwait */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,10 +322,69 @@ static int locks(void)
     return 0;
 }
 
+/* joinwait: a condvar is created and destroyed (COND_DESTROY_BEGIN, then
+ * DESTROY); then the main thread holds join_lock and joins a worker that
+ * waits for join_lock: a deadlock through a join.  A third thread SIGKILLs
+ * the process once both are blocked in futex calls for a while, so the
+ * trace keeps what the thread blocks said at that moment. */
+static pthread_mutex_t join_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t main_tid, waiter_tid;
+
+static void *wait_for_join_lock(void *arg)
+{
+    (void)arg;
+    __atomic_store_n(&waiter_tid, gettid(), __ATOMIC_RELEASE);
+    pthread_mutex_lock(&join_lock); /* held by the joiner: never returns */
+    return NULL;
+}
+
+/* 1 if thread tid is inside a futex system call (x86-64: 202). */
+static int in_futex(pid_t tid)
+{
+    char p[64], buf[64] = {0};
+    snprintf(p, sizeof p, "/proc/self/task/%d/syscall", (int)tid);
+    int fd = open(p, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    return n > 4 && strncmp(buf, "202 ", 4) == 0;
+}
+
+static void *kill_when_stuck(void *arg)
+{
+    (void)arg;
+    pid_t w;
+    while (!(w = __atomic_load_n(&waiter_tid, __ATOMIC_ACQUIRE)))
+        usleep(1000);
+    /* Both blocked for 50 consecutive looks a millisecond apart: not a
+     * futex call on the way. */
+    for (int stuck = 0; stuck < 50;) {
+        usleep(1000);
+        stuck = in_futex(main_tid) && in_futex(w) ? stuck + 1 : 0;
+    }
+    kill(getpid(), SIGKILL);
+    return NULL;
+}
+
+static int join_wait(void)
+{
+    pthread_cond_t c;
+    pthread_cond_init(&c, NULL);
+    pthread_cond_destroy(&c);
+    main_tid = gettid();
+    pthread_mutex_lock(&join_lock);
+    pthread_t waiter, killer;
+    pthread_create(&waiter, NULL, wait_for_join_lock, NULL);
+    pthread_create(&killer, NULL, kill_when_stuck, NULL);
+    pthread_join(waiter, NULL);
+    return 3; /* not reached */
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind|c11|pshared|runpath\n");
+        fprintf(stderr, "usage: shim_prog mutex|threads|fork|exit|locks|closefds|deepbind|c11|pshared|runpath|joinwait\n");
         return 2;
     }
     if (strcmp(argv[1], "mutex") == 0)
@@ -345,6 +405,8 @@ int main(int argc, char **argv)
         return c11_threads();
     if (strcmp(argv[1], "deepbind") == 0)
         return deepbind();
+    if (strcmp(argv[1], "joinwait") == 0)
+        return join_wait();
     if (strcmp(argv[1], "closefds") == 0)
         return close_fds(getenv("SHIM_PROG_VICTIM"));
     fprintf(stderr, "shim_prog: unknown mode %s\n", argv[1]);

@@ -50,6 +50,10 @@ T
 "$SWGEN" -e "header major=2 run=7" -e "T1 acquire A" "$TMP/v2.swt" || exit 1
 "$SWGEN" -e "header magic=NOTATRCE" -e "T1 acquire A" "$TMP/magic.swt" || exit 1
 "$SWGEN" -e "header run=7 pid=300" -e "T1 raw 0x3f 1 2" "$TMP/badtype.swt" || exit 1
+# Format 1.1 records: the start of a join and of a condvar destroy, and an
+# unassigned ext type inside the known range (skipped).
+"$SWGEN" -e "header run=7" -e "T1 raw 0x4f 2 5" -e "T1 raw 0x51 1 6" -e "T1 raw 0x50 9 blob=00" \
+  "$TMP/join.swt" || exit 1
 : >"$TMP/empty.swt"
 head -c 100 "$TMP/abba.swt" >"$TMP/short.swt"
 mkdir "$TMP/run" "$TMP/mixed" "$TMP/none"
@@ -122,6 +126,9 @@ expect info 0 "run id: +0000000000000007" -- "$REPORT" info "$TMP/abba.swt"
 expect info.bad 2 "empty" -- "$REPORT" info "$TMP/empty.swt"
 expect dump 0 "T2 +acquire +lock=1 flags=0x0" -- "$REPORT" dump "$TMP/abba.swt"
 expect dump.args 2 "exactly one" -- "$REPORT" dump
+expect dump.join 0 "T1 +join_begin +thread=2 site=5" -- "$REPORT" dump "$TMP/join.swt"
+expect dump.cond_destroy 0 "T1 +cond_destroy_begin cond=1 site=6" -- "$REPORT" dump "$TMP/join.swt"
+expect report.join 0 "No findings" -- "$REPORT" "$TMP/join.swt"
 expect no_symbols 1 "lock-order cycle" -- "$REPORT" --no-symbols "$TMP/abba.swt"
 expect thresholds 1 "" -- "$REPORT" --top 3 --hold-threshold 5ms --wait-threshold 1s --starve-count 4 "$TMP/abba.swt"
 expect bad_duration 2 "duration" -- "$REPORT" --wait-threshold soon "$TMP/abba.swt"

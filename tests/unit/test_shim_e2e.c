@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -405,6 +406,49 @@ static void test_dlopen_runpath(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* The start of a join and of a condvar destroy are recorded (format 1.1),
+ * and a thread blocked in a join says so in its block: here the main
+ * thread joins a worker that waits for a lock the main thread holds, and
+ * the process is killed in that state. */
+static void test_join_wait(void **state)
+{
+    (void)state;
+    for (int mode = 0; mode < 2; mode++) {
+        char out[PATH_MAX], sub[32];
+        snprintf(sub, sizeof sub, "joinwait-%d", mode);
+        out_dir(sub, out, sizeof out);
+        int st = run_prog("joinwait", out, mode ? "SYNCWATCH_MODE=profile" : NULL);
+        show_stderr("joinwait");
+        assert_true(WIFSIGNALED(st));
+        assert_int_equal(WTERMSIG(st), SIGKILL);
+        struct swt_trace *t = open_in(sub, 0);
+        struct swt_rec r = {0};
+        assert_int_equal(count_type(t, SWT_REC_COND_DESTROY_BEGIN, 0, &r), 1);
+        uint32_t cond = (uint32_t)r.f[0];
+        assert_true(cond != 0);
+        if (!mode) { /* trace mode: the DESTROY record follows */
+            struct swt_rec d = {0};
+            assert_int_equal(count_type(t, SWT_REC_DESTROY, 0, &d), 1);
+            assert_int_equal(d.f[0], cond);
+            assert_true(d.ns >= r.ns);
+        }
+        assert_int_equal(count_type(t, SWT_REC_JOIN_BEGIN, 0, &r), 1);
+        assert_int_equal(r.thread, 1);
+        assert_int_equal(r.f[0], 2); /* the waiter */
+        assert_int_equal(count_type(t, SWT_REC_THREAD_JOIN, 0, NULL), 0);
+        const struct swt_thread_block *main_b = swt_thread_block(t, 1);
+        const struct swt_thread_block *waiter_b = swt_thread_block(t, 2);
+        assert_non_null(main_b);
+        assert_non_null(waiter_b);
+        assert_int_equal(main_b->waiting_join, 2);
+        assert_int_equal(main_b->waiting_lock, 0);
+        assert_int_equal(main_b->nheld, 1);
+        assert_int_equal(waiter_b->waiting_lock, main_b->held[0].lock);
+        assert_int_equal(waiter_b->waiting_join, 0);
+        swt_close(t);
+    }
+}
+
 static void test_launcher(void **state)
 {
     (void)state;
@@ -428,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_closed_descriptor), cmocka_unit_test(test_deepbind_warning),
         cmocka_unit_test(test_c11_threads),    cmocka_unit_test(test_pshared_identity),
         cmocka_unit_test(test_dlopen_runpath), cmocka_unit_test(test_launcher),
+        cmocka_unit_test(test_join_wait),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }
