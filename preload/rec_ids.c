@@ -77,20 +77,24 @@ uint32_t rec_lock_init(struct rec_thread *t, const void *addr, const struct rec_
     return id;
 }
 
-static uint32_t lock_id_slow_body(struct rec_thread *t, const void *addr, unsigned kind);
+static uint32_t lock_id_slow_body(struct rec_thread *t, const void *addr, unsigned kind,
+                                  int opaque);
 
 /* Quiet (rec_quiet): a first sight may read /proc/self/maps or start a chunk. */
 __attribute__((noinline)) static uint32_t lock_id_slow(struct rec_thread *t, const void *addr,
-                                                      unsigned kind)
+                                                      unsigned kind, int opaque)
 {
     struct rec_quiet q;
     rec_quiet_begin(&q);
-    uint32_t id = lock_id_slow_body(t, addr, kind);
+    uint32_t id = lock_id_slow_body(t, addr, kind, opaque);
     rec_quiet_end(&q);
     return id;
 }
 
-static uint32_t lock_id_slow_body(struct rec_thread *t, const void *addr, unsigned kind)
+/* opaque: the object is not glibc's (a GLib GMutex is 8 bytes): nothing is
+ * read from it. */
+static uint32_t lock_id_slow_body(struct rec_thread *t, const void *addr, unsigned kind,
+                                  int opaque)
 {
     if (!addr)
         return 0; /* the real call will fail or crash as it would without us */
@@ -106,6 +110,13 @@ static uint32_t lock_id_slow_body(struct rec_thread *t, const void *addr, unsign
         return id;
     }
     struct lt_info *in = lt_info(id);
+    if (opaque) {
+        in->lock_flags = SWT_LOCK_STATIC;
+        in->type = kind == SWT_KIND_MUTEX ? SWT_TYPE_NORMAL : SWT_TYPE_DEFAULT;
+        if (lt_claim_announce(id))
+            announce(t, id, SWT_NO_SITE, NULL, 0);
+        return id;
+    }
     in->lock_flags = (uint8_t)(SWT_LOCK_STATIC | peek_pshared(addr, kind));
     if (kind == SWT_KIND_RWLOCK) {
         /* Static initialisers set the preference in __flags: 0 reader,
@@ -137,7 +148,15 @@ uint32_t rec_lock_id(struct rec_thread *t, const void *addr, unsigned kind)
     uint32_t id = lt_lookup_fast((uintptr_t)addr);
     if (__builtin_expect(id != 0 && lt_infos[id].announced_epoch == lt_epoch, 1))
         return id;
-    return lock_id_slow(t, addr, kind);
+    return lock_id_slow(t, addr, kind, 0);
+}
+
+uint32_t rec_lock_id_opaque(struct rec_thread *t, const void *addr, unsigned kind)
+{
+    uint32_t id = lt_lookup_fast((uintptr_t)addr);
+    if (__builtin_expect(id != 0 && lt_infos[id].announced_epoch == lt_epoch, 1))
+        return id;
+    return lock_id_slow(t, addr, kind, 1);
 }
 
 /* Memo key: the kind, and whether the site is a release site. */

@@ -78,6 +78,9 @@ struct rec_lock_attr {
 uint32_t rec_lock_init(struct rec_thread *t, const void *addr, const struct rec_lock_attr *a,
                        uint32_t site);
 uint32_t rec_lock_id(struct rec_thread *t, const void *addr, unsigned kind);
+/* rec_lock_id for objects that are not glibc's (GLib's GMutex, GCond): a
+ * first sight reads nothing from the object (type normal, flag static). */
+uint32_t rec_lock_id_opaque(struct rec_thread *t, const void *addr, unsigned kind);
 /* The object at addr was destroyed (err = the real call's result). */
 void rec_lock_destroy(struct rec_thread *t, uint32_t lock, uint32_t site, int err);
 
