@@ -96,6 +96,9 @@ struct model_thread {
     /* Profile mode: operations counted without their lock (the thread's
      * SWT_STAT_UNCOUNTED slot: its (lock, site) tables were full). */
     uint64_t uncounted_acquisitions, uncounted_contentions, uncounted_failures;
+    /* The text of the first "internal table full" NOTE of this thread (the
+     * recorder could not keep something), or NULL. */
+    char *table_full_note;
 };
 
 /* A lock-like object: mutex, rwlock, spinlock, condvar, barrier, semaphore. */

@@ -119,6 +119,18 @@ void life_on_dropped(struct model_ctx *c)
         m->priv->ts[c->thread].dropped = true;
 }
 
+/* The recorder could not keep something of this thread (a held list it
+ * could not extend): the first such note is kept for the report
+ * (detect_limits.c). */
+void life_on_note(struct model_ctx *c)
+{
+    struct model *m = c->m;
+    const struct swt_rec *r = c->r;
+    if (r->f[RF_NOTE_CODE] == SWT_NOTE_TABLE_FULL && c->thread != MODEL_NONE &&
+        !m->threads[c->thread].table_full_note)
+        m->threads[c->thread].table_full_note = xstrndup((const char *)r->blob, r->blob_len);
+}
+
 void life_on_fork(struct model_ctx *c)
 {
     struct model *m = c->m;

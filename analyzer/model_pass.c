@@ -148,6 +148,9 @@ static void on_record(struct model_ctx *c)
     case SWT_REC_DROPPED:
         life_on_dropped(c);
         break;
+    case SWT_REC_NOTE:
+        life_on_note(c);
+        break;
     default:
         break;
     }
@@ -479,6 +482,7 @@ void model_free(struct model *m)
     for (size_t i = 0; i < m->nthreads; i++) {
         free(m->threads[i].name);
         free(m->threads[i].held);
+        free(m->threads[i].table_full_note);
     }
     free(m->threads);
     for (size_t i = 0; i < m->nlocks; i++) {

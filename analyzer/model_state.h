@@ -433,6 +433,7 @@ void life_on_fork(struct model_ctx *c);
 void life_on_proc_exit(struct model_ctx *c);
 void life_on_module(struct model_ctx *c);
 void life_on_dropped(struct model_ctx *c);
+void life_on_note(struct model_ctx *c);
 /* The finish, in model_pass.c's order: */
 /* processes that ended without a PROC_EXIT record: killed or exited */
 void life_unrecorded_ends(struct model *m, bool *killed_procs);

@@ -132,4 +132,8 @@ enum {
     RF_DROPPED_COUNT = 0,
 };
 
+enum {
+    RF_NOTE_CODE = 0, /* enum swt_note; the blob is the text */
+};
+
 #endif

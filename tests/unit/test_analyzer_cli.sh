@@ -54,6 +54,9 @@ T
 # unassigned ext type inside the known range (skipped).
 "$SWGEN" -e "header run=7" -e "T1 raw 0x4f 2 5" -e "T1 raw 0x51 1 6" -e "T1 raw 0x50 9 blob=00" \
   "$TMP/join.swt" || exit 1
+"$SWGEN" -e "header run=7" -e "T1 acquire A" -e "T1 release A" \
+  -e 'T1 note code=table-full text="held list full: lock-order edges from holds beyond it are not recorded"' \
+  "$TMP/full.swt" || exit 1
 : >"$TMP/empty.swt"
 head -c 100 "$TMP/abba.swt" >"$TMP/short.swt"
 mkdir "$TMP/run" "$TMP/mixed" "$TMP/none"
@@ -129,6 +132,7 @@ expect dump.args 2 "exactly one" -- "$REPORT" dump
 expect dump.join 0 "T1 +join_begin +thread=2 site=5" -- "$REPORT" dump "$TMP/join.swt"
 expect dump.cond_destroy 0 "T1 +cond_destroy_begin cond=1 site=6" -- "$REPORT" dump "$TMP/join.swt"
 expect report.join 0 "No findings" -- "$REPORT" "$TMP/join.swt"
+expect report.table_full 0 "note: T1 \\(pid [0-9]+\\): the recorder noted: held list full" -- "$REPORT" "$TMP/full.swt"
 expect no_symbols 1 "lock-order cycle" -- "$REPORT" --no-symbols "$TMP/abba.swt"
 expect thresholds 1 "" -- "$REPORT" --top 3 --hold-threshold 5ms --wait-threshold 1s --starve-count 4 "$TMP/abba.swt"
 expect bad_duration 2 "duration" -- "$REPORT" --wait-threshold soon "$TMP/abba.swt"

@@ -97,6 +97,7 @@ static const struct named names[] = {
     N(EDGE, RF_EDGE_FROM_SITE, "from_site"),
     N(EDGE, RF_EDGE_TO_SITE, "to_site"),
     N(DROPPED, RF_DROPPED_COUNT, "count"),
+    N(NOTE, RF_NOTE_CODE, "code"),
 };
 
 static void test_names_match_schema(void **state)
@@ -125,7 +126,7 @@ static void test_every_field_named(void **state)
         SWT_REC_BARRIER_WAIT, SWT_REC_BARRIER_DONE,  SWT_REC_DESTROY,     SWT_REC_LOCK_NEW,
         SWT_REC_THREAD_START, SWT_REC_THREAD_CREATE, SWT_REC_THREAD_EXIT, SWT_REC_THREAD_JOIN,
         SWT_REC_THREAD_NAME,  SWT_REC_STACK,         SWT_REC_MODULE,      SWT_REC_FORK,
-        SWT_REC_PROC_EXIT,    SWT_REC_EDGE,          SWT_REC_DROPPED,
+        SWT_REC_PROC_EXIT,    SWT_REC_EDGE,          SWT_REC_DROPPED,     SWT_REC_NOTE,
     };
     for (size_t k = 0; k < sizeof read / sizeof read[0]; k++) {
         const struct swt_schema *s = swt_schema_of(read[k]);
