@@ -136,4 +136,14 @@ enum {
     RF_NOTE_CODE = 0, /* enum swt_note; the blob is the text */
 };
 
+enum {
+    RF_JOIN_BEGIN_THREAD = 0, /* the thread to join, 0 unknown */
+    RF_JOIN_BEGIN_SITE = 1,
+};
+
+enum {
+    RF_COND_DESTROY_BEGIN_COND = 0,
+    RF_COND_DESTROY_BEGIN_SITE = 1,
+};
+
 #endif

@@ -22,6 +22,11 @@
 #include "common/trace_format.h"
 
 #define MAX_THREADS 1024
+/* Holds kept per thread, oldest first.  The thread block lists the first
+ * SWT_MAX_HELD and counts the others, as the recorder's block does (the
+ * recorder keeps the rest in private memory and makes edges from all of
+ * them, as swgen does up to this many). */
+#define GEN_MAX_HELD 256
 #define MAX_TOKS 128
 #define DEFAULT_STEP_NS 10
 #define DEFAULT_START_TICKS 1000000000ull
@@ -71,12 +76,13 @@ struct gthread {
     int64_t last_rec_off;     /* file offset of the type byte of the last record */
     /* live state, as the recorder keeps it in the thread block */
     uint32_t state;
-    struct swt_held held[SWT_MAX_HELD];
-    uint32_t nheld, overflow;
+    struct swt_held held[GEN_MAX_HELD];
+    uint32_t nheld, overflow; /* overflow: holds beyond GEN_MAX_HELD, counted only */
     uint32_t waiting, waiting_flags, waiting_site;
     uint64_t waiting_since;
+    uint32_t waiting_join; /* thread index being joined (join-begin .. join) */
     uint64_t wait_began_ns; /* for stats: ns of the pending WAIT */
-    uint64_t held_ns[SWT_MAX_HELD]; /* ns at acquisition, for hold stats */
+    uint64_t held_ns[GEN_MAX_HELD]; /* ns at acquisition, for hold stats */
     uint64_t hold_countdown;        /* profile mode: acquisitions until the next timed hold */
     struct edge_key *edges;
     size_t nedges, capedges;
@@ -752,11 +758,15 @@ static void auto_edges(struct gen *g, uint32_t idx, struct gthread *t, uint32_t 
             continue;
         GROW(g, t->edges, t->nedges, t->capedges);
         t->edges[t->nedges++] = (struct edge_key){h->lock, lock, ef, held_hash};
+        /* The other held locks, the first SWT_MAX_HELD of them. */
         uint8_t blob[SWT_MAX_HELD * 5];
         uint8_t *p = blob;
-        for (uint32_t j = 0; j < t->nheld; j++)
-            if (j != i && t->held[j].lock != lock)
+        uint32_t nb = 0;
+        for (uint32_t j = 0; j < t->nheld && nb < SWT_MAX_HELD; j++)
+            if (j != i && t->held[j].lock != lock) {
                 p = swt_put_varint(p, t->held[j].lock);
+                nb++;
+            }
         uint64_t f[] = {h->lock, lock, ef, h->site, site};
         emit(g, idx, SWT_REC_EDGE, f, 5, blob, (size_t)(p - blob));
     }
@@ -838,7 +848,7 @@ static void do_acquire(struct gen *g, uint32_t idx, struct glock *l, unsigned fl
     }
     if (!hold)
         return;
-    if (t->nheld == SWT_MAX_HELD) {
+    if (t->nheld == GEN_MAX_HELD) {
         t->overflow++;
         return;
     }
@@ -1069,8 +1079,24 @@ static void stmt_thread(struct gen *g, uint32_t idx)
         uint32_t parent = opt_thread(g, "parent", 0);
         uint32_t site = opt_site(g, "site");
         emit_start_record(g, idx, parent, site, opt_u64(g, "pthread", 0));
+    } else if (!strcmp(verb, "join-begin")) {
+        /* As rec_thread_join_begin: the block says "waiting in join" until
+         * the join record. */
+        uint32_t other = thread_index(g, need_positional(g, 2, "thread"));
+        uint32_t site = opt_site(g, "site");
+        uint64_t f[] = {other, site};
+        emit(g, idx, SWT_REC_JOIN_BEGIN, f, 2, NULL, 0);
+        t->waiting_join = other;
+        t->waiting_site = site;
+        t->waiting_since = ns_to_ticks(g, g->now_ns);
+    } else if (!strcmp(verb, "cond-destroy-begin")) {
+        uint32_t c = use_lock(g, idx, need_positional(g, 2, "condvar name"), SWT_KIND_COND)->id;
+        uint64_t f[] = {c, opt_site(g, "site")};
+        emit(g, idx, SWT_REC_COND_DESTROY_BEGIN, f, 2, NULL, 0);
     } else if (!strcmp(verb, "create") || !strcmp(verb, "join") || !strcmp(verb, "detach")) {
         uint32_t other = thread_index(g, need_positional(g, 2, "thread"));
+        if (!strcmp(verb, "join"))
+            t->waiting_join = 0;
         if (!strcmp(verb, "detach")) {
             uint64_t f[] = {other};
             emit(g, idx, SWT_REC_THREAD_DETACH, f, 1, NULL, 0);
@@ -1088,15 +1114,18 @@ static void stmt_thread(struct gen *g, uint32_t idx)
         if ((v = opt_str(g, "held"))) {
             blen = lock_list_blob(g, idx, v, blob, ids, &nids);
         } else {
+            /* As the recorder: the ids of the block's holds, the count of
+             * all of them. */
             uint8_t *p = blob;
-            for (uint32_t i = 0; i < t->nheld; i++)
+            for (uint32_t i = 0; i < t->nheld && i < SWT_MAX_HELD; i++)
                 p = swt_put_varint(p, t->held[i].lock);
-            nids = t->nheld;
+            nids = t->nheld + t->overflow;
             blen = (size_t)(p - blob);
         }
         uint64_t f[] = {how, nids};
         emit(g, idx, SWT_REC_THREAD_EXIT, f, 2, blob, blen);
         t->state = how;
+        t->waiting_join = 0;
     } else if (!strcmp(verb, "name")) {
         const char *name = need_positional(g, 2, "name");
         uint64_t f[] = {idx};
@@ -1401,6 +1430,8 @@ static void stmt_thread_state(struct gen *g)
             t->held[i] = (struct swt_held){ids[i], 0, 0, 1, ns_to_ticks(g, g->now_ns)};
     }
     t->overflow = (uint32_t)opt_u64(g, "overflow", t->overflow);
+    if ((v = opt_str(g, "joining")))
+        t->waiting_join = thread_index(g, v);
 }
 
 static void stmt_stat(struct gen *g)
@@ -1604,14 +1635,16 @@ static void write_thread_blocks(struct gen *g)
         struct swt_thread_block *b = (struct swt_thread_block *)chunk;
         size_t cap = (g->hdr.chunk_size - sizeof *b) / sizeof(struct swt_stat_slot);
         b->state = t->state;
-        b->nheld = t->nheld;
-        b->held_overflow = t->overflow;
+        uint32_t listed = t->nheld < SWT_MAX_HELD ? t->nheld : SWT_MAX_HELD;
+        b->nheld = listed;
+        b->held_overflow = t->nheld - listed + t->overflow;
         b->waiting_lock = t->waiting;
         b->waiting_flags = t->waiting_flags;
         b->waiting_site = t->waiting_site;
         b->waiting_since_ticks = t->waiting_since;
+        b->waiting_join = t->waiting_join;
         b->nstats = (uint32_t)cap;
-        memcpy(b->held, t->held, t->nheld * sizeof t->held[0]);
+        memcpy(b->held, t->held, listed * sizeof t->held[0]);
         /* Deterministic placement: slots sorted, then hashed into the
          * block by (lock, site) with linear probing, the rest spilled. */
         if (t->nslots)

@@ -330,6 +330,44 @@ static void test_thread_blocks(void **state)
     done(&g);
 }
 
+/* As the recorder (issue 9): holds beyond the block's 64 make edges too;
+ * the block lists the first 64 and counts the rest; join-begin marks the
+ * block until the join. */
+static void test_deep_holds_and_join_begin(void **state)
+{
+    (void)state;
+    char text[8192];
+    size_t n = 0;
+    for (int i = 0; i < 70; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "T1 acquire L%d\n", i);
+    snprintf(text + n, sizeof text - n,
+             "T2 join-begin T3 site=J ; T4 join-begin T3 ; T4 join T3\n"
+             "T5 cond-destroy-begin C site=D\n");
+    struct gen_trace g;
+    gen(&g, text);
+    const struct swt_thread_block *b = swt_thread_block(g.t, 1);
+    assert_int_equal(b->nheld, 64);
+    assert_int_equal(b->held_overflow, 6);
+    assert_int_equal(b->held[63].lock, 64);
+    assert_int_equal(swt_thread_block(g.t, 2)->waiting_join, 3);
+    assert_int_equal(swt_thread_block(g.t, 2)->waiting_site, 1);
+    assert_int_equal(swt_thread_block(g.t, 4)->waiting_join, 0);
+    static struct swt_rec r[4096];
+    size_t nr = records(&g, r, 4096);
+    int deep_edge = 0;
+    for (size_t i = 0; i < nr; i++)
+        if (r[i].type == SWT_REC_EDGE && r[i].f[0] == 66 && r[i].f[1] == 70)
+            deep_edge = 1; /* L65 -> L69: both beyond the 64th */
+    assert_true(deep_edge);
+    const struct swt_rec *jb = find(r, nr, SWT_REC_JOIN_BEGIN, 0);
+    assert_non_null(jb);
+    assert_int_equal(jb->f[0], 3);
+    const struct swt_rec *cd = find(r, nr, SWT_REC_COND_DESTROY_BEGIN, 0);
+    assert_non_null(cd);
+    assert_int_equal(cd->f[0], 71);
+    done(&g);
+}
+
 static void test_damage(void **state)
 {
     (void)state;
@@ -463,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_stat_slots_spill_into_stats_chunks),
         cmocka_unit_test(test_chunk_rollover_keeps_order),
         cmocka_unit_test(test_thread_blocks),
+        cmocka_unit_test(test_deep_holds_and_join_begin),
         cmocka_unit_test(test_damage),
         cmocka_unit_test(test_unknown_ext_record_is_skipped),
         cmocka_unit_test(test_statement_declaring_several_locks),

@@ -98,6 +98,10 @@ static const struct named names[] = {
     N(EDGE, RF_EDGE_TO_SITE, "to_site"),
     N(DROPPED, RF_DROPPED_COUNT, "count"),
     N(NOTE, RF_NOTE_CODE, "code"),
+    N(JOIN_BEGIN, RF_JOIN_BEGIN_THREAD, "thread"),
+    N(JOIN_BEGIN, RF_JOIN_BEGIN_SITE, "site"),
+    N(COND_DESTROY_BEGIN, RF_COND_DESTROY_BEGIN_COND, "cond"),
+    N(COND_DESTROY_BEGIN, RF_COND_DESTROY_BEGIN_SITE, "site"),
 };
 
 static void test_names_match_schema(void **state)
