@@ -33,7 +33,7 @@ static bool holds_node(const struct model *m, const struct model_thread *t, uint
 
 static bool blocked(const struct model_thread *t)
 {
-    return t->waiting_lock != MODEL_NONE &&
+    return (t->waiting_lock != MODEL_NONE || t->waiting_join != MODEL_NONE) &&
            (t->end == MODEL_END_UNKNOWN || t->end == MODEL_END_KILLED ||
             t->end == MODEL_END_PROC_EXIT);
 }
@@ -61,15 +61,26 @@ static void report_cycle(const struct wf *w, const uint32_t *cyc, size_t n, stru
         len += (size_t)snprintf(list + len, cap - len, "%s%s",
                                 i == 0 ? "" : i + 1 == n ? " and " : ", ", l);
     }
-    finding_title(f, "deadlock: %s are blocked, each waiting for a lock another one holds", list);
+    bool any_join = false;
+    for (size_t i = 0; i < n; i++)
+        any_join |= m->threads[cyc[i]].waiting_lock == MODEL_NONE;
+    if (any_join)
+        finding_title(f, "deadlock: %s are blocked, each waiting for a lock another one holds or "
+                         "in pthread_join for another one to end",
+                      list);
+    else
+        finding_title(f, "deadlock: %s are blocked, each waiting for a lock another one holds",
+                      list);
     free(list);
+    bool joins = false;
     for (size_t i = 0; i < n; i++) {
         const struct model_thread *t = &m->threads[cyc[i]];
         uint32_t wait = t->waiting_lock;
-        /* the lock this thread holds that the previous one waits for */
+        /* the lock this thread holds that the previous one waits for (none
+         * when the previous one waits to join this one) */
         uint32_t prev_wait = m->threads[cyc[(i + n - 1) % n]].waiting_lock;
         uint32_t held = MODEL_NONE;
-        for (size_t k = 0; k < t->nheld; k++)
+        for (size_t k = 0; prev_wait != MODEL_NONE && k < t->nheld; k++)
             if (m->locks[t->held[k].lock].node == m->locks[prev_wait].node)
                 held = t->held[k].lock;
         finding_thread(f, cyc[i]);
@@ -77,16 +88,32 @@ static void report_cycle(const struct wf *w, const uint32_t *cyc, size_t n, stru
             finding_lock(f, held);
             finding_item(f, "holds", cyc[i], held, hold_site(m, cyc[i], held), 0, NULL);
         }
+        const char *state = m->procs[t->proc].running ? "still waiting now: the process is running"
+                            : t->end == MODEL_END_KILLED ? "still waiting when the process was killed"
+                                                         : "still waiting at the end of the trace";
+        if (wait == MODEL_NONE) {
+            /* blocked in pthread_join on the next thread of the cycle */
+            char note[256];
+            snprintf(note, sizeof note, "for %s to end; %s",
+                     model_thread_label(m, t->waiting_join, b1, sizeof b1), state);
+            finding_item(f, "waits in pthread_join", cyc[i], MODEL_NONE, t->waiting_site,
+                         t->waiting_since_ns, note);
+            joins = true;
+            continue;
+        }
         finding_lock(f, wait);
-        char note[64];
-        snprintf(note, sizeof note, "%s",
-                 m->procs[t->proc].running    ? "still waiting now: the process is running"
-                 : t->end == MODEL_END_KILLED ? "still waiting when the process was killed"
-                                              : "still waiting at the end of the trace");
-        finding_item(f, "waits for", cyc[i], wait, t->waiting_site, t->waiting_since_ns, note);
+        finding_item(f, "waits for", cyc[i], wait, t->waiting_site, t->waiting_since_ns, state);
         finding_scenario(f, cyc[i], held, wait);
     }
     const struct model_thread *t0 = &m->threads[cyc[0]];
+    if (joins) {
+        finding_why(f, "None of these threads can go on: a thread waits in pthread_join for a "
+                       "thread that waits for a lock the joiner still holds (or for another "
+                       "thread of this cycle). The program hangs here.");
+        finding_fix(f, "Release the locks the joined thread needs before joining it, or have "
+                       "it finish without them.");
+        return;
+    }
     finding_why(f,
                 "None of these threads can go on: each waits for a lock that the next one "
                 "holds, and that one is itself waiting. The program hangs here (%s waits for "
@@ -212,7 +239,18 @@ void detect_deadlocks(const struct model *m, const struct report_opts *o, struct
     w.reported = xcalloc(n, sizeof *w.reported);
     for (size_t i = 0; i < n; i++) {
         const struct model_thread *t = &m->threads[i];
-        if (!blocked(t) || t->waiting_lock >= m->nlocks)
+        if (!blocked(t))
+            continue;
+        if (t->waiting_lock == MODEL_NONE) {
+            /* A join waits for the joined thread, when that one is blocked. */
+            uint32_t j = t->waiting_join;
+            if (j < n && j != i && blocked(&m->threads[j])) {
+                w.holders[i] = xrealloc(w.holders[i], sizeof **w.holders);
+                w.holders[i][w.nholders[i]++] = j;
+            }
+            continue;
+        }
+        if (t->waiting_lock >= m->nlocks)
             continue;
         uint32_t node = m->locks[t->waiting_lock].node;
         for (size_t k = 0; k < n; k++) {

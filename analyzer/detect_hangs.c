@@ -45,8 +45,9 @@ static bool is_cond(const struct model_lock *l)
 /* Blocked at the end, without a deadline, in a process that did not end. */
 static bool stuck(const struct model *m, const struct model_thread *t)
 {
-    if (t->waiting_lock == MODEL_NONE || t->waiting_lock >= m->nlocks ||
-        (t->waiting_flags & SWT_ACQ_TIMED))
+    bool join = t->waiting_lock == MODEL_NONE && t->waiting_join < m->nthreads;
+    if (!join && (t->waiting_lock == MODEL_NONE || t->waiting_lock >= m->nlocks ||
+                  (t->waiting_flags & SWT_ACQ_TIMED)))
         return false;
     const struct model_process *p = &m->procs[t->proc];
     if (t->end != MODEL_END_UNKNOWN && t->end != MODEL_END_KILLED)
@@ -169,7 +170,7 @@ static const char *obj_word(const struct model_lock *l)
 }
 
 static void report(const struct model *m, uint32_t root, enum cause cause, const uint32_t *deps,
-                   size_t ndeps, struct findings *out)
+                   size_t nbeside, size_t ndeps, struct findings *out)
 {
     static const char *const codes[] = {
         [CAUSE_LOST_WAKEUP] = "lost-wakeup",
@@ -228,13 +229,27 @@ static void report(const struct model *m, uint32_t root, enum cause cause, const
             finding_item(f, is_cond(l) ? "signalled" : "posted", p, t->waiting_lock,
                          l->poster_sites[i], 0, note);
     }
-    /* The threads whose waits lead here. */
-    for (size_t i = 0; i < ndeps; i++) {
+    /* The threads waiting on the same object, then those whose waits lead
+     * here through locks or joins. */
+    for (size_t i = 0; i < nbeside; i++) {
         const struct model_thread *d = &m->threads[deps[i]];
-        uint32_t h = holder_of(m, deps[i]);
         finding_thread(f, deps[i]);
-        finding_lock(f, d->waiting_lock);
+        finding_item(f, "waits for", deps[i], d->waiting_lock, d->waiting_site, d->waiting_since_ns,
+                     end_note(m, d));
+    }
+    for (size_t i = nbeside; i < ndeps; i++) {
+        const struct model_thread *d = &m->threads[deps[i]];
+        finding_thread(f, deps[i]);
         char note[200];
+        if (d->waiting_lock == MODEL_NONE) {
+            snprintf(note, sizeof note, "for %s to end, which is blocked too",
+                     model_thread_label(m, d->waiting_join, b3, sizeof b3));
+            finding_item(f, "waits in pthread_join", deps[i], MODEL_NONE, d->waiting_site,
+                         d->waiting_since_ns, note);
+            continue;
+        }
+        uint32_t h = holder_of(m, deps[i]);
+        finding_lock(f, d->waiting_lock);
         snprintf(note, sizeof note, "held by %s, which is blocked too",
                  h != MODEL_NONE ? model_thread_label(m, h, b3, sizeof b3) : "another thread");
         finding_item(f, "waits for", deps[i], d->waiting_lock, d->waiting_site,
@@ -331,6 +346,16 @@ void detect_hangs(const struct model *m, const struct report_opts *o, struct fin
             if (dead_end)
                 break;
             chain[len++] = cur;
+            if (m->threads[cur].waiting_lock == MODEL_NONE) {
+                /* In pthread_join: it waits for the joined thread to end. */
+                uint32_t j = m->threads[cur].waiting_join;
+                if (!is_stuck[j] || ex[j]) {
+                    dead_end = true;
+                    break;
+                }
+                cur = j;
+                continue;
+            }
             const struct model_lock *l = &m->locks[m->threads[cur].waiting_lock];
             if (is_sem(l) && !l->is_lock)
                 break; /* a counting semaphore: no holder */
@@ -348,21 +373,42 @@ void detect_hangs(const struct model *m, const struct report_opts *o, struct fin
         if (!dead_end)
             root_of[i] = chain[len - 1];
     }
+    /* One finding per waited-for object: roots waiting on the same
+     * condvar, semaphore or barrier for the same cause are told together
+     * (the first is the story's root, the others wait beside it). */
+    enum cause *cause = xcalloc(n, sizeof *cause);
+    for (size_t r = 0; r < n; r++)
+        if (root_of[r] == r)
+            cause[r] = root_cause(m, (uint32_t)r, is_stuck, all_stuck);
+    uint32_t *deps = xmalloc(n * sizeof *deps);
     for (size_t r = 0; r < n; r++) {
-        if (done[r] || root_of[r] != r)
+        if (done[r] || root_of[r] != r || cause[r] == CAUSE_NONE)
             continue;
-        enum cause c = root_cause(m, (uint32_t)r, is_stuck, all_stuck);
-        if (c == CAUSE_NONE)
-            continue;
-        uint32_t *deps = xmalloc(n * sizeof *deps);
+        uint32_t node = m->locks[m->threads[r].waiting_lock].node;
         size_t nd = 0;
-        for (size_t i = 0; i < n; i++)
-            if (i != r && root_of[i] == r)
+        for (size_t r2 = r + 1; r2 < n; r2++) {
+            if (root_of[r2] == r2 && !done[r2] && cause[r2] == cause[r] &&
+                m->threads[r2].waiting_lock != MODEL_NONE &&
+                m->locks[m->threads[r2].waiting_lock].node == node) {
+                done[r2] = true;
+                deps[nd++] = (uint32_t)r2;
+            }
+        }
+        size_t nbeside = nd;
+        for (size_t i = 0; i < n; i++) {
+            if (i == r || root_of[i] == i)
+                continue;
+            bool mine = root_of[i] == r;
+            for (size_t k = 0; k < nbeside && !mine; k++)
+                mine = root_of[i] == deps[k];
+            if (mine)
                 deps[nd++] = (uint32_t)i;
-        report(m, (uint32_t)r, c, deps, nd, out);
-        free(deps);
+        }
+        report(m, (uint32_t)r, cause[r], deps, nbeside, nd, out);
         done[r] = true;
     }
+    free(deps);
+    free(cause);
 out:
     free(is_stuck);
     free(ex);

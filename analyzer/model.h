@@ -92,6 +92,8 @@ struct model_thread {
     uint32_t waiting_flags;
     uint32_t waiting_site;
     uint64_t waiting_since_ns;
+    uint32_t waiting_join;   /* model thread it was blocked joining at the end, or MODEL_NONE
+                                (then waiting_site/waiting_since_ns are the join's) */
     uint64_t nevents;        /* records of this thread */
     /* Profile mode: operations counted without their lock (the thread's
      * SWT_STAT_UNCOUNTED slot: its (lock, site) tables were full). */

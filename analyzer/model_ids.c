@@ -61,10 +61,12 @@ static uint32_t new_thread(struct model *m, uint32_t proc, uint32_t tindex)
     t->joined_by = MODEL_NONE;
     t->waiting_lock = MODEL_NONE;
     t->waiting_site = MODEL_NONE;
+    t->waiting_join = MODEL_NONE;
     struct tstate *ts = &p->ts[idx];
     memset(ts, 0, sizeof *ts);
     ts->waiting_lock = MODEL_NONE;
     ts->obj_wait = MODEL_NONE;
+    ts->join_wait = MODEL_NONE;
     ts->cond_unheld_mutex = MODEL_NONE;
     hb_init(&ts->hb);
     if (m->nthreads > HB_MAX_THREADS)

@@ -82,10 +82,24 @@ void life_on_thread_create(struct model_ctx *c)
     ts->hb.epoch++;
 }
 
+/* A join under way: if it never returns, the thread was blocked waiting
+ * for the joined one to end (the hang findings follow it there). */
+void life_on_join_begin(struct model_ctx *c)
+{
+    struct model *m = c->m;
+    const struct swt_rec *r = c->r;
+    struct tstate *ts = &m->priv->ts[c->thread];
+    uint64_t joined = r->f[RF_JOIN_BEGIN_THREAD];
+    ts->join_wait = joined ? ids_thread_of(m, c->proc, joined) : MODEL_NONE;
+    ts->join_site = ids_stack_of(m, c->proc, r->f[RF_JOIN_BEGIN_SITE]);
+    ts->join_since = c->ns;
+}
+
 void life_on_thread_join(struct model_ctx *c)
 {
     struct model *m = c->m;
     const struct swt_rec *r = c->r;
+    m->priv->ts[c->thread].join_wait = MODEL_NONE;
     if (!r->f[RF_THREAD_JOIN_THREAD] || r->f[RF_THREAD_JOIN_ERROR])
         return;
     uint32_t joined = ids_thread_of(m, c->proc, r->f[RF_THREAD_JOIN_THREAD]);
@@ -328,6 +342,10 @@ void life_finalize_thread(struct model *m, uint32_t idx)
         t->waiting_site = b->waiting_lock ? ids_stack_of(m, t->proc, b->waiting_site) : MODEL_NONE;
         t->waiting_since_ns =
             b->waiting_since_ticks ? swt_ticks_to_ns(ps->trace, b->waiting_since_ticks) + base : 0;
+        if (b->waiting_join && b->waiting_join != SWT_JOIN_UNKNOWN && t->waiting_lock == MODEL_NONE) {
+            t->waiting_join = ids_thread_of(m, t->proc, b->waiting_join);
+            t->waiting_site = ids_stack_of(m, t->proc, b->waiting_site);
+        }
         if (t->end == MODEL_END_UNKNOWN || t->end == MODEL_END_KILLED ||
             t->end == MODEL_END_PROC_EXIT) {
             if (b->state == SWT_THREAD_EXITED)
@@ -350,6 +368,12 @@ void life_finalize_thread(struct model *m, uint32_t idx)
         t->waiting_flags = ts->waiting_flags;
         t->waiting_site = ts->waiting_lock != MODEL_NONE ? ts->waiting_site : MODEL_NONE;
         t->waiting_since_ns = ts->waiting_since;
+        if (ts->waiting_lock == MODEL_NONE && ts->obj_wait == MODEL_NONE &&
+            ts->join_wait != MODEL_NONE) {
+            t->waiting_join = ts->join_wait;
+            t->waiting_site = ts->join_site;
+            t->waiting_since_ns = ts->join_since;
+        }
         if (ts->waiting_lock == MODEL_NONE && ts->obj_wait != MODEL_NONE) {
             /* Blocked on a condvar or barrier, as the thread block says too. */
             t->waiting_lock = ts->obj_wait;

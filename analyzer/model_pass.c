@@ -133,6 +133,9 @@ static void on_record(struct model_ctx *c)
     case SWT_REC_THREAD_JOIN:
         life_on_thread_join(c);
         break;
+    case SWT_REC_JOIN_BEGIN:
+        life_on_join_begin(c);
+        break;
     case SWT_REC_THREAD_NAME:
         life_on_thread_name(c);
         break;

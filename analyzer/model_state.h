@@ -81,6 +81,8 @@ struct tstate {
     uint32_t obj_wait, obj_wait_flags, obj_wait_site;
     uint64_t obj_wait_since;
     uint32_t cond_release_flags; /* flags of the last synthetic release before a wait */
+    uint32_t join_wait, join_site; /* a pthread_join under way: the joined thread */
+    uint64_t join_since;
     bool ended;
     bool exit_seen;
     struct hb_clock hb;
@@ -428,6 +430,7 @@ void life_on_thread_start(struct model_ctx *c);
 void life_on_thread_create(struct model_ctx *c);
 void life_on_thread_exit(struct model_ctx *c);
 void life_on_thread_join(struct model_ctx *c);
+void life_on_join_begin(struct model_ctx *c);
 void life_on_thread_name(struct model_ctx *c);
 void life_on_fork(struct model_ctx *c);
 void life_on_proc_exit(struct model_ctx *c);

@@ -45,6 +45,7 @@ struct wd_thread {
     uint32_t index, tid;
     uint32_t state;
     uint32_t waiting, flags;
+    uint32_t join; /* thread index it is blocked joining (SWT_JOIN_UNKNOWN: not known), or 0 */
     uint32_t shared; /* the waited-for object is process-shared */
     uint32_t sem;    /* ... is a semaphore (any thread may post it) */
     uint32_t kind;   /* enum swt_lock_kind of it, 0 if unknown */
@@ -88,6 +89,7 @@ static void take_one(void *ctx, uint32_t index, uint32_t tid, const struct swt_t
     w->state = __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
     w->waiting = __atomic_load_n(&b->waiting_lock, __ATOMIC_ACQUIRE);
     w->flags = __atomic_load_n(&b->waiting_flags, __ATOMIC_RELAXED);
+    w->join = __atomic_load_n(&b->waiting_join, __ATOMIC_ACQUIRE);
     w->since = __atomic_load_n(&b->waiting_since_ticks, __ATOMIC_RELAXED);
     const struct lt_info *li = lt_info(w->waiting);
     w->shared = li && (li->lock_flags & SWT_LOCK_PSHARED);
@@ -124,18 +126,21 @@ static const struct wd_thread *find_index(const struct wd_thread *s, size_t n, u
 static int stuck(const struct wd_thread *w, const struct wd_thread *prev, size_t nprev,
                  uint64_t now)
 {
-    if (w->state != SWT_THREAD_RUNNING || !w->waiting || (w->flags & SWT_ACQ_TIMED))
+    if (w->state != SWT_THREAD_RUNNING)
+        return 0;
+    if (!w->join && (!w->waiting || (w->flags & SWT_ACQ_TIMED)))
         return 0;
     const struct wd_thread *p = find_index(prev, nprev, w->index);
-    if (!p || p->waiting != w->waiting || p->since != w->since)
+    if (!p || p->waiting != w->waiting || p->join != w->join || p->since != w->since)
         return 0;
     return now > w->since && ticks_ns(now - w->since) >= rec_g.cfg.hang_timeout_ns;
 }
 
-/* Waits of this kind can be part of a lock cycle (a holder exists). */
+/* Waits of this kind can be part of a cycle: a lock (a holder exists) or a
+ * join (the joined thread). */
 static int lock_wait(const struct wd_thread *w)
 {
-    return !(w->flags & SWT_ACQ_COND) && w->waiting;
+    return (w->join && w->join != SWT_JOIN_UNKNOWN) || (!(w->flags & SWT_ACQ_COND) && w->waiting);
 }
 
 static int holds(const struct wd_thread *w, uint32_t lock)
@@ -195,6 +200,13 @@ static void say_waits(const struct wd_thread *s, size_t n, const int *is_stuck, 
     for (size_t i = 0; i < n; i++) {
         if (!is_stuck[i])
             continue;
+        if (s[i].join) {
+            log_always("syncwatch:   thread %u waits in pthread_join since %llu s, holding %u "
+                       "lock%s",
+                       s[i].tid, (unsigned long long)(ticks_ns(now - s[i].since) / 1000000000ull),
+                       s[i].nheld, s[i].nheld == 1 ? "" : "s");
+            continue;
+        }
         log_always("syncwatch:   thread %u waits for %s #%u%s since %llu s, holding %u lock%s",
                    s[i].tid, kind_name(s[i].kind), s[i].waiting,
                    holds(&s[i], s[i].waiting) ? " (which it holds itself)" : "",
@@ -330,6 +342,13 @@ static size_t find_cycle(const struct wd_thread *s, size_t n, const int *is_stuc
          * does, the all-waiting rule below speaks. */
         size_t next = n;
         for (size_t j = 0; j < n; j++) {
+            if (s[cur].join) {
+                if (s[j].index == s[cur].join) {
+                    next = j; /* a join waits for the joined thread */
+                    break;
+                }
+                continue;
+            }
             if (holds(&s[j], s[cur].waiting) && !(j == cur && s[cur].sem)) {
                 next = j;
                 if (j == cur)
@@ -364,20 +383,31 @@ static void check(const struct wd_thread *s, size_t n, const struct wd_thread *p
             continue;
         char line[400];
         int off = 0;
+        int has_join = 0;
+        for (size_t k = 0; k < len; k++)
+            has_join |= s[cyc[k]].join != 0;
         for (size_t k = 0; k < len && off < (int)sizeof line - 40; k++) {
             const struct wd_thread *w = &s[cyc[k]];
-            off += snprintf(line + off, sizeof line - (size_t)off, "%sthread %u waits for L#%u",
-                            k ? ", " : "", w->tid, w->waiting);
+            if (w->join)
+                off += snprintf(line + off, sizeof line - (size_t)off,
+                                "%sthread %u waits in pthread_join", k ? ", " : "", w->tid);
+            else
+                off += snprintf(line + off, sizeof line - (size_t)off,
+                                "%sthread %u waits for L#%u", k ? ", " : "", w->tid, w->waiting);
         }
         uint64_t secs = ticks_ns(now - s[i].since) / 1000000000ull;
-        if (len == 1)
+        if (len == 1 && s[i].join)
+            log_always("syncwatch: HANG: deadlock: thread %u has waited %llu s to join itself",
+                       s[i].tid, (unsigned long long)secs);
+        else if (len == 1)
             log_always("syncwatch: HANG: deadlock: thread %u has waited %llu s for a lock it "
                        "holds itself (%s)",
                        s[i].tid, (unsigned long long)secs, line);
         else
             log_always("syncwatch: HANG: deadlock: %zu threads have waited %llu s, each for a "
-                       "lock the next one holds (%s)",
-                       len, (unsigned long long)secs, line);
+                       "lock the next one holds%s (%s)",
+                       len, (unsigned long long)secs,
+                       has_join ? " or for the next one to end" : "", line);
         for (size_t k = 0; k < len; k++)
             mark_reported(&s[cyc[k]]);
         log_always("syncwatch: the report of the trace %s as it stands:", rec_g.path);
@@ -388,11 +418,11 @@ static void check(const struct wd_thread *s, size_t n, const struct wd_thread *p
     /* Every live thread blocked, untimed, for the timeout: nothing that
      * runs in this process can wake any of them. */
     if (nlocal == nlive) {
-        int fresh = 0;
+        /* Once per hang: not when any of these waits was reported already
+         * (threads joining a reported deadlock's threads add nothing). */
         for (size_t i = 0; i < n; i++)
-            fresh |= is_stuck[i] && !already_reported(&s[i]);
-        if (!fresh)
-            return;
+            if (is_stuck[i] && already_reported(&s[i]))
+                return;
         log_always("syncwatch: HANG: all %zu threads of process %d have been waiting for at "
                    "least %llu s, and none of them can wake the others",
                    nlive, rec_g.pid,

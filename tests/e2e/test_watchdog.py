@@ -146,6 +146,15 @@ def case_report_once_and_go_on(a, c, tmp):
     c.check(err.count("HANG:") == 1, "%d HANG lines, want 1" % err.count("HANG:"))
 
 
+def case_join_cycle(a, c, tmp):
+    rc, out, err, to = run(a, tmp, [os.path.join(a.samples, "hang_join_cycle")],
+                           {"SYNCWATCH_HANG_TIMEOUT": "1s", "SYNCWATCH_ON_HANG": "exit=3"})
+    c.check(not to and rc == 3, "hang_join_cycle with exit=3: status %s" % rc)
+    c.check("waits in pthread_join" in err, "the join is not named: %r" % err[-400:])
+    c.check("[deadlock/deadlock]" in err and "registry_lock" in err,
+            "the report lacks the deadlock on registry_lock")
+
+
 def case_abort(a, c, tmp):
     rc, out, err, to = run(a, tmp, [os.path.join(a.samples, "real_deadlock")],
                            {"SYNCWATCH_HANG_TIMEOUT": "1s", "SYNCWATCH_ON_HANG": "abort"})
@@ -233,7 +242,8 @@ def main():
     ap.add_argument("--samples", required=True)
     a = ap.parse_args()
     abspaths(a, "shim", "samples")
-    return run_cases([case_abba_exit, case_self_deadlock, case_report_once_and_go_on, case_abort,
+    return run_cases([case_abba_exit, case_self_deadlock, case_join_cycle,
+                      case_report_once_and_go_on, case_abort,
                       case_off, case_not_hung, case_python, case_fork_child, case_bad_values],
                      a, "sw-watchdog-", setup=lambda tmp: os.makedirs(os.path.join(tmp, "t")))
 

@@ -566,6 +566,38 @@ static void test_hang_self_wait_needs_everyone_blocked(void **state)
     done(r);
 }
 
+/* A join on a thread that waits for a lock the joiner holds: a deadlock,
+ * though no lock-order cycle exists. */
+static void test_hang_join_cycle(void **state)
+{
+    (void)state;
+    struct run *r = analyze("header run=7\nT1 acquire L\nT2 start parent=T1 ; T1 create T2\n"
+                            "T1 join-begin T2\nT2 wait L\n");
+    assert_int_equal(count(r, "deadlock", false), 1);
+    assert_int_equal(first(r, "deadlock")->nthreads, 2);
+    assert_int_equal(count(r, "lock-order-cycle", false), 0);
+    done(r);
+    /* the same join on a thread that is running: nothing */
+    r = analyze("header run=7\nT1 acquire L\nT2 start parent=T1 ; T1 create T2\n"
+                "T1 join-begin T2\nT2 acquire M ; T2 release M\n");
+    assert_int_equal(count(r, "deadlock", false), 0);
+    done(r);
+}
+
+/* Joining a thread stuck on a lost wake-up: one finding, the joiner in it. */
+static void test_hang_join_chain(void **state)
+{
+    (void)state;
+    struct run *r = analyze(THREADS2
+                            "T2 acquire M ; T2 signal C ; T2 release M ; T2 exit ; T1 join T2\n"
+                            "T3 acquire M ; T3 release M cond ; T3 cond-wait C M\n"
+                            "T1 join-begin T3\n");
+    assert_int_equal(count(r, "lost-wakeup", false), 1);
+    assert_int_equal(first(r, "lost-wakeup")->nthreads, 3);
+    assert_int_equal(count(r, NULL, false), 1);
+    done(r);
+}
+
 /* Threads already explained by a lock cycle get no second finding. */
 static void test_hang_not_twice(void **state)
 {
@@ -1005,6 +1037,8 @@ int main(void)
         cmocka_unit_test(test_hang_self_wait_chain),
         cmocka_unit_test(test_hang_self_wait_needs_everyone_blocked),
         cmocka_unit_test(test_hang_not_twice),
+        cmocka_unit_test(test_hang_join_cycle),
+        cmocka_unit_test(test_hang_join_chain),
         cmocka_unit_test(test_real_deadlock_from_blocks),
         cmocka_unit_test(test_deadlock_from_thread_state_only),
         cmocka_unit_test(test_nested_monitor),
