@@ -119,6 +119,11 @@ int rec_open_trace(int fork_parent_pid, uint32_t fork_parent_thread)
                 strerror(errno));
         return -1;
     }
+    if (strcmp(tf_path_used(), rec_g.path) != 0) {
+        log_msg("syncwatch: %s exists (never overwritten); writing the trace to %s instead",
+                rec_g.path, tf_path_used());
+        snprintf(rec_g.path, sizeof rec_g.path, "%s", tf_path_used());
+    }
     h->features = rec_g.features;
     h->mode = rec_g.cfg.mode;
     h->run_id = rec_g.run_id;

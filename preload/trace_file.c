@@ -19,6 +19,8 @@
  * the file is kept on a high descriptor, and identified by (dev, inode) so
  * that a reused number is never written. */
 #define HIGH_FD 700
+/* Names tried when the trace's name is taken: NAME, NAME.1 .. NAME.99. */
+#define TF_MAX_SUFFIX 99u
 static int tf_fd = -1;
 static dev_t tf_dev;
 static ino_t tf_ino;
@@ -28,6 +30,7 @@ static uint32_t tf_cs;
 static int tf_no_fallocate;
 
 struct swt_file_header *tf_header(void) { return tf_hdr; }
+const char *tf_path_used(void) { return tf_path; }
 uint32_t tf_chunk_size(void) { return tf_cs; }
 
 /* Makes [off, off+len) of the file real without ever shrinking it. */
@@ -55,11 +58,67 @@ static int grow(uint64_t off, uint64_t len)
     return 0;
 }
 
+/* Opens the directory of path (for openat), and its file name in *base.
+ * A missing directory is created 0700 (its last component only) and then
+ * opened without following a link, so nobody can swap a symlink in
+ * between.  An existing directory is the user's choice and is taken as it
+ * is.  Returns the descriptor or -1. */
+static int open_dir(const char *path, const char **base, char *dir, size_t dirlen)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        *base = path;
+        snprintf(dir, dirlen, ".");
+    } else {
+        *base = slash + 1;
+        size_t n = (size_t)(slash - path);
+        if (n == 0)
+            n = 1; /* "/name" */
+        if (n >= dirlen)
+            return errno = ENAMETOOLONG, -1;
+        memcpy(dir, path, n);
+        dir[n] = 0;
+    }
+    if (!**base)
+        return errno = EISDIR, -1;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0 || errno != ENOENT)
+        return dfd;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return -1;
+    return open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* Creates a new file in dfd: base, else base.1, base.2, ... when the name
+ * is taken.  Never opens an existing file, never follows a link (O_EXCL
+ * fails on one), so a planted symlink or another user's file is left
+ * alone.  0600: the trace holds the command line and the load addresses. */
+static int create_exclusive(int dfd, const char *base, char *name, size_t namelen)
+{
+    for (unsigned n = 0; n <= TF_MAX_SUFFIX; n++) {
+        size_t len = n ? (size_t)snprintf(name, namelen, "%s.%u", base, n)
+                       : (size_t)snprintf(name, namelen, "%s", base);
+        if (len >= namelen)
+            return errno = ENAMETOOLONG, -1;
+        int fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return errno = EEXIST, -1;
+}
+
 struct swt_file_header *tf_create(const char *path, uint32_t chunk_size)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
+    char dir[sizeof tf_path], name[256];
+    const char *base;
+    int dfd = open_dir(path, &base, dir, sizeof dir);
+    if (dfd < 0)
         return NULL;
+    int fd = create_exclusive(dfd, base, name, sizeof name);
+    int e = errno;
+    close(dfd);
+    if (fd < 0)
+        return errno = e, NULL;
     int high = fcntl(fd, F_DUPFD_CLOEXEC, HIGH_FD);
     if (high >= 0) {
         close(fd);
@@ -70,7 +129,9 @@ struct swt_file_header *tf_create(const char *path, uint32_t chunk_size)
         tf_dev = st.st_dev;
         tf_ino = st.st_ino;
     }
-    snprintf(tf_path, sizeof tf_path, "%s", path);
+    if (strcmp(dir, "/") == 0)
+        dir[0] = 0;
+    snprintf(tf_path, sizeof tf_path, "%s/%s", dir, name);
     tf_fd = fd;
     tf_cs = chunk_size;
     tf_no_fallocate = 0;
@@ -86,8 +147,8 @@ struct swt_file_header *tf_create(const char *path, uint32_t chunk_size)
     tf_hdr->header_size = sizeof(struct swt_file_header);
     tf_hdr->chunk_size = chunk_size;
     return tf_hdr;
-fail:;
-    int e = errno;
+fail:
+    e = errno;
     close(fd);
     tf_fd = -1;
     errno = e;
@@ -101,7 +162,7 @@ static int check_fd(void)
     struct stat st;
     if (fstat(tf_fd, &st) == 0 && st.st_dev == tf_dev && st.st_ino == tf_ino)
         return 0;
-    int fd = open(tf_path, O_RDWR | O_CLOEXEC);
+    int fd = open(tf_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return -1;
     if (fstat(fd, &st) != 0 || st.st_dev != tf_dev || st.st_ino != tf_ino) {

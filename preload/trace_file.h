@@ -11,10 +11,16 @@
 
 #include "common/trace_format.h"
 
-/* Creates (truncates) path and maps its header region, zeroed except for
- * magic, versions, header_size and chunk_size; the caller fills the rest.
- * Returns the header, or NULL with errno set. */
+/* Creates a new file at path, mode 0600, and maps its header region,
+ * zeroed except for magic, versions, header_size and chunk_size; the caller
+ * fills the rest.  Exclusive creation: an existing name (a file, a
+ * symlink) is never opened, truncated or followed; the file is then
+ * PATH.1, PATH.2, ... (tf_path_used says which).  A missing directory
+ * (the last component of its name only) is created 0700.  Returns the
+ * header, or NULL with errno set. */
 struct swt_file_header *tf_create(const char *path, uint32_t chunk_size);
+/* The name of the file tf_create made. */
+const char *tf_path_used(void);
 struct swt_file_header *tf_header(void);
 uint32_t tf_chunk_size(void);
 

@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""End-to-end tests of the shim's trace-file guarantees (docs/shim.md,
+"Guarantees: trace files, exec and a full disk"): tests/e2e/files_prog.c runs
+under the shim; each test checks the program's own result and the report.
+
+    test_shim_files.py --shim LIB --report BIN --prog files_prog [unittest args]
+"""
+import argparse
+import json
+import os
+import pwd
+import resource
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ARGS = None
+TIMEOUT = 120  # seconds per program run: generous, never a timing assertion
+
+
+def base_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCWATCH_")}
+    env.pop("LD_PRELOAD", None)
+    env["LD_PRELOAD"] = ARGS.shim
+    env.update(extra)
+    return env
+
+
+def run_prog(args, env, preexec=None, cwd=None):
+    """Runs files_prog ARGS; returns (exit status, stdout, stderr)."""
+    p = subprocess.run([ARGS.prog] + args, env=env, capture_output=True, text=True,
+                       timeout=TIMEOUT, preexec_fn=preexec, cwd=cwd)
+    return p.returncode, p.stdout, p.stderr
+
+
+def report(*paths, extra=()):
+    """syncwatch-report --format json PATHS: (exit status, parsed JSON, stderr)."""
+    p = subprocess.run([ARGS.report, "--format", "json", *extra, *paths],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    doc = json.loads(p.stdout) if p.stdout.strip() else None
+    return p.returncode, doc, p.stderr
+
+
+def text_report(*paths):
+    p = subprocess.run([ARGS.report, "--no-color", *paths], capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    return p.returncode, p.stdout, p.stderr
+
+
+def cycles(doc):
+    return [f for f in doc["findings"] if f["kind"] == "cycle" and not f["pruned"]]
+
+
+def traces_in(d):
+    return sorted(n for n in os.listdir(d) if ".swt" in n)
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="sw-files-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def path(self, *p):
+        return os.path.join(self.dir, *p)
+
+    def assertRan(self, res, want=0):
+        rc, out, err = res
+        self.assertEqual(rc, want, "program exit %d\nstdout:\n%s\nstderr:\n%s" % (rc, out, err))
+
+class TraceFileTests(Base):
+    """Item 9 and 10: exclusive, private trace files; created directories."""
+
+    def test_planted_symlink_is_never_followed(self):
+        victim = self.path("victim")
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        os.symlink(victim, self.path("trace.swt"))
+        res = run_prog(["abba"], base_env(SYNCWATCH_OUTPUT=self.path("trace.swt")))
+        self.assertRan(res)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious\n")
+        self.assertTrue(os.path.islink(self.path("trace.swt")))
+        moved = self.path("trace.swt.1")
+        self.assertTrue(stat.S_ISREG(os.lstat(moved).st_mode))
+        self.assertIn("writing the trace to %s instead" % moved, res[2])
+        self.assertEqual(res[2].count("syncwatch:"), 1, res[2])
+        rc, doc, err = report(moved)
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(len(cycles(doc)), 1)
+
+    def test_dangling_symlink_creates_nothing(self):
+        target = self.path("made-by-link")
+        os.symlink(target, self.path("trace.swt"))
+        self.assertRan(run_prog(["abba"], base_env(SYNCWATCH_OUTPUT=self.path("trace.swt"))))
+        self.assertFalse(os.path.lexists(target))
+        self.assertTrue(os.path.isfile(self.path("trace.swt.1")))
+
+    def test_existing_file_is_never_truncated(self):
+        other = self.path("t.swt")
+        with open(other, "w") as f:
+            f.write("another user's data\n")
+        os.chmod(other, 0o666)
+        if os.geteuid() == 0:
+            os.chown(other, pwd.getpwnam("nobody").pw_uid, -1)
+        before = os.stat(other)
+        res = run_prog(["abba"], base_env(SYNCWATCH_OUTPUT=other))
+        self.assertRan(res)
+        after = os.stat(other)
+        with open(other) as f:
+            self.assertEqual(f.read(), "another user's data\n")
+        self.assertEqual((before.st_uid, before.st_size, before.st_ino),
+                         (after.st_uid, after.st_size, after.st_ino))
+        rc, doc, _ = report(other + ".1")
+        self.assertEqual(len(cycles(doc)), 1)
+
+    def test_taken_names_get_the_next_free_suffix(self):
+        spec = self.path("run.swt")
+        for i in range(3):
+            self.assertRan(run_prog(["clean"], base_env(SYNCWATCH_OUTPUT=spec)))
+        self.assertEqual(traces_in(self.dir), ["run.swt", "run.swt.1", "run.swt.2"])
+
+    def test_trace_is_private(self):
+        self.assertRan(run_prog(["abba"], base_env(SYNCWATCH_OUTPUT=self.dir + "/")))
+        (name,) = traces_in(self.dir)
+        self.assertEqual(stat.S_IMODE(os.stat(self.path(name)).st_mode), 0o600)
+
+    def test_missing_directory_is_created_private(self):
+        for spec, sub in ((self.path("new") + "/", "new"),
+                          (self.path("demo", "abba.swt"), "demo")):
+            res = run_prog(["abba"], base_env(SYNCWATCH_OUTPUT=spec))
+            self.assertRan(res)
+            d = self.path(sub)
+            self.assertEqual(stat.S_IMODE(os.stat(d).st_mode), 0o700)
+            self.assertEqual(len(traces_in(d)), 1)
+            rc, doc, err = report(d)
+            self.assertEqual(rc, 1, err)
+            self.assertEqual(len(cycles(doc)), 1)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shim", required=True)
+    ap.add_argument("--report", required=True)
+    ap.add_argument("--prog", required=True)
+    ARGS, rest = ap.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
