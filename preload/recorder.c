@@ -156,6 +156,11 @@ static int init_once(void)
         return -1;
     if (c->filter[0] && filtered_out(c->filter))
         return -1;
+    /* The first traced process of a run speaks for its descendants: they
+     * inherit the same environment. */
+    const char *run = getenv(RUN_ID_ENV);
+    if (!run || !*run)
+        cfg_check_names(environ);
     if (lt_setup() != 0) {
         log_msg("syncwatch: no memory for the lock table; running untraced");
         return -1;

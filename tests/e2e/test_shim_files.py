@@ -141,6 +141,38 @@ class TraceFileTests(Base):
             self.assertEqual(rc, 1, err)
             self.assertEqual(len(cycles(doc)), 1)
 
+class EnvironmentTests(Base):
+    """Item 12: a misspelt SYNCWATCH_* name is warned about, once."""
+
+    def test_misspelt_name_is_warned_about(self):
+        wanted = self.path("wanted") + "/"
+        res = run_prog(["abba"], base_env(SYNCWATCH_OUPUT=wanted), cwd=self.dir)
+        self.assertRan(res)
+        lines = [l for l in res[2].splitlines() if l.startswith("syncwatch:")]
+        self.assertEqual(lines, ["syncwatch: SYNCWATCH_OUPUT is not a syncwatch variable and is "
+                                 "ignored; did you mean SYNCWATCH_OUTPUT?"])
+        # Ignored: the trace is at the default place.
+        self.assertFalse(os.path.exists(wanted))
+        self.assertEqual(len(traces_in(self.dir)), 1)
+
+    def test_unknown_name_without_a_close_one(self):
+        res = run_prog(["clean"], base_env(SYNCWATCH_OUTPUT=self.dir + "/", SYNCWATCH_COLOUR="1"))
+        self.assertRan(res)
+        self.assertIn("syncwatch: SYNCWATCH_COLOUR is not a syncwatch variable and is ignored "
+                      "(known: SYNCWATCH_OUTPUT,", res[2])
+
+    def test_quiet_silences_the_warning(self):
+        res = run_prog(["clean"], base_env(SYNCWATCH_OUTPUT=self.dir + "/", SYNCWATCH_OUPUT="x",
+                                           SYNCWATCH_QUIET="1"))
+        self.assertRan(res)
+        self.assertNotIn("syncwatch:", res[2])
+
+    def test_exec_children_do_not_repeat_it(self):
+        res = run_prog(["exec", "execv"], base_env(SYNCWATCH_OUTPUT=self.dir + "/",
+                                                   SYNCWATCH_OUPUT="x"))
+        self.assertRan(res)
+        self.assertEqual(res[2].count("SYNCWATCH_OUPUT"), 1, res[2])
+
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()

@@ -16,8 +16,13 @@
 
 static const char *const *fake_env;
 
+static const char *asked[32];
+static size_t nasked;
+
 static char *fake_getenv(const char *name)
 {
+    if (nasked < 32)
+        asked[nasked++] = name;
     size_t n = strlen(name);
     for (const char *const *e = fake_env; *e; e++)
         if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
@@ -29,6 +34,41 @@ static void load(struct cfg *c, const char *const *env)
 {
     fake_env = env;
     cfg_load(c, fake_getenv);
+}
+
+/* Every name cfg_load reads is in the known-name table, so it is never
+ * warned about. */
+static void test_read_names_are_known(void **state)
+{
+    (void)state;
+    static const char *const env[] = {NULL};
+    struct cfg c;
+    nasked = 0;
+    load(&c, env);
+    assert_true(nasked >= 8);
+    for (size_t i = 0; i < nasked; i++) {
+        if (!cfg_is_known(asked[i]))
+            fail_msg("cfg_load reads %s, which is not in config.c's table", asked[i]);
+    }
+    assert_true(cfg_is_known("SYNCWATCH_RUN_ID=1:2"));
+}
+
+static void test_unknown_names(void **state)
+{
+    (void)state;
+    assert_string_equal(cfg_closest_name("SYNCWATCH_OUPUT=/tmp/x"), "SYNCWATCH_OUTPUT");
+    assert_string_equal(cfg_closest_name("SYNCWATCH_MDOE=profile"), "SYNCWATCH_MODE");
+    assert_string_equal(cfg_closest_name("SYNCWATCH_STACKDEPTH"), "SYNCWATCH_STACK_DEPTH");
+    assert_string_equal(cfg_closest_name("SYNCWATCH_QUITE=1"), "SYNCWATCH_QUIET");
+    assert_null(cfg_closest_name("SYNCWATCH_X=1"));
+    assert_null(cfg_closest_name("SYNCWATCH_COLOUR=1"));
+    assert_false(cfg_is_known("SYNCWATCH_OUTPUTS=1"));
+    assert_false(cfg_is_known("SYNCWATCH_OUTPU"));
+    char *env[] = {(char *)"PATH=/bin", (char *)"SYNCWATCH_OUTPUT=a", (char *)"SYNCWATCH_OUPUT=b",
+                   (char *)"SYNCWATCH_WHATEVER", (char *)"XSYNCWATCH_OUPUT=c", NULL};
+    assert_int_equal(cfg_check_names(env), 2);
+    char *none[] = {(char *)"SYNCWATCH_MODE=trace", NULL};
+    assert_int_equal(cfg_check_names(none), 0);
 }
 
 static void test_defaults(void **state)
@@ -111,6 +151,8 @@ static void test_expand_path(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_read_names_are_known),
+        cmocka_unit_test(test_unknown_names),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_good_values),
         cmocka_unit_test(test_bad_values),
