@@ -142,6 +142,9 @@ static inline void rec_quiet_end(struct rec_quiet *q)
 }
 
 /* recorder.c */
+/* getauxval; unit tests replace it to play a secure-execution process
+ * (AT_SECURE), in which the recorder never starts. */
+extern unsigned long (*rec_getauxval)(unsigned long);
 /* Creates this process's trace file and fills its header; 0, or -1 after
  * one line on stderr. */
 int rec_open_trace(int fork_parent_pid, uint32_t fork_parent_thread);

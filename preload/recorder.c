@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -148,8 +149,15 @@ int rec_open_trace(int fork_parent_pid, uint32_t fork_parent_thread)
     return 0;
 }
 
+unsigned long (*rec_getauxval)(unsigned long) = getauxval;
+
 static int init_once(void)
 {
+    /* A secure-execution process (setuid, setgid, file capabilities) runs
+     * with privileges its caller's environment must not steer: no file, no
+     * message, nothing read from SYNCWATCH_*; every hook only forwards. */
+    if (rec_getauxval(AT_SECURE))
+        return -1;
     struct cfg *c = &rec_g.cfg;
     cfg_load(c, getenv);
     if (c->disabled)

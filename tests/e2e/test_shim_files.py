@@ -173,6 +173,60 @@ class EnvironmentTests(Base):
         self.assertRan(res)
         self.assertEqual(res[2].count("SYNCWATCH_OUPUT"), 1, res[2])
 
+def trusted_libdir():
+    """The directory of this machine's libc: a standard search directory,
+    from which a secure-execution process may preload a setuid library."""
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1]
+            if "/libc.so" in path or "/libc-" in path:
+                return os.path.dirname(path)
+    return None
+
+
+class SecureExecutionTests(Base):
+    """Item 11: in a secure-execution process the shim does nothing.
+
+    A setuid-root copy of files_prog runs as user nobody.  The loader then
+    ignores a preload path with a slash, and preloads a bare name only from
+    a standard directory and only if that library is setuid: the test puts
+    a setuid copy of the shim there for the run (and removes it), so the
+    shim is loaded (the program checks its own maps) and must stay silent:
+    no file, no message, the program's result unchanged."""
+
+    def test_setuid_program_is_left_alone(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to make a setuid-root program (CI runs as root)")
+        libdir = trusted_libdir()
+        self.assertIsNotNone(libdir)
+        nobody = pwd.getpwnam("nobody")
+        os.chmod(self.dir, 0o755)
+        prog = self.path("files_prog")
+        shutil.copy(ARGS.prog, prog)
+        os.chmod(prog, 0o4755)
+        out = self.path("out")
+        os.mkdir(out)
+        os.chmod(out, 0o777)
+        lib = os.path.join(libdir, "libsyncwatch-secure-test.%d.so" % os.getpid())
+        shutil.copy(ARGS.shim, lib)
+        try:
+            os.chmod(lib, 0o4755)
+            env = base_env(LD_PRELOAD=os.path.basename(lib), SYNCWATCH_OUTPUT=out + "/",
+                           SYNCWATCH_MODE="bogus", SYNCWATCH_OUPUT="misspelt")
+
+            def drop():
+                os.setgid(nobody.pw_gid)
+                os.setuid(nobody.pw_uid)
+
+            p = subprocess.run([prog, "maps"], env=env, capture_output=True, text=True,
+                               timeout=TIMEOUT, preexec_fn=drop)
+        finally:
+            os.unlink(lib)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("files_prog: shim mapped", p.stdout)
+        self.assertEqual(p.stderr, "")
+        self.assertEqual(os.listdir(out), [])
+
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
