@@ -222,10 +222,23 @@ __attribute__((noinline, cold)) static struct rec_thread *enter_slow(void)
     return t;
 }
 
+/* An event of a thread that has no state in the trace (its thread chunk
+ * could not be allocated: a full disk): counted, like the events a traced
+ * thread cannot write, so the report says that events were lost. */
+static void count_untraced_event(void)
+{
+    struct swt_file_header *h = rec_g.hdr;
+    if (h && __atomic_load_n(&rec_g.state, __ATOMIC_ACQUIRE) == REC_READY)
+        __atomic_fetch_add(&h->dropped_events, 1, __ATOMIC_RELAXED);
+}
+
 static struct rec_thread *enter_slow_body(void)
 {
-    if (rec_tls.flags)
+    if (rec_tls.flags) {
+        if (rec_tls.flags == REC_TLS_OFF)
+            count_untraced_event();
         return NULL;
+    }
     rec_tls.flags = REC_TLS_BUSY;
     if (ensure_init() != 0) {
         rec_tls.flags = 0;
@@ -235,6 +248,7 @@ static struct rec_thread *enter_slow_body(void)
     rec_tls.pending_index = 0;
     if (!t) {
         rec_tls.flags = REC_TLS_OFF;
+        count_untraced_event();
         return NULL;
     }
     rec_tls.thr = t;

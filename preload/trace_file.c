@@ -28,6 +28,46 @@ static char tf_path[1100];
 static struct swt_file_header *tf_hdr;
 static uint32_t tf_cs;
 static int tf_no_fallocate;
+/* Bytes of the file known to be allocated (grow never shrinks it): chunks
+ * below this need no system call. */
+static uint64_t tf_grown;
+
+/* A full disk (or RLIMIT_FSIZE) fails every allocation, and the recorder
+ * asks for one on every event once its chunk is full: after a failure the
+ * next tf_skip requests fail at once, without a system call, and each
+ * further failure doubles the wait (BACKOFF_MIN..BACKOFF_MAX requests), so
+ * a program on a full disk runs at nearly its own speed, its events
+ * counted as dropped, and tracing resumes if space comes back. */
+#define BACKOFF_MIN 64u
+#define BACKOFF_MAX 65536u
+static uint32_t tf_skip;
+static uint32_t tf_backoff;
+
+static int backing_off(void)
+{
+    uint32_t s = __atomic_load_n(&tf_skip, __ATOMIC_RELAXED);
+    while (s)
+        if (__atomic_compare_exchange_n(&tf_skip, &s, s - 1, 1, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+            return 1;
+    return 0;
+}
+
+static void alloc_failed(void)
+{
+    uint32_t b = __atomic_load_n(&tf_backoff, __ATOMIC_RELAXED);
+    b = b ? (b < BACKOFF_MAX ? b * 2 : BACKOFF_MAX) : BACKOFF_MIN;
+    __atomic_store_n(&tf_backoff, b, __ATOMIC_RELAXED);
+    __atomic_store_n(&tf_skip, b, __ATOMIC_RELAXED);
+}
+
+static void note_grown(uint64_t end)
+{
+    uint64_t cur = __atomic_load_n(&tf_grown, __ATOMIC_RELAXED);
+    while (cur < end && !__atomic_compare_exchange_n(&tf_grown, &cur, end, 1, __ATOMIC_RELAXED,
+                                                     __ATOMIC_RELAXED))
+        ;
+}
 
 struct swt_file_header *tf_header(void) { return tf_hdr; }
 const char *tf_path_used(void) { return tf_path; }
@@ -135,8 +175,11 @@ struct swt_file_header *tf_create(const char *path, uint32_t chunk_size)
     tf_fd = fd;
     tf_cs = chunk_size;
     tf_no_fallocate = 0;
+    tf_grown = 0;
+    tf_skip = tf_backoff = 0;
     if (grow(0, SWT_HEADER_REGION) != 0)
         goto fail;
+    tf_grown = SWT_HEADER_REGION;
     void *m = mmap(NULL, SWT_HEADER_REGION, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED)
         goto fail;
@@ -184,20 +227,40 @@ void *tf_chunk_new(unsigned kind, uint32_t thread, uint32_t seq, uint32_t tid,
 {
     if (!tf_hdr)
         return errno = EBADF, NULL;
+    if (backing_off())
+        return errno = ENOSPC, NULL;
     if (check_fd() != 0)
         return NULL;
-    uint64_t k = __atomic_fetch_add(&tf_hdr->chunks_allocated, 1, __ATOMIC_RELAXED);
-    uint64_t off = SWT_HEADER_REGION + k * (uint64_t)tf_cs;
-    /* Every chunk grows the file over itself (cheap when already done by
-     * an earlier look-ahead); every FALLOCATE_AHEAD-th also the next ones,
-     * once the process has shown it writes more than its first chunks
-     * (short-lived fork children should not pay for blocks they never
-     * use). */
-    uint64_t len = (k >= FALLOCATE_AHEAD && k % FALLOCATE_AHEAD == 0)
-                       ? (uint64_t)tf_cs * (1 + FALLOCATE_AHEAD)
-                       : tf_cs;
-    if (grow(off, len) != 0 && (len == tf_cs || grow(off, tf_cs) != 0))
-        return NULL;
+    /* A chunk is counted in the header only once the file holds it, so a
+     * failed allocation leaves no hole for the reader to call a cut file:
+     * grow over chunk k, then claim k; another thread that claimed k first
+     * makes this one try k + 1 (the file then already reaches further). */
+    uint64_t k = __atomic_load_n(&tf_hdr->chunks_allocated, __ATOMIC_RELAXED);
+    uint64_t off;
+    for (;;) {
+        off = SWT_HEADER_REGION + k * (uint64_t)tf_cs;
+        if (off + tf_cs > __atomic_load_n(&tf_grown, __ATOMIC_RELAXED)) {
+            /* Every FALLOCATE_AHEAD-th chunk also grows the file over the
+             * next ones, once the process has shown it writes more than
+             * its first chunks (short-lived fork children should not pay
+             * for blocks they never use). */
+            uint64_t len = (k >= FALLOCATE_AHEAD && k % FALLOCATE_AHEAD == 0)
+                               ? (uint64_t)tf_cs * (1 + FALLOCATE_AHEAD)
+                               : tf_cs;
+            if (grow(off, len) == 0) {
+                note_grown(off + len);
+            } else if (len != tf_cs && grow(off, tf_cs) == 0) {
+                note_grown(off + tf_cs);
+            } else {
+                alloc_failed();
+                return NULL;
+            }
+        }
+        if (__atomic_compare_exchange_n(&tf_hdr->chunks_allocated, &k, k + 1, 0,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            break;
+    }
+    __atomic_store_n(&tf_backoff, 0, __ATOMIC_RELAXED);
     /* Not MAP_POPULATE: pages are touched as records fill them, so a short
      * process does not fault in 64 KiB per chunk it hardly uses. */
     void *m = mmap(NULL, tf_cs, PROT_READ | PROT_WRITE, MAP_SHARED, tf_fd, (off_t)off);

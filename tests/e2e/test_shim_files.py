@@ -227,6 +227,49 @@ class SecureExecutionTests(Base):
         self.assertEqual(p.stderr, "")
         self.assertEqual(os.listdir(out), [])
 
+def file_limit(nbytes):
+    def apply():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, nbytes))
+    return apply
+
+
+class FullDiskTests(Base):
+    """Item 5: a full disk (here RLIMIT_FSIZE, the portable reproducer) costs
+    the program little: events are dropped and counted without system calls,
+    the trace stays readable, and the report states the drops.  The bound on
+    time is the test's timeout, never an assertion."""
+
+    LOOPS = 500000  # per thread, 2 threads
+
+    def check(self, limit, res_want_traced):
+        out = self.path("t") + "/"
+        res = run_prog(["lockloop", str(self.LOOPS)], base_env(SYNCWATCH_OUTPUT=out),
+                       preexec=file_limit(limit))
+        self.assertRan(res)
+        self.assertIn("files_prog: %d lock loops done" % (2 * self.LOOPS), res[1])
+        rc, doc, err = report(out)
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("truncated", err)
+        # A chunk is counted only once the file holds it.
+        self.assertNotIn("never added to the file", err)
+        self.assertGreater(doc["dropped_events"], 0)
+        if res_want_traced:
+            self.assertGreater(doc["events"], 0)
+        rc, text, _ = text_report(out)
+        self.assertIn("note: the recorder dropped %d events" % doc["dropped_events"], text)
+        return doc
+
+    def test_file_limit_drops_are_counted(self):
+        # Room for the header and a few chunks: the run starts traced, then
+        # every chunk allocation fails.
+        doc = self.check(200 * 1024, True)
+        self.assertGreater(doc["dropped_events"], self.LOOPS)
+
+    def test_no_chunk_at_all(self):
+        # Room for the header only: no thread gets a chunk; the events are
+        # still counted and the trace is not taken for a cut file.
+        self.check(8 * 1024, False)
+
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
