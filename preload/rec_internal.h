@@ -107,6 +107,8 @@ struct rec_global {
     char path_spec[CFG_PATH_MAX]; /* absolute SYNCWATCH_OUTPUT spec */
     char path[CFG_PATH_MAX + 32]; /* this process's trace file */
     int descendant;               /* a fork/exec child of a traced process */
+    uint32_t exec_gen;            /* images of this pid before this one (exec) */
+    uint32_t fork_parent_gen;     /* exec_gen of the image that forked this process */
     uint64_t run_id;
     int deepbind_warned;
 };

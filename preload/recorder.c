@@ -62,8 +62,10 @@ static int filtered_out(const char *filter)
 }
 
 /* The run id comes from the environment when a traced ancestor exec'ed
- * us ("<hex id>:<pid of the process that set it>"); then we are a
- * descendant and must not overwrite its file. */
+ * us ("<hex id>:<pid of the process that set it>[:<generation>]"): from
+ * another pid, we are a descendant and must not overwrite its file; from
+ * our own pid with a generation (rec_exec.c), we are the next image of a
+ * traced process, whose earlier image's file must survive too. */
 static void take_run_id(void)
 {
     const char *s = getenv(RUN_ID_ENV);
@@ -71,9 +73,15 @@ static void take_run_id(void)
         char *end;
         uint64_t id = strtoull(s, &end, 16);
         if (*end == ':' && id) {
-            long setter = strtol(end + 1, NULL, 10);
+            long setter = strtol(end + 1, &end, 10);
+            unsigned long gen = *end == ':' ? strtoul(end + 1, NULL, 10) : 0;
             rec_g.run_id = id;
-            rec_g.descendant = setter != getpid();
+            if (setter == getpid() && gen > 0 && gen < UINT32_MAX) {
+                rec_g.exec_gen = (uint32_t)gen;
+                rec_g.descendant = 1; /* named like one: NAME.<pid>.exec<gen> */
+            } else {
+                rec_g.descendant = setter != getpid();
+            }
             return;
         }
     }
@@ -108,7 +116,7 @@ static void make_spec_absolute(void)
 int rec_open_trace(int fork_parent_pid, uint32_t fork_parent_thread)
 {
     rec_g.pid = getpid();
-    if (tf_expand_path(rec_g.path_spec, rec_g.pid, rec_g.descendant, rec_g.path,
+    if (tf_expand_path(rec_g.path_spec, rec_g.pid, rec_g.descendant, rec_g.exec_gen, rec_g.path,
                        sizeof rec_g.path) != 0) {
         log_msg("syncwatch: cannot create trace file %s: name too long; running untraced",
                 rec_g.path_spec);
@@ -132,6 +140,8 @@ int rec_open_trace(int fork_parent_pid, uint32_t fork_parent_thread)
     h->ppid = getppid();
     h->fork_parent_pid = fork_parent_pid;
     h->fork_parent_thread = fork_parent_thread;
+    h->exec_generation = rec_g.exec_gen;
+    h->fork_parent_generation = fork_parent_pid ? rec_g.fork_parent_gen : 0;
     uint64_t q32;
     h->clock = clock_setup_done(&q32);
     h->tick_ns_q32 = q32;

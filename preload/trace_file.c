@@ -295,20 +295,23 @@ void tf_forget(void)
     tf_fd = -1;
 }
 
-int tf_expand_path(const char *spec, int pid, int descendant, char *out, size_t outlen)
+int tf_expand_path(const char *spec, int pid, int descendant, unsigned exec_gen, char *out,
+                   size_t outlen)
 {
-    char pidbuf[16];
+    char pidbuf[16], genbuf[24] = "";
     snprintf(pidbuf, sizeof pidbuf, "%d", pid);
+    if (exec_gen)
+        snprintf(genbuf, sizeof genbuf, ".exec%u", exec_gen);
     size_t n;
     if (!spec || !*spec) {
-        n = (size_t)snprintf(out, outlen, "syncwatch.%d.swt", pid);
+        n = (size_t)snprintf(out, outlen, "syncwatch.%d%s.swt", pid, genbuf);
         return n < outlen ? 0 : -1;
     }
     size_t sl = strlen(spec);
     struct stat st;
     if (spec[sl - 1] == '/' || (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))) {
-        n = (size_t)snprintf(out, outlen, "%s%ssyncwatch.%d.swt", spec,
-                             spec[sl - 1] == '/' ? "" : "/", pid);
+        n = (size_t)snprintf(out, outlen, "%s%ssyncwatch.%d%s.swt", spec,
+                             spec[sl - 1] == '/' ? "" : "/", pid, genbuf);
         return n < outlen ? 0 : -1;
     }
     size_t o = 0;
@@ -328,10 +331,7 @@ int tf_expand_path(const char *spec, int pid, int descendant, char *out, size_t 
         o += plen;
     }
     out[o] = 0;
-    if (descendant && !expanded) {
-        n = (size_t)snprintf(out + o, outlen - o, ".%d", pid);
-        if (n >= outlen - o)
-            return -1;
-    }
-    return 0;
+    n = (size_t)snprintf(out + o, outlen - o, "%s%s%s", descendant && !expanded ? "." : "",
+                         descendant && !expanded ? pidbuf : "", genbuf);
+    return n < outlen - o ? 0 : -1;
 }

@@ -39,8 +39,11 @@ void tf_forget(void);
  * ./syncwatch.<pid>.swt; a directory (existing, or ending in '/') means
  * DIR/syncwatch.<pid>.swt; "%p" is replaced by pid; otherwise the name as
  * given, with ".<pid>" appended when descendant != 0 (a fork or exec child
- * must not overwrite its parent's file).  Returns 0, or -1 if it does not
- * fit. */
-int tf_expand_path(const char *spec, int pid, int descendant, char *out, size_t outlen);
+ * must not overwrite its parent's file).  Image exec_gen > 0 of a pid (it
+ * replaced an earlier traced image by exec) gets ".exec<gen>": before the
+ * ".swt" of the pid-named files (syncwatch.<pid>.exec1.swt), at the end of
+ * other names.  Returns 0, or -1 if it does not fit. */
+int tf_expand_path(const char *spec, int pid, int descendant, unsigned exec_gen, char *out,
+                   size_t outlen);
 
 #endif

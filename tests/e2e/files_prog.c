@@ -22,6 +22,9 @@
  *   files_prog env-check            exits 0 when FILES_PROG_MARK=kept
  *   files_prog lockloop N           N lock/unlock pairs in each of 2 threads
  *   files_prog threads N            N short threads, one lock each
+ *   files_prog vfork-exec           vfork, the child execv's "clean"; then
+ *                                   abba in the parent; exits with the
+ *                                   child's status
  *   files_prog maps                 says whether libsyncwatch is mapped in
  *                                   this process, then abba
  */
@@ -33,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -132,8 +136,10 @@ static void do_exec(const char *fn, const char *prog, char **argv)
         execvpe(prog, argv, environ);
     else if (!strcmp(fn, "execl"))
         execl(prog, a0, a1, a2, (char *)NULL);
-    else if (!strcmp(fn, "execle"))
+    else if (!strcmp(fn, "execle") && a2)
         execle(prog, a0, a1, a2, (char *)NULL, environ);
+    else if (!strcmp(fn, "execle"))
+        execle(prog, a0, a1, (char *)NULL, environ);
     else if (!strcmp(fn, "execlp"))
         execlp(prog, a0, a1, a2, (char *)NULL);
     else if (!strcmp(fn, "fexecve")) {
@@ -170,6 +176,20 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "clean"))
         return clean();
+    if (!strcmp(mode, "vfork-exec")) {
+        const char *self = self_path();
+        char *next[3] = {(char *)"files_prog", (char *)"clean", NULL};
+        pid_t pid = vfork();
+        if (pid == 0) {
+            execv(self, next);
+            _exit(127);
+        }
+        int st = 0;
+        if (pid < 0 || waitpid(pid, &st, 0) != pid)
+            return 2;
+        abba();
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 3;
+    }
     if (!strcmp(mode, "maps")) {
         char line[4096];
         int mapped = 0;

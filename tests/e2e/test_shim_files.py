@@ -270,6 +270,111 @@ class FullDiskTests(Base):
         # still counted and the trace is not taken for a cut file.
         self.check(8 * 1024, False)
 
+EXEC_FNS = ["execve", "execv", "execvp", "execvpe", "execl", "execle", "execlp", "fexecve"]
+
+
+class ExecTests(Base):
+    """Item 4: exec keeps the trace of the image before it; both images are
+    one process's life in the report."""
+
+    def out(self):
+        return self.path("t") + "/"
+
+    def images(self, doc):
+        return sorted(doc["processes"], key=lambda p: p["exec_generation"])
+
+    def test_every_exec_function_keeps_the_earlier_image(self):
+        for fn in EXEC_FNS:
+            with self.subTest(fn=fn):
+                d = self.path(fn)
+                res = run_prog(["exec", fn], base_env(SYNCWATCH_OUTPUT=d + "/"))
+                self.assertRan(res)
+                self.assertIn("files_prog: clean done", res[1])
+                names = traces_in(d)
+                self.assertEqual(len(names), 2, names)
+                rc, doc, err = report(d)
+                self.assertEqual(rc, 1, err)
+                self.assertEqual(len(cycles(doc)), 1)
+                first, second = self.images(doc)
+                self.assertEqual(first["pid"], second["pid"])
+                self.assertEqual((first["exec_generation"], second["exec_generation"]), (0, 1))
+                self.assertEqual(names, sorted(["syncwatch.%d.swt" % first["pid"],
+                                                "syncwatch.%d.exec1.swt" % first["pid"]]))
+                self.assertEqual(first["exec_next"], doc["processes"].index(second))
+                self.assertEqual(second["exec_prev"], doc["processes"].index(first))
+                self.assertFalse(first["killed"])
+                self.assertEqual(second["cmdline"], "files_prog clean")
+                rc, text, _ = text_report(d)
+                self.assertIn("(pid %d) -> exec files_prog clean\n" % first["pid"], text)
+
+    def test_exec_chain(self):
+        res = run_prog(["exec", "execv", "exec", "execve"], base_env(SYNCWATCH_OUTPUT=self.out()))
+        self.assertRan(res)
+        rc, doc, err = report(self.out())
+        self.assertEqual(rc, 1, err)
+        gens = [p["exec_generation"] for p in self.images(doc)]
+        self.assertEqual(gens, [0, 1, 2])
+        self.assertEqual(len({p["pid"] for p in doc["processes"]}), 1)
+
+    def test_named_output(self):
+        spec = self.path("run.swt")
+        self.assertRan(run_prog(["exec", "execv"], base_env(SYNCWATCH_OUTPUT=spec)))
+        names = traces_in(self.dir)
+        self.assertEqual(len(names), 2, names)
+        self.assertEqual(names[0], "run.swt")
+        self.assertRegex(names[1], r"^run\.swt\.\d+\.exec1$")
+        rc, doc, err = report(*[self.path(n) for n in names])
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(len(doc["processes"]), 2)
+
+    def test_failed_exec_returns_with_errno_and_tracing_goes_on(self):
+        for fn in EXEC_FNS:
+            with self.subTest(fn=fn):
+                d = self.path(fn)
+                res = run_prog(["exec-fail", fn], base_env(SYNCWATCH_OUTPUT=d + "/"))
+                self.assertRan(res)  # the program checked -1 and ENOENT itself
+                self.assertIn("files_prog: clean done", res[1])
+                self.assertEqual(len(traces_in(d)), 1)
+                rc, doc, err = report(d)
+                self.assertEqual(rc, 1, err)
+                self.assertEqual(len(cycles(doc)), 1)
+                (p,) = doc["processes"]
+                self.assertTrue(p["ended"])
+                self.assertFalse(p["killed"])
+                # the lock of "clean", after the failed exec, is in the trace
+                self.assertEqual(len(doc["locks"]), 3)
+
+    def test_own_variables_pass_unchanged(self):
+        res = run_prog(["exec-env"], base_env(SYNCWATCH_OUTPUT=self.out(), FILES_PROG_MARK="kept"))
+        self.assertRan(res)
+        self.assertEqual(len(traces_in(self.out())), 2)
+
+    def test_environment_without_syncwatch_variables(self):
+        # The program hands exec an environment without SYNCWATCH_*: the new
+        # image starts a run of its own, at the default place; the earlier
+        # image's trace is kept.
+        res = run_prog(["exec-noenv"], base_env(SYNCWATCH_OUTPUT=self.out()), cwd=self.dir)
+        self.assertRan(res)
+        (first,) = traces_in(self.out())
+        rc, doc, err = report(self.out())
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(len(cycles(doc)), 1)
+        (second,) = [n for n in traces_in(self.dir) if n != "t"]
+        self.assertEqual(second, first)  # same pid, default name, another directory
+        rc, doc2, err = report(self.path(second))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(doc2["processes"][0]["cmdline"], "files_prog clean")
+
+    def test_vfork_child_exec_leaves_the_parent_trace_open(self):
+        res = run_prog(["vfork-exec"], base_env(SYNCWATCH_OUTPUT=self.out()))
+        self.assertRan(res)
+        rc, doc, err = report(self.out())
+        self.assertEqual(rc, 1, err)  # the parent's abba after the vfork is traced
+        self.assertEqual(len(cycles(doc)), 1)
+        self.assertEqual(len(doc["processes"]), 2)
+        self.assertEqual(len({p["pid"] for p in doc["processes"]}), 2)
+        self.assertTrue(all(p["exec_generation"] == 0 for p in doc["processes"]))
+
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
@@ -277,4 +382,5 @@ if __name__ == "__main__":
     ap.add_argument("--report", required=True)
     ap.add_argument("--prog", required=True)
     ARGS, rest = ap.parse_known_args()
+    ARGS.shim, ARGS.report, ARGS.prog = map(os.path.abspath, (ARGS.shim, ARGS.report, ARGS.prog))
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

@@ -131,21 +131,30 @@ static void test_expand_path(void **state)
 {
     (void)state;
     char out[256];
-    assert_int_equal(tf_expand_path("", 42, 0, out, sizeof out), 0);
+    assert_int_equal(tf_expand_path("", 42, 0, 0, out, sizeof out), 0);
     assert_string_equal(out, "syncwatch.42.swt");
-    assert_int_equal(tf_expand_path("/tmp/", 42, 0, out, sizeof out), 0);
+    assert_int_equal(tf_expand_path("/tmp/", 42, 0, 0, out, sizeof out), 0);
     assert_string_equal(out, "/tmp/syncwatch.42.swt");
-    assert_int_equal(tf_expand_path("/tmp", 42, 1, out, sizeof out), 0); /* existing dir */
+    assert_int_equal(tf_expand_path("/tmp", 42, 1, 0, out, sizeof out), 0); /* existing dir */
     assert_string_equal(out, "/tmp/syncwatch.42.swt");
-    assert_int_equal(tf_expand_path("/x/trace.log", 42, 0, out, sizeof out), 0);
+    assert_int_equal(tf_expand_path("/x/trace.log", 42, 0, 0, out, sizeof out), 0);
     assert_string_equal(out, "/x/trace.log");
-    assert_int_equal(tf_expand_path("/x/trace.log", 42, 1, out, sizeof out), 0);
+    assert_int_equal(tf_expand_path("/x/trace.log", 42, 1, 0, out, sizeof out), 0);
     assert_string_equal(out, "/x/trace.log.42");
-    assert_int_equal(tf_expand_path("/x/t.%p.swt", 42, 1, out, sizeof out), 0);
+    assert_int_equal(tf_expand_path("/x/t.%p.swt", 42, 1, 0, out, sizeof out), 0);
     assert_string_equal(out, "/x/t.42.swt");
-    assert_int_equal(tf_expand_path("/x/%p-%p", 7, 0, out, sizeof out), 0);
+    assert_int_equal(tf_expand_path("/x/%p-%p", 7, 0, 0, out, sizeof out), 0);
     assert_string_equal(out, "/x/7-7");
-    assert_int_equal(tf_expand_path("/a/very/long/name", 42, 0, out, 8), -1);
+    assert_int_equal(tf_expand_path("/a/very/long/name", 42, 0, 0, out, 8), -1);
+    /* Later images of one pid (exec): never the earlier image's name. */
+    assert_int_equal(tf_expand_path("", 42, 1, 1, out, sizeof out), 0);
+    assert_string_equal(out, "syncwatch.42.exec1.swt");
+    assert_int_equal(tf_expand_path("/tmp/", 42, 1, 2, out, sizeof out), 0);
+    assert_string_equal(out, "/tmp/syncwatch.42.exec2.swt");
+    assert_int_equal(tf_expand_path("/x/trace.swt", 42, 1, 1, out, sizeof out), 0);
+    assert_string_equal(out, "/x/trace.swt.42.exec1");
+    assert_int_equal(tf_expand_path("/x/t.%p.swt", 42, 1, 3, out, sizeof out), 0);
+    assert_string_equal(out, "/x/t.42.swt.exec3");
 }
 
 int main(void)
