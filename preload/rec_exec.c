@@ -1,7 +1,9 @@
 /* exec in the recorder: the image that calls exec finishes its trace (a
  * PROC_EXIT record of how SWT_EXIT_EXEC, the header marked ended) and
  * passes the run on to the next image through the environment it hands to
- * exec: SYNCWATCH_RUN_ID=<run id>:<pid>:<generation>.  The new image of the
+ * exec: SYNCWATCH_RUN_ID=<run id>:<pid>:<generation>:<clock>, the clock
+ * being the TSC calibration (ns per tick, 32.32 hex; 0: CLOCK_MONOTONIC),
+ * which spares the new image its own 2 ms calibration.  The new image of the
  * same pid then writes its own file (never the old one's name) whose header
  * says which generation it is, and the analyzer shows the images as one
  * process's life.  Only syncwatch's own variables are replaced, and only
@@ -58,8 +60,8 @@ char *const *rec_exec_env(char *const envp[], struct rec_exec *x)
     char **env = m;
     char *str = (char *)(env + n + 1);
     memcpy(env, envp, (n + 1) * sizeof(char *));
-    int w = snprintf(str, 80, RUN_ID_NAME "%" PRIx64 ":%d:%u", rec_g.run_id, rec_g.pid,
-                     rec_g.exec_gen + 1);
+    int w = snprintf(str, 80, RUN_ID_NAME "%" PRIx64 ":%d:%u:%" PRIx64, rec_g.run_id,
+                     rec_g.pid, rec_g.exec_gen + 1, rec_clock_q32());
     env[run] = str;
     if (fix_out)
         snprintf(str + w + 1, strings - (size_t)w - 1, OUTPUT_NAME "%s", rec_g.path_spec);

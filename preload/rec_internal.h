@@ -147,6 +147,9 @@ static inline void rec_quiet_end(struct rec_quiet *q)
 /* getauxval; unit tests replace it to play a secure-execution process
  * (AT_SECURE), in which the recorder never starts. */
 extern unsigned long (*rec_getauxval)(unsigned long);
+/* The clock calibration passed on to exec'ed images in SYNCWATCH_RUN_ID:
+ * ns per TSC tick in 32.32, or 0 for CLOCK_MONOTONIC. */
+uint64_t rec_clock_q32(void);
 /* Creates this process's trace file and fills its header; 0, or -1 after
  * one line on stderr. */
 int rec_open_trace(int fork_parent_pid, uint32_t fork_parent_thread);

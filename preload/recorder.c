@@ -66,6 +66,9 @@ static int filtered_out(const char *filter)
  * another pid, we are a descendant and must not overwrite its file; from
  * our own pid with a generation (rec_exec.c), we are the next image of a
  * traced process, whose earlier image's file must survive too. */
+static int inherited_clock;
+static uint64_t inherited_q32;
+
 static void take_run_id(void)
 {
     const char *s = getenv(RUN_ID_ENV);
@@ -74,7 +77,11 @@ static void take_run_id(void)
         uint64_t id = strtoull(s, &end, 16);
         if (*end == ':' && id) {
             long setter = strtol(end + 1, &end, 10);
-            unsigned long gen = *end == ':' ? strtoul(end + 1, NULL, 10) : 0;
+            unsigned long gen = *end == ':' ? strtoul(end + 1, &end, 10) : 0;
+            if (*end == ':') {
+                inherited_clock = 1;
+                inherited_q32 = strtoull(end + 1, NULL, 16);
+            }
             rec_g.run_id = id;
             if (setter == getpid() && gen > 0 && gen < UINT32_MAX) {
                 rec_g.exec_gen = (uint32_t)gen;
@@ -161,6 +168,12 @@ int rec_open_trace(int fork_parent_pid, uint32_t fork_parent_thread)
 
 unsigned long (*rec_getauxval)(unsigned long) = getauxval;
 
+uint64_t rec_clock_q32(void)
+{
+    uint64_t q32;
+    return clock_setup_done(&q32) == SWT_CLOCK_TSC ? q32 : 0;
+}
+
 static int init_once(void)
 {
     /* A secure-execution process (setuid, setgid, file capabilities) runs
@@ -183,8 +196,12 @@ static int init_once(void)
         log_msg("syncwatch: no memory for the lock table; running untraced");
         return -1;
     }
+    take_run_id();
     uint64_t q32;
-    clock_setup(&q32);
+    if (inherited_clock)
+        clock_adopt(inherited_q32, &q32);
+    else
+        clock_setup(&q32);
     if (c->stack_depth && stacks_setup(c->stack_depth) != 0)
         c->stack_depth = 0;
     rec_g.features = SWT_FEAT_PROFILE | SWT_FEAT_EDGES;
@@ -194,7 +211,6 @@ static int init_once(void)
         rec_g.features |= SWT_FEAT_HOLD_SAMPLED;
     if (c->stack_depth)
         rec_g.features |= SWT_FEAT_STACKS;
-    take_run_id();
     make_spec_absolute();
     rec_g.next_thread = 2;
     if (rec_open_trace(0, 0) != 0)
@@ -297,7 +313,8 @@ void rec_init(void)
     char buf[64];
     const char *cur = getenv(RUN_ID_ENV);
     if (!cur || !*cur) {
-        snprintf(buf, sizeof buf, "%" PRIx64 ":%d", rec_g.run_id, rec_g.pid);
+        snprintf(buf, sizeof buf, "%" PRIx64 ":%d:0:%" PRIx64, rec_g.run_id, rec_g.pid,
+                 rec_clock_q32());
         setenv(RUN_ID_ENV, buf, 1);
     }
     wd_start();

@@ -266,6 +266,10 @@ void *tf_chunk_new(unsigned kind, uint32_t thread, uint32_t seq, uint32_t tid,
     void *m = mmap(NULL, tf_cs, PROT_READ | PROT_WRITE, MAP_SHARED, tf_fd, (off_t)off);
     if (m == MAP_FAILED)
         return NULL;
+    /* No read-ahead: the first touch of a page would otherwise bring in and
+     * zero the whole chunk and the ones fallocated after it (128 KiB and
+     * more per thread that writes a page or two). */
+    madvise(m, tf_cs, MADV_RANDOM);
     struct swt_chunk_header *c = m;
     c->kind = (uint16_t)kind;
     c->thread = thread;

@@ -19,7 +19,8 @@
  *   files_prog exec-env             abba, then execve of "env-check": the
  *                                   new image checks that the program's own
  *                                   variable FILES_PROG_MARK came through
- *   files_prog env-check            exits 0 when FILES_PROG_MARK=kept
+ *   files_prog env-check            exits 0 when FILES_PROG_MARK=kept; prints
+ *                                   SYNCWATCH_RUN_ID
  *   files_prog lockloop N           N lock/unlock pairs in each of 2 threads
  *   files_prog threads N            N short threads, one lock each
  *   files_prog vfork-exec           vfork, the child execv's "clean"; then
@@ -203,7 +204,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(mode, "env-check")) {
-        const char *m = getenv("FILES_PROG_MARK");
+        const char *m = getenv("FILES_PROG_MARK"), *run = getenv("SYNCWATCH_RUN_ID");
+        printf("files_prog: SYNCWATCH_RUN_ID=%s\n", run ? run : "(unset)");
         return m && !strcmp(m, "kept") ? clean() : 4;
     }
     if (!strcmp(mode, "exec") && argc > 2) {

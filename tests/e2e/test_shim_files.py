@@ -12,6 +12,9 @@ import pwd
 import resource
 import shutil
 import stat
+import struct
+import ctypes
+import mmap
 import subprocess
 import sys
 import tempfile
@@ -348,6 +351,18 @@ class ExecTests(Base):
         res = run_prog(["exec-env"], base_env(SYNCWATCH_OUTPUT=self.out(), FILES_PROG_MARK="kept"))
         self.assertRan(res)
         self.assertEqual(len(traces_in(self.out())), 2)
+        # The run passed on: run id, this pid, generation 1, and the clock
+        # calibration (item 8: the new image does not calibrate again).
+        line = [l for l in res[1].splitlines() if "SYNCWATCH_RUN_ID=" in l][0]
+        run, pid, gen, clock = line.split("=", 1)[1].split(":")
+        rc, doc, _ = report(self.out())
+        first = self.images(doc)[0]
+        self.assertEqual((int(pid), gen), (first["pid"], "1"))
+        with open(first["file"], "rb") as f:
+            head = f.read(80)
+        self.assertEqual(int(run, 16), struct.unpack_from("<Q", head, 32)[0])
+        hdr_clock = struct.unpack_from("<I", head, 56)[0]
+        self.assertEqual(int(clock, 16) != 0, hdr_clock == 2)  # 2: TSC, 0 passed for monotonic
 
     def test_environment_without_syncwatch_variables(self):
         # The program hands exec an environment without SYNCWATCH_*: the new
@@ -374,6 +389,52 @@ class ExecTests(Base):
         self.assertEqual(len(doc["processes"]), 2)
         self.assertEqual(len({p["pid"] for p in doc["processes"]}), 2)
         self.assertTrue(all(p["exec_generation"] == 0 for p in doc["processes"]))
+
+def resident_pages(path):
+    """(pages of the file in the page cache, pages of the file): mincore
+    over a read-only mapping."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    size = os.path.getsize(path)
+    pages = (size + mmap.PAGESIZE - 1) // mmap.PAGESIZE
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        addr = libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0)
+        if addr in (None, ctypes.c_void_p(-1).value):
+            raise OSError(ctypes.get_errno(), "mmap")
+        vec = (ctypes.c_ubyte * pages)()
+        rc = libc.mincore(addr, size, vec)
+        err = ctypes.get_errno()
+        libc.munmap(addr, size)
+    finally:
+        os.close(fd)
+    if rc != 0:
+        raise OSError(err, "mincore")
+    return sum(v & 1 for v in vec), pages
+
+
+class ShortLivedTests(Base):
+    """Item 8: a thread that does little lock work costs little: the shim
+    brings in only the pages of its chunks it touches (no read-ahead of the
+    whole chunk and the ones fallocated after it)."""
+
+    def test_short_threads_touch_few_pages(self):
+        n = 300
+        res = run_prog(["threads", str(n)], base_env(SYNCWATCH_OUTPUT=self.dir + "/",
+                                                     SYNCWATCH_MODE="profile"))
+        self.assertRan(res)
+        (name,) = traces_in(self.dir)
+        resident, pages = resident_pages(self.path(name))
+        # Each thread has two 64 KiB chunks (32 pages) and writes a few of
+        # them; read-ahead would bring in nearly all.
+        self.assertLess(resident, pages // 4, "%d of %d pages resident" % (resident, pages))
+        rc, doc, err = report(self.dir)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(doc["threads"]), n + 1)
 
 
 if __name__ == "__main__":
