@@ -19,6 +19,7 @@
  *   files_prog exec-env             abba, then execve of "env-check": the
  *                                   new image checks that the program's own
  *                                   variable FILES_PROG_MARK came through
+ *   files_prog exec-chdir           abba, chdir("/"), then execv "clean"
  *   files_prog env-check            exits 0 when FILES_PROG_MARK=kept; prints
  *                                   SYNCWATCH_RUN_ID
  *   files_prog lockloop N           N lock/unlock pairs in each of 2 threads
@@ -215,6 +216,16 @@ int main(int argc, char **argv)
             next[i - 2] = argv[i];
         do_exec(argv[2], self_path(), next);
         fprintf(stderr, "files_prog: %s failed: %s\n", argv[2], strerror(errno));
+        return 3;
+    }
+    if (!strcmp(mode, "exec-chdir")) {
+        abba();
+        char self[4096];
+        snprintf(self, sizeof self, "%s", self_path());
+        char *next[3] = {(char *)"files_prog", (char *)"clean", NULL};
+        if (chdir("/") != 0)
+            return 2;
+        execv(self, next);
         return 3;
     }
     if (!strcmp(mode, "exec-fail") && argc > 2) {

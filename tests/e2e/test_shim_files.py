@@ -347,6 +347,14 @@ class ExecTests(Base):
                 # the lock of "clean", after the failed exec, is in the trace
                 self.assertEqual(len(doc["locks"]), 3)
 
+    def test_relative_output_survives_chdir_before_exec(self):
+        res = run_prog(["exec-chdir"], base_env(SYNCWATCH_OUTPUT="rel/"), cwd=self.dir)
+        self.assertRan(res)
+        self.assertEqual(len(traces_in(self.path("rel"))), 2)
+        rc, doc, err = report(self.path("rel"))
+        self.assertEqual(rc, 1, err)
+        self.assertEqual([p["exec_generation"] for p in self.images(doc)], [0, 1])
+
     def test_own_variables_pass_unchanged(self):
         res = run_prog(["exec-env"], base_env(SYNCWATCH_OUTPUT=self.out(), FILES_PROG_MARK="kept"))
         self.assertRan(res)
