@@ -33,14 +33,13 @@ static char *const *before(struct exec_call *c, char *const envp[])
     c->began = 0;
     c->env.map = NULL;
     int saved = errno;
-    struct rec_thread *t = rec_enter();
-    if (!t)
-        return envp;
+    struct rec_thread *t = rec_enter(); /* NULL: not traced, or no room for this thread */
     char *const *env = envp;
     c->began = rec_exec_begin(t);
     if (c->began)
         env = rec_exec_env(envp, &c->env);
-    rec_leave(t);
+    if (t)
+        rec_leave(t);
     errno = saved;
     return env;
 }

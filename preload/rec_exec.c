@@ -74,8 +74,11 @@ char *const *rec_exec_env(char *const envp[], struct rec_exec *x)
 
 int rec_exec_begin(struct rec_thread *t)
 {
-    if (!t || !rec_g.hdr || getpid() != rec_g.pid)
+    if (!rec_g.hdr || __atomic_load_n(&rec_g.state, __ATOMIC_ACQUIRE) != REC_READY ||
+        getpid() != rec_g.pid)
         return 0; /* a vfork child shares our memory: never end the parent's trace */
+    /* t is NULL for a thread the trace has no room for (a full disk): the
+     * header is still finished and the run still passed on. */
     rec_proc_exit(t, SWT_EXIT_EXEC, 0);
     return 1;
 }
@@ -83,11 +86,13 @@ int rec_exec_begin(struct rec_thread *t)
 void rec_exec_failed(struct rec_thread *t, const char *path, int err)
 {
     struct swt_file_header *h = rec_g.hdr;
-    if (t && h) {
-        /* The image goes on: its trace is open again. */
-        h->end_ticks = 0;
-        h->exit_status = 0;
-        __atomic_store_n(&h->state, SWT_PROC_RUNNING, __ATOMIC_RELEASE);
+    if (!h)
+        return;
+    /* The image goes on: its trace is open again. */
+    h->end_ticks = 0;
+    h->exit_status = 0;
+    __atomic_store_n(&h->state, SWT_PROC_RUNNING, __ATOMIC_RELEASE);
+    if (t) {
         uint64_t f[2] = {(uint64_t)(uint32_t)err, rec_g.exec_gen + 1};
         rec_write_ext(t, SWT_REC_EXEC, rec_now(), f, 2, path, path ? strnlen(path, 512) : 0);
     }
