@@ -309,6 +309,10 @@ class ExecTests(Base):
                 self.assertEqual(second["cmdline"], "files_prog clean")
                 rc, text, _ = text_report(d)
                 self.assertIn("(pid %d) -> exec files_prog clean\n" % first["pid"], text)
+                info = subprocess.run([ARGS.report, "info", second["file"]], capture_output=True,
+                                      text=True, timeout=TIMEOUT).stdout
+                self.assertIn("exec image:      1 (pid %d exec'ed 1 traced image before this "
+                              "one)" % first["pid"], info)
 
     def test_exec_chain(self):
         res = run_prog(["exec", "execv", "exec", "execve"], base_env(SYNCWATCH_OUTPUT=self.out()))
