@@ -38,6 +38,7 @@ static const char *const known_names[] = {
     "SYNCWATCH_OUTPUT",      "SYNCWATCH_MODE",    "SYNCWATCH_STACK_DEPTH",
     "SYNCWATCH_HOLD_SAMPLE", "SYNCWATCH_CHUNK_SIZE", "SYNCWATCH_DISABLE",
     "SYNCWATCH_FILTER",      "SYNCWATCH_QUIET",   "SYNCWATCH_RUN_ID",
+    "SYNCWATCH_HANG_TIMEOUT", "SYNCWATCH_ON_HANG",
 };
 #define NKNOWN (sizeof known_names / sizeof known_names[0])
 #define NAME_PREFIX "SYNCWATCH_"
@@ -127,7 +128,7 @@ unsigned cfg_check_names(char *const *env)
         else
             log_msg("syncwatch: %.*s is not a syncwatch variable and is ignored (known: "
                     "SYNCWATCH_OUTPUT, _MODE, _STACK_DEPTH, _HOLD_SAMPLE, _CHUNK_SIZE, "
-                    "_DISABLE, _FILTER, _QUIET)",
+                    "_DISABLE, _FILTER, _QUIET, _HANG_TIMEOUT, _ON_HANG)",
                     n, *e);
     }
     return unknown;
