@@ -177,9 +177,15 @@ struct swt_file_header *tf_create(const char *path, uint32_t chunk_size)
     tf_no_fallocate = 0;
     tf_grown = 0;
     tf_skip = tf_backoff = 0;
-    if (grow(0, SWT_HEADER_REGION) != 0)
+    /* Every traced process needs its main thread's THREAD and first EVENTS
+     * chunk: one fallocate for them and the header instead of three (a
+     * full disk still gets the header alone). */
+    if (grow(0, SWT_HEADER_REGION + 2 * (uint64_t)chunk_size) == 0)
+        tf_grown = SWT_HEADER_REGION + 2 * (uint64_t)chunk_size;
+    else if (grow(0, SWT_HEADER_REGION) == 0)
+        tf_grown = SWT_HEADER_REGION;
+    else
         goto fail;
-    tf_grown = SWT_HEADER_REGION;
     void *m = mmap(NULL, SWT_HEADER_REGION, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED)
         goto fail;
