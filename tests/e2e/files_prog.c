@@ -28,7 +28,8 @@
  *                                   abba in the parent; exits with the
  *                                   child's status
  *   files_prog maps                 says whether libsyncwatch is mapped in
- *                                   this process, then abba
+ *                                   this process and how many threads it
+ *                                   has before starting any, then abba
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -200,7 +201,15 @@ int main(int argc, char **argv)
             mapped |= strstr(line, "libsyncwatch") != NULL;
         if (f)
             fclose(f);
+        int threads = 0;
+        f = fopen("/proc/self/status", "r");
+        while (f && fgets(line, sizeof line, f))
+            if (!strncmp(line, "Threads:", 8))
+                threads = atoi(line + 8);
+        if (f)
+            fclose(f);
         printf("files_prog: shim %s\n", mapped ? "mapped" : "not mapped");
+        printf("files_prog: %d thread%s before any\n", threads, threads == 1 ? "" : "s");
         abba();
         return 0;
     }

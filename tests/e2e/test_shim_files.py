@@ -227,6 +227,7 @@ class SecureExecutionTests(Base):
             os.unlink(lib)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("files_prog: shim mapped", p.stdout)
+        self.assertIn("files_prog: 1 thread before any", p.stdout)  # no watchdog thread
         self.assertEqual(p.stderr, "")
         self.assertEqual(os.listdir(out), [])
 
