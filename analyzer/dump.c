@@ -67,6 +67,10 @@ int dump_info(FILE *out, const struct swt_trace *t, char *err, size_t errlen)
     if (h->fork_parent_pid)
         fprintf(out, "forked from:     pid %d, thread %u\n", h->fork_parent_pid,
                 h->fork_parent_thread);
+    if (h->exec_generation)
+        fprintf(out, "exec image:      %u (pid %d exec'ed %u traced image%s before this one)\n",
+                h->exec_generation, h->pid, h->exec_generation,
+                h->exec_generation == 1 ? "" : "s");
     fprintf(out, "run id:          %016" PRIx64 "\n", h->run_id);
     time_t secs = (time_t)(h->start_realtime_ns / 1000000000u);
     struct tm tm;

@@ -219,6 +219,22 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* 1 if rest is a sequence of ".DIGITS" and ".execDIGITS" pieces. */
+static bool trace_suffix(const char *rest)
+{
+    while (*rest) {
+        if (*rest++ != '.')
+            return false;
+        if (!strncmp(rest, "exec", 4))
+            rest += 4;
+        size_t n = strspn(rest, "0123456789");
+        if (!n)
+            return false;
+        rest += n;
+    }
+    return true;
+}
+
 static void expand(struct inputs *in, const char *arg)
 {
     struct stat st;
@@ -234,13 +250,12 @@ static void expand(struct inputs *in, const char *arg)
     size_t before = in->n;
     struct dirent *e;
     while ((e = readdir(d))) {
-        /* NAME.swt, and NAME.swt.PID of fork children and exec'd programs */
+        /* NAME.swt, then any of .PID (fork children, exec'd programs),
+         * .execN (later images of one pid) and .N (a taken name) */
         const char *dot = strstr(e->d_name, ".swt");
         bool trace = false;
         while (dot && !trace) {
-            const char *rest = dot + 4;
-            trace = !*rest || (*rest == '.' && rest[1] && strspn(rest + 1, "0123456789") ==
-                                                              strlen(rest + 1));
+            trace = trace_suffix(dot + 4);
             dot = strstr(dot + 1, ".swt");
         }
         if (trace && e->d_name[0] != '.')

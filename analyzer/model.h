@@ -41,6 +41,9 @@ struct model_process {
     uint32_t parent_proc;    /* traced process this one forked from, or MODEL_NONE */
     uint32_t fork_thread;    /* model thread in the parent that forked, or MODEL_NONE */
     uint64_t fork_ns;        /* run time of the fork, if known */
+    uint32_t exec_prev;      /* the image of this pid that exec'ed this one, or MODEL_NONE */
+    uint32_t exec_next;      /* the image this one exec'ed, or MODEL_NONE: the images of one
+                                pid, in exec order, are one process's life (model_images.c) */
     uint32_t exit_how;       /* enum swt_exit_how from PROC_EXIT, 0 if none was recorded */
     int32_t exit_status;
     bool ended;              /* exited or signalled (header state or PROC_EXIT) */
@@ -313,5 +316,9 @@ bool model_gil_process(const struct model *m, uint32_t proc);
 /* Display helpers: "T3" or the thread's name; "L2" or the lock's name. */
 const char *model_thread_label(const struct model *m, uint32_t thread, char *buf, size_t len);
 const char *model_lock_label(const struct model *m, uint32_t lock, char *buf, size_t len);
+
+/* model_images.c: links the images of each pid (exec_prev, exec_next) by
+ * their headers' exec_generation; run by model_build. */
+void model_link_images(struct model *m);
 
 #endif

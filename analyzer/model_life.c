@@ -287,6 +287,16 @@ void life_on_proc_exit(struct model_ctx *c)
     proc_end_holds(m, c->proc, c->ns, p->exit_how == SWT_EXIT_SIGNAL);
 }
 
+/* An exec after PROC_EXIT(EXEC) failed: the image goes on, its end is
+ * still to come. */
+void life_on_exec_failed(struct model_ctx *c)
+{
+    struct model_process *p = &c->m->procs[c->proc];
+    p->ended = false;
+    p->exit_how = 0;
+    c->m->priv->ps[c->proc].saw_proc_exit = false;
+}
+
 void life_on_module(struct model_ctx *c)
 {
     const struct swt_rec *r = c->r;

@@ -148,6 +148,9 @@ static void on_record(struct model_ctx *c)
     case SWT_REC_PROC_EXIT:
         life_on_proc_exit(c);
         break;
+    case SWT_REC_EXEC:
+        life_on_exec_failed(c);
+        break;
     case SWT_REC_DROPPED:
         life_on_dropped(c);
         break;
@@ -349,7 +352,8 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
         if (!pr->hdr.fork_parent_pid)
             continue;
         for (size_t k = 0; k < ntraces; k++)
-            if (k != i && m->procs[k].pid == pr->hdr.fork_parent_pid) {
+            if (k != i && m->procs[k].pid == pr->hdr.fork_parent_pid &&
+                m->procs[k].hdr.exec_generation == pr->hdr.fork_parent_generation) {
                 pr->parent_proc = (uint32_t)k;
             }
     }
@@ -359,6 +363,7 @@ int model_build(struct model *m, struct swt_trace *const *traces_in, size_t ntra
             m->procs[i].now_ns = m->procs[i].now_ns > p->run_base_ns
                                      ? m->procs[i].now_ns - p->run_base_ns
                                      : 0;
+    model_link_images(m);
 
     int rc = 0;
     uint64_t *bases = xmalloc(ntraces * sizeof *bases);

@@ -434,6 +434,7 @@ void life_on_join_begin(struct model_ctx *c);
 void life_on_thread_name(struct model_ctx *c);
 void life_on_fork(struct model_ctx *c);
 void life_on_proc_exit(struct model_ctx *c);
+void life_on_exec_failed(struct model_ctx *c);
 void life_on_module(struct model_ctx *c);
 void life_on_dropped(struct model_ctx *c);
 void life_on_note(struct model_ctx *c);

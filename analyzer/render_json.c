@@ -322,6 +322,17 @@ void render_json(FILE *out, const struct render_input *in)
             fprintf(out, "%d", m->procs[p->parent_proc].pid);
         else
             fputs("null", out);
+        /* exec: the images of one pid, as indices into this array */
+        fprintf(out, ",\"exec_generation\":%u,\"exec_prev\":", p->hdr.exec_generation);
+        if (p->exec_prev != MODEL_NONE)
+            fprintf(out, "%u", p->exec_prev);
+        else
+            fputs("null", out);
+        fputs(",\"exec_next\":", out);
+        if (p->exec_next != MODEL_NONE)
+            fprintf(out, "%u", p->exec_next);
+        else
+            fputs("null", out);
         fputs(",\"file\":", out);
         jstr(out, p->file);
         fputs(",\"exe\":", out);

@@ -428,15 +428,25 @@ void render_text(FILE *out, const struct render_input *in)
     const struct model *m = in->m;
     char b1[64];
     fprintf(out, "%ssyncwatch report%s: ", c_on(&t, BOLD), c_off(&t));
-    /* fork storms write hundreds of traces: name a few processes */
-    size_t nshow = m->nprocs > 3 ? 2 : m->nprocs;
-    for (size_t i = 0; i < nshow; i++) {
+    /* fork storms write hundreds of traces: name a few processes.  The
+     * images of one pid (exec) are one process: "a (pid N) -> exec b". */
+    size_t nlives = 0;
+    for (size_t i = 0; i < m->nprocs; i++)
+        nlives += m->procs[i].exec_prev == MODEL_NONE;
+    size_t nshow = nlives > 3 ? 2 : nlives, named = 0;
+    for (size_t i = 0; i < m->nprocs && named < nshow; i++) {
         const struct model_process *p = &m->procs[i];
-        fprintf(out, "%s%s (pid %d)", i ? ", " : "",
+        if (p->exec_prev != MODEL_NONE)
+            continue;
+        fprintf(out, "%s%s (pid %d)", named ? ", " : "",
                 p->hdr.cmdline[0] ? p->hdr.cmdline : p->hdr.exe, p->pid);
+        for (uint32_t k = p->exec_next; k != MODEL_NONE; k = m->procs[k].exec_next)
+            fprintf(out, " -> exec %s",
+                    m->procs[k].hdr.cmdline[0] ? m->procs[k].hdr.cmdline : m->procs[k].hdr.exe);
+        named++;
     }
-    if (nshow < m->nprocs)
-        fprintf(out, " and %zu more processes", m->nprocs - nshow);
+    if (named < nlives)
+        fprintf(out, " and %zu more processes", nlives - named);
     fprintf(out, "\n  %" PRIu64 " event%s, %zu thread%s, %zu lock%s, %s%s\n\n", m->nevents,
             m->nevents == 1 ? "" : "s", m->nthreads, m->nthreads == 1 ? "" : "s", m->nlocks,
             m->nlocks == 1 ? "" : "s", render_duration(m->duration_ns, b1, sizeof b1),

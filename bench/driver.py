@@ -162,6 +162,7 @@ def run_proc(cmd, env=None, timeout=None, cwd=None, stdout_path=None, sample=Fal
     err.close()
     res = Proc(p.returncode, wall, ru.ru_maxrss, text, etext, bool(killed), peak)
     res.cpu_s = ru.ru_utime + ru.ru_stime
+    res.user_s, res.sys_s = ru.ru_utime, ru.ru_stime
     return res
 
 
@@ -898,7 +899,8 @@ class Bench:
     def run(self):
         t0 = time.time()
         sections = [("micro", self.run_micro), ("callgrind", self.run_callgrind),
-                    ("real", self.run_real), ("analyzer", self.run_analyzer)]
+                    ("real", self.run_real), ("analyzer", self.run_analyzer),
+                    ("shortlived", lambda: run_shortlived(self))]
         only = set(self.args.only.split(",")) if self.args.only else None
         for name, fn in sections:
             if only and name not in only:
@@ -920,6 +922,62 @@ class Bench:
             log(f"{len(self.failures)} run(s) that must work failed (see Notes)")
             return 1
         return 0
+
+
+# ---- Many short processes and threads (issue 9 item 8) --------------------
+# bench/shortlived.c: N processes that fork, exec and take one lock, and N
+# threads one after another that take one lock each.  Wall, user and system
+# time of the whole run (wait4 counts the waited-for children too), the
+# best of a few rounds, native and in both shim modes.
+
+SHORTLIVED = {
+    "full": dict(procs=200, threads=2000, rounds=5),
+    "quick": dict(procs=10, threads=50, rounds=1),
+}
+
+
+def run_shortlived(bench):
+    prog = os.path.join(bench.build, "bench", "sw_shortlived")
+    if not os.path.exists(prog):
+        bench.note(f"{prog} missing: short processes and threads not measured")
+        return
+    cfg = SHORTLIVED["quick" if bench.quick else "full"]
+    rows = []
+    for what in ("procs", "threads"):
+        cmd = [prog, what, str(cfg[what])]
+        for mode in MODES if bench.have_shim else ["native"]:
+            best = None
+            for _ in range(cfg["rounds"]):
+                r, stats = bench.run_mode(mode, cmd, timeout=600)
+                if r.rc != 0 or r.timed_out:
+                    bench.fail(f"sw_shortlived {what} {cfg[what]} ({mode}): {exit_text(r)}")
+                    break
+                if best is None or r.wall_s < best[0].wall_s:
+                    best = (r, stats)
+            if best:
+                r, stats = best
+                rows.append({"what": what, "n": cfg[what], "mode": mode, "wall_s": r.wall_s,
+                             "user_s": r.user_s, "sys_s": r.sys_s,
+                             "files": (stats or {}).get("files", 0),
+                             "file_bytes": (stats or {}).get("file_bytes", 0)})
+    bench.results["shortlived"] = rows
+
+
+def render_shortlived(res):
+    rows = res.get("shortlived")
+    if not rows:
+        return []
+    L = ["## Many short processes and threads", "",
+         "`sw_shortlived procs N` (fork, exec, one lock, exit) and `threads N` (one lock "
+         "each, one after another); best of the rounds.", "",
+         "| run | mode | wall | user | system | trace files | trace bytes |",
+         "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        L.append(f"| {r['what']} {r['n']:,} | {r['mode']} | {r['wall_s']:.3f} s | "
+                 f"{r['user_s']:.3f} s | {r['sys_s']:.3f} s | {r['files']} | "
+                 f"{fmt_bytes(r['file_bytes'])} |")
+    L.append("")
+    return L
 
 
 # ---- Markdown -------------------------------------------------------------
@@ -1125,6 +1183,7 @@ def render_markdown(res):
                      "(perf, self time): " +
                      ", ".join(f"`{f}` {v:.1f} %" for f, v in res["analyzer_profile"]) + ".")
             L.append("")
+    L += render_shortlived(res)
     if res.get("targets"):
         L.append("## Targets")
         L.append("")

@@ -41,6 +41,7 @@ const struct swt_schema swt_schema_ext[SWT_REC_EXT_LAST - SWT_EXT_BASE + 1] = {
     [SWT_REC_JOIN_BEGIN - SWT_EXT_BASE] = {"join_begin", 2, 0, F("thread", "site")},
     [SWT_REC_COND_DESTROY_BEGIN - SWT_EXT_BASE] = {"cond_destroy_begin", 2, 0,
                                                    F("cond", "site")},
+    [SWT_REC_EXEC - SWT_EXT_BASE] = {"exec", 2, 1, F("error", "generation")},
 };
 
 const struct swt_schema *swt_schema_of(unsigned type)

@@ -8,8 +8,9 @@
  *   [0, SWT_HEADER_REGION)            struct swt_file_header, zero padded
  *   [SWT_HEADER_REGION + k*chunk_size) chunk k, k < header.chunks_allocated
  *
- * Chunks are handed out by an atomic increment of header.chunks_allocated,
- * so threads never share a chunk and never take a lock to append.  Every
+ * Chunks are handed out by an atomic compare-and-swap of
+ * header.chunks_allocated once the file holds them, so threads never share
+ * a chunk and never take a lock to append.  Every
  * chunk starts with struct swt_chunk_header; its kind says what follows:
  *
  *   SWT_CHUNK_EVENTS  a stream of records of one thread (see below)
@@ -93,7 +94,7 @@ struct swt_file_header {
     uint64_t features;          /* enum swt_feature bits */
     uint32_t chunk_size;        /* bytes, multiple of 4096 */
     uint32_t mode;              /* enum swt_mode */
-    uint64_t run_id;            /* same in a process and all its fork children */
+    uint64_t run_id;            /* same in a process, its fork children and exec'ed images */
     int32_t pid;
     int32_t ppid;
     int32_t fork_parent_pid;    /* traced parent this process forked from, or 0 */
@@ -113,6 +114,9 @@ struct swt_file_header {
     uint32_t locks_registered;  /* lock ids handed out */
     char exe[256];              /* /proc/self/exe, NUL terminated */
     char cmdline[512];          /* argv joined by spaces, truncated */
+    /* Since 1.1 (0 in older files). */
+    uint32_t exec_generation;   /* images of this pid before this one in the run (exec) */
+    uint32_t fork_parent_generation; /* exec_generation of the image that forked this one */
 };
 _Static_assert(sizeof(struct swt_file_header) <= SWT_HEADER_REGION, "header fits its region");
 _Static_assert(offsetof(struct swt_file_header, chunks_allocated) % 8 == 0, "atomic alignment");
@@ -234,7 +238,8 @@ enum swt_rec_type {
     SWT_REC_NOTE = 0x4e,         /* code (enum swt_note); blob: text */
     SWT_REC_JOIN_BEGIN = 0x4f,   /* since 1.1: thread to join (0 unknown), site: a join starts
                                     (THREAD_JOIN says how it ended) */
-    /* 0x50: another record of format 1.1 */
+    SWT_REC_EXEC = 0x50,         /* since 1.1: error, generation: an exec after PROC_EXIT(EXEC)
+                                    failed and this image goes on; blob: path */
     SWT_REC_COND_DESTROY_BEGIN = 0x51, /* since 1.1: cond, site: a condvar destroy starts
                                           (glibc's waits for the waiters to leave; DESTROY
                                           follows) */

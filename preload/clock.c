@@ -8,6 +8,8 @@
 #include "preload/clock.h"
 
 int clock_use_tsc;
+/* 2 ms of spinning gives a rate good to a few parts per million. */
+#define CAL_SPAN_NS 2000000u
 static uint64_t cal_tsc0, cal_ns0, cal_q32 = 1ull << 32;
 
 /* The TSC is usable only when it ticks at a constant rate in every
@@ -59,9 +61,27 @@ unsigned clock_setup(uint64_t *tick_ns_q32)
     do {
         ns1 = clock_mono_ns();
         tsc1 = clock_ticks();
-    } while (ns1 - cal_ns0 < 2000000u);
+    } while (ns1 - cal_ns0 < CAL_SPAN_NS);
     *tick_ns_q32 = cal_q32 = q32_ratio(ns1 - cal_ns0, tsc1 - cal_tsc0);
     return SWT_CLOCK_TSC;
+}
+
+unsigned clock_adopt(uint64_t tick_ns_q32, uint64_t *out_q32)
+{
+    clock_use_tsc = 0;
+    *out_q32 = 1ull << 32;
+#if defined(__x86_64__)
+    if (tick_ns_q32) {
+        clock_use_tsc = 1;
+        cal_ns0 = clock_mono_ns();
+        cal_tsc0 = clock_ticks();
+        *out_q32 = cal_q32 = tick_ns_q32;
+        return SWT_CLOCK_TSC;
+    }
+#else
+    (void)tick_ns_q32;
+#endif
+    return SWT_CLOCK_MONOTONIC;
 }
 
 unsigned clock_setup_done(uint64_t *tick_ns_q32)
@@ -76,5 +96,10 @@ uint64_t clock_recalibrate(void)
         return 1ull << 32;
     uint64_t ns1 = clock_mono_ns();
     uint64_t tsc1 = clock_ticks();
+    /* A run shorter than the calibration would measure worse than it (a
+     * calibration inherited through exec, clock_adopt, is at least as
+     * long). */
+    if (ns1 - cal_ns0 < CAL_SPAN_NS)
+        return cal_q32;
     return q32_ratio(ns1 - cal_ns0, tsc1 - cal_tsc0);
 }

@@ -11,6 +11,11 @@ extern int clock_use_tsc;
 /* Chooses the clock and calibrates the TSC against CLOCK_MONOTONIC.
  * Returns enum swt_clock; *tick_ns_q32 gets ns per tick in 32.32. */
 unsigned clock_setup(uint64_t *tick_ns_q32);
+/* The choice and calibration of a traced ancestor image (passed through
+ * exec, rec_exec.c): tick_ns_q32 of its TSC, or 0 for CLOCK_MONOTONIC.
+ * Spares every exec'ed process the 2 ms calibration spin.  Returns like
+ * clock_setup. */
+unsigned clock_adopt(uint64_t tick_ns_q32, uint64_t *out_q32);
 /* The choice clock_setup made, without measuring again. */
 unsigned clock_setup_done(uint64_t *tick_ns_q32);
 /* Recalibrates over the time since clock_setup (more precise at exit). */

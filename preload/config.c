@@ -2,6 +2,7 @@
  * entry or the constructor, so it must not allocate: getenv and fixed
  * buffers only. */
 #define _GNU_SOURCE
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,110 @@ static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigne
         return -1;
     *out = v;
     return 0;
+}
+
+/* Every SYNCWATCH_* name the shim reads: cfg_load's, and the run id the
+ * shim passes to exec'ed programs.  Any other SYNCWATCH_* name in the
+ * environment is a mistake (a misspelling is otherwise ignored without a
+ * word), so it gets a warning. */
+static const char *const known_names[] = {
+    "SYNCWATCH_OUTPUT",      "SYNCWATCH_MODE",    "SYNCWATCH_STACK_DEPTH",
+    "SYNCWATCH_HOLD_SAMPLE", "SYNCWATCH_CHUNK_SIZE", "SYNCWATCH_DISABLE",
+    "SYNCWATCH_FILTER",      "SYNCWATCH_QUIET",   "SYNCWATCH_RUN_ID",
+    "SYNCWATCH_HANG_TIMEOUT", "SYNCWATCH_ON_HANG",
+};
+#define NKNOWN (sizeof known_names / sizeof known_names[0])
+#define NAME_PREFIX "SYNCWATCH_"
+#define NAME_MAX_LEN 64
+
+/* Length of the name in "NAME=value" (or of a bare name). */
+static size_t name_len(const char *entry)
+{
+    const char *eq = strchr(entry, '=');
+    return eq ? (size_t)(eq - entry) : strlen(entry);
+}
+
+int cfg_is_known(const char *entry)
+{
+    size_t n = name_len(entry);
+    for (size_t i = 0; i < NKNOWN; i++)
+        if (strlen(known_names[i]) == n && strncmp(known_names[i], entry, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* Edit distance (insert, delete, substitute, swap of neighbours) between
+ * a[0..la) and b[0..lb), both at most NAME_MAX_LEN: three rows on the
+ * stack. */
+static unsigned distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    unsigned rows[3][NAME_MAX_LEN + 1];
+    unsigned *pp = rows[0], *prev = rows[1], *cur = rows[2];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = (unsigned)j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = (unsigned)i;
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            unsigned del = prev[j] + 1, ins = cur[j - 1] + 1;
+            unsigned best = sub < del ? sub : del;
+            best = ins < best ? ins : best;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                pp[j - 2] + 1 < best)
+                best = pp[j - 2] + 1;
+            cur[j] = best;
+        }
+        unsigned *t = pp;
+        pp = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[lb];
+}
+
+const char *cfg_closest_name(const char *entry)
+{
+    size_t n = name_len(entry);
+    if (n > NAME_MAX_LEN)
+        return NULL;
+    const char *best = NULL;
+    unsigned best_d = UINT32_MAX;
+    for (size_t i = 0; i < NKNOWN; i++) {
+        size_t kl = strlen(known_names[i]);
+        unsigned d = distance(entry, n, known_names[i], kl);
+        if (d < best_d) {
+            best_d = d;
+            best = known_names[i];
+        }
+    }
+    /* Close: a typo or two, never more than a third of the name's own
+     * part (SYNCWATCH_X is not "close" to SYNCWATCH_MODE). */
+    size_t own = n > sizeof NAME_PREFIX - 1 ? n - (sizeof NAME_PREFIX - 1) : 0;
+    if (best_d <= 2 && best_d * 3 <= own)
+        return best;
+    return NULL;
+}
+
+unsigned cfg_check_names(char *const *env)
+{
+    unsigned unknown = 0;
+    for (char *const *e = env; e && *e; e++) {
+        if (strncmp(*e, NAME_PREFIX, sizeof NAME_PREFIX - 1) != 0 || cfg_is_known(*e))
+            continue;
+        unknown++;
+        int n = (int)(name_len(*e) > 200 ? 200 : name_len(*e));
+        const char *close = cfg_closest_name(*e);
+        if (close)
+            log_msg("syncwatch: %.*s is not a syncwatch variable and is ignored; did you mean "
+                    "%s?",
+                    n, *e, close);
+        else
+            log_msg("syncwatch: %.*s is not a syncwatch variable and is ignored (known: "
+                    "SYNCWATCH_OUTPUT, _MODE, _STACK_DEPTH, _HOLD_SAMPLE, _CHUNK_SIZE, "
+                    "_DISABLE, _FILTER, _QUIET, _HANG_TIMEOUT, _ON_HANG)",
+                    n, *e);
+    }
+    return unknown;
 }
 
 static int is_true(const char *s) { return s && *s && strcmp(s, "0") != 0; }

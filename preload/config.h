@@ -32,4 +32,15 @@ enum cfg_on_hang { CFG_HANG_REPORT = 0, CFG_HANG_ABORT = 1, CFG_HANG_EXIT = 2 };
  * tests).  Bad values get one line on stderr each and the default. */
 void cfg_load(struct cfg *c, char *(*getenv_fn)(const char *));
 
+/* Unknown SYNCWATCH_* names: one line on stderr for each in env (a
+ * "NAME=value" array like environ), naming the closest known name when
+ * one is close (SYNCWATCH_OUPUT: did you mean SYNCWATCH_OUTPUT?).
+ * SYNCWATCH_QUIET silences them like every other message.  Returns how
+ * many there were. */
+unsigned cfg_check_names(char *const *env);
+/* 1 if the name of entry ("NAME" or "NAME=value") is one the shim reads. */
+int cfg_is_known(const char *entry);
+/* The known name within two edits of entry's name, or NULL. */
+const char *cfg_closest_name(const char *entry);
+
 #endif

@@ -107,6 +107,8 @@ struct rec_global {
     char path_spec[CFG_PATH_MAX]; /* absolute SYNCWATCH_OUTPUT spec */
     char path[CFG_PATH_MAX + 32]; /* this process's trace file */
     int descendant;               /* a fork/exec child of a traced process */
+    uint32_t exec_gen;            /* images of this pid before this one (exec) */
+    uint32_t fork_parent_gen;     /* exec_gen of the image that forked this process */
     uint64_t run_id;
     int deepbind_warned;
 };
@@ -142,6 +144,12 @@ static inline void rec_quiet_end(struct rec_quiet *q)
 }
 
 /* recorder.c */
+/* getauxval; unit tests replace it to play a secure-execution process
+ * (AT_SECURE), in which the recorder never starts. */
+extern unsigned long (*rec_getauxval)(unsigned long);
+/* The clock calibration passed on to exec'ed images in SYNCWATCH_RUN_ID:
+ * ns per TSC tick in 32.32, or 0 for CLOCK_MONOTONIC. */
+uint64_t rec_clock_q32(void);
 /* Creates this process's trace file and fills its header; 0, or -1 after
  * one line on stderr. */
 int rec_open_trace(int fork_parent_pid, uint32_t fork_parent_thread);

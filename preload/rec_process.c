@@ -68,6 +68,8 @@ static void atfork_child(void)
     maps_fork_child();
     modules_forget_reported();
     rec_g.descendant = 1;
+    rec_g.fork_parent_gen = rec_g.exec_gen; /* the parent's image that forked */
+    rec_g.exec_gen = 0;                     /* a new process: its first image */
     rec_g.next_thread = 2;
     if (rec_open_trace(parent, fork_thread_index) != 0) {
         rec_g.hdr = NULL;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,8 +62,13 @@ static int filtered_out(const char *filter)
 }
 
 /* The run id comes from the environment when a traced ancestor exec'ed
- * us ("<hex id>:<pid of the process that set it>"); then we are a
- * descendant and must not overwrite its file. */
+ * us ("<hex id>:<pid of the process that set it>[:<generation>]"): from
+ * another pid, we are a descendant and must not overwrite its file; from
+ * our own pid with a generation (rec_exec.c), we are the next image of a
+ * traced process, whose earlier image's file must survive too. */
+static int inherited_clock;
+static uint64_t inherited_q32;
+
 static void take_run_id(void)
 {
     const char *s = getenv(RUN_ID_ENV);
@@ -70,9 +76,19 @@ static void take_run_id(void)
         char *end;
         uint64_t id = strtoull(s, &end, 16);
         if (*end == ':' && id) {
-            long setter = strtol(end + 1, NULL, 10);
+            long setter = strtol(end + 1, &end, 10);
+            unsigned long gen = *end == ':' ? strtoul(end + 1, &end, 10) : 0;
+            if (*end == ':') {
+                inherited_clock = 1;
+                inherited_q32 = strtoull(end + 1, NULL, 16);
+            }
             rec_g.run_id = id;
-            rec_g.descendant = setter != getpid();
+            if (setter == getpid() && gen > 0 && gen < UINT32_MAX) {
+                rec_g.exec_gen = (uint32_t)gen;
+                rec_g.descendant = 1; /* named like one: NAME.<pid>.exec<gen> */
+            } else {
+                rec_g.descendant = setter != getpid();
+            }
             return;
         }
     }
@@ -107,7 +123,7 @@ static void make_spec_absolute(void)
 int rec_open_trace(int fork_parent_pid, uint32_t fork_parent_thread)
 {
     rec_g.pid = getpid();
-    if (tf_expand_path(rec_g.path_spec, rec_g.pid, rec_g.descendant, rec_g.path,
+    if (tf_expand_path(rec_g.path_spec, rec_g.pid, rec_g.descendant, rec_g.exec_gen, rec_g.path,
                        sizeof rec_g.path) != 0) {
         log_msg("syncwatch: cannot create trace file %s: name too long; running untraced",
                 rec_g.path_spec);
@@ -119,6 +135,11 @@ int rec_open_trace(int fork_parent_pid, uint32_t fork_parent_thread)
                 strerror(errno));
         return -1;
     }
+    if (strcmp(tf_path_used(), rec_g.path) != 0) {
+        log_msg("syncwatch: %s exists (never overwritten); writing the trace to %s instead",
+                rec_g.path, tf_path_used());
+        snprintf(rec_g.path, sizeof rec_g.path, "%s", tf_path_used());
+    }
     h->features = rec_g.features;
     h->mode = rec_g.cfg.mode;
     h->run_id = rec_g.run_id;
@@ -126,6 +147,8 @@ int rec_open_trace(int fork_parent_pid, uint32_t fork_parent_thread)
     h->ppid = getppid();
     h->fork_parent_pid = fork_parent_pid;
     h->fork_parent_thread = fork_parent_thread;
+    h->exec_generation = rec_g.exec_gen;
+    h->fork_parent_generation = fork_parent_pid ? rec_g.fork_parent_gen : 0;
     uint64_t q32;
     h->clock = clock_setup_done(&q32);
     h->tick_ns_q32 = q32;
@@ -143,20 +166,42 @@ int rec_open_trace(int fork_parent_pid, uint32_t fork_parent_thread)
     return 0;
 }
 
+unsigned long (*rec_getauxval)(unsigned long) = getauxval;
+
+uint64_t rec_clock_q32(void)
+{
+    uint64_t q32;
+    return clock_setup_done(&q32) == SWT_CLOCK_TSC ? q32 : 0;
+}
+
 static int init_once(void)
 {
+    /* A secure-execution process (setuid, setgid, file capabilities) runs
+     * with privileges its caller's environment must not steer: no file, no
+     * message, nothing read from SYNCWATCH_*; every hook only forwards. */
+    if (rec_getauxval(AT_SECURE))
+        return -1;
     struct cfg *c = &rec_g.cfg;
     cfg_load(c, getenv);
     if (c->disabled)
         return -1;
     if (c->filter[0] && filtered_out(c->filter))
         return -1;
+    /* The first traced process of a run speaks for its descendants: they
+     * inherit the same environment. */
+    const char *run = getenv(RUN_ID_ENV);
+    if (!run || !*run)
+        cfg_check_names(environ);
     if (lt_setup() != 0) {
         log_msg("syncwatch: no memory for the lock table; running untraced");
         return -1;
     }
+    take_run_id();
     uint64_t q32;
-    clock_setup(&q32);
+    if (inherited_clock)
+        clock_adopt(inherited_q32, &q32);
+    else
+        clock_setup(&q32);
     if (c->stack_depth && stacks_setup(c->stack_depth) != 0)
         c->stack_depth = 0;
     rec_g.features = SWT_FEAT_PROFILE | SWT_FEAT_EDGES;
@@ -166,7 +211,6 @@ static int init_once(void)
         rec_g.features |= SWT_FEAT_HOLD_SAMPLED;
     if (c->stack_depth)
         rec_g.features |= SWT_FEAT_STACKS;
-    take_run_id();
     make_spec_absolute();
     rec_g.next_thread = 2;
     if (rec_open_trace(0, 0) != 0)
@@ -204,10 +248,23 @@ __attribute__((noinline, cold)) static struct rec_thread *enter_slow(void)
     return t;
 }
 
+/* An event of a thread that has no state in the trace (its thread chunk
+ * could not be allocated: a full disk): counted, like the events a traced
+ * thread cannot write, so the report says that events were lost. */
+static void count_untraced_event(void)
+{
+    struct swt_file_header *h = rec_g.hdr;
+    if (h && __atomic_load_n(&rec_g.state, __ATOMIC_ACQUIRE) == REC_READY)
+        __atomic_fetch_add(&h->dropped_events, 1, __ATOMIC_RELAXED);
+}
+
 static struct rec_thread *enter_slow_body(void)
 {
-    if (rec_tls.flags)
+    if (rec_tls.flags) {
+        if (rec_tls.flags == REC_TLS_OFF)
+            count_untraced_event();
         return NULL;
+    }
     rec_tls.flags = REC_TLS_BUSY;
     if (ensure_init() != 0) {
         rec_tls.flags = 0;
@@ -217,6 +274,7 @@ static struct rec_thread *enter_slow_body(void)
     rec_tls.pending_index = 0;
     if (!t) {
         rec_tls.flags = REC_TLS_OFF;
+        count_untraced_event();
         return NULL;
     }
     rec_tls.thr = t;
@@ -255,7 +313,8 @@ void rec_init(void)
     char buf[64];
     const char *cur = getenv(RUN_ID_ENV);
     if (!cur || !*cur) {
-        snprintf(buf, sizeof buf, "%" PRIx64 ":%d", rec_g.run_id, rec_g.pid);
+        snprintf(buf, sizeof buf, "%" PRIx64 ":%d:0:%" PRIx64, rec_g.run_id, rec_g.pid,
+                 rec_clock_q32());
         setenv(RUN_ID_ENV, buf, 1);
     }
     wd_start();

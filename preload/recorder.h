@@ -163,6 +163,21 @@ void rec_fork_done(struct rec_thread *t, int role, int other_pid, int err);
 /* The process ends (how: enum swt_exit_how).  t may be NULL (called while
  * inside the shim): then only the header is updated. */
 void rec_proc_exit(struct rec_thread *t, unsigned how, int status);
+/* exec (hooks_exec.c, rec_exec.c).  rec_exec_env gives the environment to
+ * hand to exec: envp with the run passed on (SYNCWATCH_RUN_ID with this
+ * pid and the next generation), in a mapping x holds, or envp itself when
+ * it has no SYNCWATCH_RUN_ID (the program dropped it) or no memory.
+ * rec_exec_begin finishes this image's trace (1) or does nothing (0: not
+ * traced, or a vfork child); when the exec then fails, rec_exec_failed
+ * reopens it and records why. */
+struct rec_exec {
+    void *map;
+    size_t map_len;
+};
+char *const *rec_exec_env(char *const envp[], struct rec_exec *x);
+void rec_exec_env_free(struct rec_exec *x);
+int rec_exec_begin(struct rec_thread *t);
+void rec_exec_failed(struct rec_thread *t, const char *path, int err);
 /* dlopen is called (ok: 0 it failed, 1 it loaded, 2 not known yet: the hook
  * records before its tail call); RTLD_DEEPBIND gets a warning.  New
  * modules are reported at the next stack capture in any thread. */

@@ -1218,6 +1218,9 @@ static void stmt_header(struct gen *g)
         (int32_t)opt_u64(g, "fork-parent-pid", (uint64_t)g->hdr.fork_parent_pid);
     g->hdr.fork_parent_thread =
         (uint32_t)opt_u64(g, "fork-parent-thread", g->hdr.fork_parent_thread);
+    g->hdr.exec_generation = (uint32_t)opt_u64(g, "exec-gen", g->hdr.exec_generation);
+    g->hdr.fork_parent_generation =
+        (uint32_t)opt_u64(g, "fork-parent-gen", g->hdr.fork_parent_generation);
     if ((v = opt_str(g, "mode"))) {
         static const struct name_val modes[] = {
             {"profile", SWT_MODE_PROFILE}, {"trace", SWT_MODE_TRACE}, {NULL, 0}};

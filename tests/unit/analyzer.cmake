@@ -35,3 +35,9 @@ add_test(NAME unit.analyzer_help
   COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/test_analyzer_help.sh $<TARGET_FILE:swgen>
           $<TARGET_FILE:syncwatch-report>)
 set_tests_properties(unit.analyzer_help PROPERTIES LABELS "unit;asan" TIMEOUT 120)
+
+# The images of one process (exec): linking, fork children, a failed exec.
+add_executable(test_analyzer_exec ${CMAKE_CURRENT_LIST_DIR}/test_analyzer_exec.c)
+target_link_libraries(test_analyzer_exec swanalyzer swgen_lib PkgConfig::CMOCKA)
+add_test(NAME unit.analyzer_exec COMMAND test_analyzer_exec)
+set_tests_properties(unit.analyzer_exec PROPERTIES LABELS "unit;asan" TIMEOUT 60)

@@ -1,6 +1,6 @@
 # Tests of the shim's recorder core (linked directly: label unit + asan) and
 # of the shim under LD_PRELOAD (label e2e).
-foreach(name test_recorder test_recorder_config test_sites_lazy)
+foreach(name test_recorder test_recorder_config test_recorder_secure test_sites_lazy)
   add_executable(${name} ${CMAKE_SOURCE_DIR}/tests/unit/${name}.c)
   target_link_libraries(${name} swrecorder_core PkgConfig::CMOCKA)
   add_test(NAME unit.${name} COMMAND ${name})
