@@ -301,6 +301,16 @@ static void report(const struct model *m, uint32_t root, enum cause cause, const
 void detect_hangs(const struct model *m, const struct report_opts *o, struct findings *out)
 {
     (void)o;
+    /* What the watchdog said while the program ran. */
+    for (size_t i = 0; i < m->nprocs; i++) {
+        const struct swt_file_header *h = &m->procs[i].hdr;
+        if (h->hang_count)
+            findings_note(out, "the hang watchdog reported %s in pid %d while it ran (%u "
+                               "report%s; SYNCWATCH_HANG_TIMEOUT)",
+                          h->hang_kind == SWT_HANG_ALL_WAITING ? "every thread waiting"
+                                                               : "a deadlock",
+                          m->procs[i].pid, h->hang_count, h->hang_count == 1 ? "" : "s");
+    }
     size_t n = m->nthreads;
     if (!n)
         return;

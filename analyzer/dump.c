@@ -71,6 +71,13 @@ int dump_info(FILE *out, const struct swt_trace *t, char *err, size_t errlen)
         fprintf(out, "exec image:      %u (pid %d exec'ed %u traced image%s before this one)\n",
                 h->exec_generation, h->pid, h->exec_generation,
                 h->exec_generation == 1 ? "" : "s");
+    if (h->hang_count)
+        fprintf(out, "hang watchdog:   reported %u hang%s, the last (%s) at tick %" PRIu64 "\n",
+                h->hang_count, h->hang_count == 1 ? "" : "s",
+                h->hang_kind == SWT_HANG_CYCLE         ? "a wait-for cycle"
+                : h->hang_kind == SWT_HANG_ALL_WAITING ? "every thread waiting"
+                                                       : "?",
+                h->hang_ticks);
     fprintf(out, "run id:          %016" PRIx64 "\n", h->run_id);
     time_t secs = (time_t)(h->start_realtime_ns / 1000000000u);
     struct tm tm;

@@ -117,10 +117,22 @@ struct swt_file_header {
     /* Since 1.1 (0 in older files). */
     uint32_t exec_generation;   /* images of this pid before this one in the run (exec) */
     uint32_t fork_parent_generation; /* exec_generation of the image that forked this one */
+    /* Written by the hang watchdog (preload/watchdog.c) when it reports. */
+    uint64_t hang_ticks;        /* clock at its last report, 0 if it never reported */
+    uint32_t hang_count;        /* reports it made */
+    uint32_t hang_kind;         /* enum swt_hang_kind of the last report */
 };
 _Static_assert(sizeof(struct swt_file_header) <= SWT_HEADER_REGION, "header fits its region");
 _Static_assert(offsetof(struct swt_file_header, chunks_allocated) % 8 == 0, "atomic alignment");
 _Static_assert(offsetof(struct swt_file_header, dropped_events) % 8 == 0, "atomic alignment");
+_Static_assert(offsetof(struct swt_file_header, hang_ticks) % 8 == 0, "atomic alignment");
+
+/* What the watchdog saw (swt_file_header.hang_kind). */
+enum swt_hang_kind {
+    SWT_HANG_NONE = 0,
+    SWT_HANG_CYCLE = 1,       /* threads in a wait-for cycle (locks, joins), or a self-wait */
+    SWT_HANG_ALL_WAITING = 2, /* every thread blocked in waits nothing running can end */
+};
 
 enum swt_chunk_kind {
     SWT_CHUNK_EVENTS = 1,

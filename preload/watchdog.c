@@ -293,6 +293,15 @@ static void run_report(void)
     }
 }
 
+/* The trace remembers the report, for the analysis afterwards. */
+static void note_in_trace(unsigned kind, uint64_t now)
+{
+    struct swt_file_header *h = rec_g.hdr;
+    __atomic_store_n(&h->hang_kind, kind, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&h->hang_count, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->hang_ticks, now, __ATOMIC_RELEASE);
+}
+
 static void act(void)
 {
     switch (rec_g.cfg.on_hang) {
@@ -410,6 +419,7 @@ static void check(const struct wd_thread *s, size_t n, const struct wd_thread *p
                        has_join ? " or for the next one to end" : "", line);
         for (size_t k = 0; k < len; k++)
             mark_reported(&s[cyc[k]]);
+        note_in_trace(SWT_HANG_CYCLE, now);
         log_always("syncwatch: the report of the trace %s as it stands:", rec_g.path);
         run_report();
         act();
@@ -431,6 +441,7 @@ static void check(const struct wd_thread *s, size_t n, const struct wd_thread *p
         for (size_t i = 0; i < n; i++)
             if (is_stuck[i])
                 mark_reported(&s[i]);
+        note_in_trace(SWT_HANG_ALL_WAITING, now);
         log_always("syncwatch: the report of the trace %s as it stands:", rec_g.path);
         run_report();
         act();

@@ -111,6 +111,8 @@ def case_abba_exit(a, c, tmp):
     c.check("[deadlock/deadlock]" in err and "lock_a" in err and "lock_b" in err,
             "the report on stderr lacks the deadlock with lock_a and lock_b")
     c.check(err.count("HANG:") == 1, "reported %d times" % err.count("HANG:"))
+    # the trace remembers it: the report (run by the watchdog) says so
+    c.check("the hang watchdog reported a deadlock" in err, "the trace does not record the hang")
 
 
 def case_self_deadlock(a, c, tmp):
@@ -218,6 +220,8 @@ def case_python(a, c, tmp):
     c.check(not to and rc == 3, "Python Event never set: status %s" % rc)
     c.check("HANG: all 2 threads" in err, "Event never set: no all-waiting line: %r"
             % err[-400:])
+    c.check("the hang watchdog reported every thread waiting" in err,
+            "the trace does not record the all-waiting hang")
 
 
 def case_fork_child(a, c, tmp):
