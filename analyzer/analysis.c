@@ -8,6 +8,7 @@
 #include "analyzer/detect.h"
 #include "analyzer/fingerprint.h"
 #include "analyzer/lockstats_feed.h"
+#include "analyzer/merge_runs.h"
 
 int analysis_run(struct analysis *a, struct swt_trace *const *traces, size_t ntraces,
                  const struct report_opts *o, const struct model_opts *mo, char *err, size_t errlen)
@@ -52,6 +53,8 @@ int analysis_run(struct analysis *a, struct swt_trace *const *traces, size_t ntr
     findings_sort(&a->fs, &a->m);
     /* Every consumer sees the same identities (fingerprint.h). */
     fingerprint_findings(&a->fs, &a->m, a->names);
+    /* Several runs (a test suite's binaries): one finding per identity. */
+    findings_merge_runs(&a->fs, &a->m);
     return 0;
 }
 

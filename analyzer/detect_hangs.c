@@ -42,10 +42,19 @@ static bool is_cond(const struct model_lock *l)
     return l->kind == SWT_KIND_COND || l->kind == SWT_KIND_C11_CND;
 }
 
+/* Gone: its life ended (or it ended with its process). */
+static bool gone(const struct model_thread *t)
+{
+    return t->end == MODEL_END_EXITED || t->end == MODEL_END_CANCELED ||
+           t->end == MODEL_END_PROC_EXIT;
+}
+
 /* Blocked at the end, without a deadline, in a process that did not end. */
 static bool stuck(const struct model *m, const struct model_thread *t)
 {
     bool join = t->waiting_lock == MODEL_NONE && t->waiting_join < m->nthreads;
+    if (join && gone(&m->threads[t->waiting_join]))
+        return false; /* the joined thread ended: the join returns */
     if (!join && (t->waiting_lock == MODEL_NONE || t->waiting_lock >= m->nlocks ||
                   (t->waiting_flags & SWT_ACQ_TIMED)))
         return false;
@@ -55,13 +64,6 @@ static bool stuck(const struct model *m, const struct model_thread *t)
     if (p->running)
         return p->now_ns > t->waiting_since_ns && p->now_ns - t->waiting_since_ns >= HANG_LIVE_NS;
     return p->killed;
-}
-
-/* Gone: its life ended (or it ended with its process). */
-static bool gone(const struct model_thread *t)
-{
-    return t->end == MODEL_END_EXITED || t->end == MODEL_END_CANCELED ||
-           t->end == MODEL_END_PROC_EXIT;
 }
 
 /* The thread other than self holding what t waits for, or MODEL_NONE. */

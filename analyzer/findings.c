@@ -43,6 +43,8 @@ static void finding_free(struct finding *f)
     free(f);
 }
 
+void findings_drop(struct finding *f) { finding_free(f); }
+
 void findings_free(struct findings *fs)
 {
     for (size_t i = 0; i < fs->n; i++)

@@ -100,6 +100,8 @@ struct finding {
     const char *prune_rule; /* static slug: "single-thread", "gate-lock", ... */
     char *prune_reason;     /* text */
     uint64_t sort_key;      /* detector-defined, smaller first within a kind */
+    uint32_t runs;          /* runs it was seen in, when the traces hold several (merge_runs.h);
+                               0 when they hold one */
     /* CI gating, set after the sort: the stable identity of the finding
      * (fingerprint.c: 16 hex digits), the suppression entry that silenced
      * it (suppress.c; its name, owned by the suppression list) and whether
@@ -120,6 +122,8 @@ struct findings {
 };
 
 void findings_init(struct findings *fs);
+/* Frees one finding taken out of a list. */
+void findings_drop(struct finding *f);
 void findings_free(struct findings *fs);
 
 /* Appends a finding; never NULL (aborts on out of memory, like every

@@ -27,6 +27,7 @@
 #include "analyzer/report_opts.h"
 #include "analyzer/suppress.h"
 #include "analyzer/xalloc.h"
+#include "common/trace_files.h"
 #include "common/trace_reader.h"
 
 #ifndef SW_VERSION
@@ -87,8 +88,9 @@ static void usage(FILE *out)
             "       syncwatch-report info TRACE\n"
             "       syncwatch-report dump TRACE\n"
             "\n"
-            "Reads the traces of one run (a DIR means every *.swt in it; a process and its\n"
-            "fork children belong together) and reports potential and actual deadlocks,\n"
+            "Reads traces (a DIR means every trace file in it, whatever its name; a process,\n"
+            "its fork children and exec'ed images belong together, and the runs of several\n"
+            "programs are told apart) and reports potential and actual deadlocks, hangs,\n"
             "abandoned locks, lock misuse, starvation and contention hotspots.\n"
             "\n"
             "  --format text|json|sarif|junit\n"
@@ -219,22 +221,6 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* 1 if rest is a sequence of ".DIGITS" and ".execDIGITS" pieces. */
-static bool trace_suffix(const char *rest)
-{
-    while (*rest) {
-        if (*rest++ != '.')
-            return false;
-        if (!strncmp(rest, "exec", 4))
-            rest += 4;
-        size_t n = strspn(rest, "0123456789");
-        if (!n)
-            return false;
-        rest += n;
-    }
-    return true;
-}
-
 static void expand(struct inputs *in, const char *arg)
 {
     struct stat st;
@@ -249,21 +235,17 @@ static void expand(struct inputs *in, const char *arg)
         die_input("%s: %s", arg, strerror(errno));
     size_t before = in->n;
     struct dirent *e;
+    /* Every trace in it, whatever its name (trace.log.PID, NAME.swt.execN,
+     * ...): recognised by content, so logs beside them do not count. */
     while ((e = readdir(d))) {
-        /* NAME.swt, then any of .PID (fork children, exec'd programs),
-         * .execN (later images of one pid) and .N (a taken name) */
-        const char *dot = strstr(e->d_name, ".swt");
-        bool trace = false;
-        while (dot && !trace) {
-            trace = trace_suffix(dot + 4);
-            dot = strstr(dot + 1, ".swt");
-        }
-        if (trace && e->d_name[0] != '.')
+        if (e->d_name[0] == '.' || (e->d_type != DT_REG && e->d_type != DT_UNKNOWN))
+            continue;
+        if (swt_dirent_is_trace(dirfd(d), e->d_name))
             add_path(in, xasprintf("%s/%s", arg, e->d_name));
     }
     closedir(d);
     if (in->n == before)
-        die_input("%s: directory holds no trace (*.swt) files", arg);
+        die_input("%s: directory holds no trace files", arg);
     qsort(in->paths + before, in->n - before, sizeof *in->paths, cmp_str);
 }
 
@@ -285,16 +267,17 @@ static struct swt_trace **open_all(const struct inputs *in)
             if (!strncmp(w->text, "truncated file", 14))
                 die_input("%s: offset %" PRIu64 ": %s", in->paths[i], w->offset, w->text);
         }
-    for (size_t i = 1; i < in->n; i++) {
-        const struct swt_file_header *a = swt_header(t[0]), *b = swt_header(t[i]);
-        if (a->run_id != b->run_id)
-            die_input("%s: offset %zu: run id %016" PRIx64 " differs from %s's %016" PRIx64
-                      ": these traces come from different runs; analyze each run on its own",
-                      in->paths[i], offsetof(struct swt_file_header, run_id), b->run_id,
-                      in->paths[0], a->run_id);
-        if (a->pid == b->pid && a->start_ticks == b->start_ticks)
-            die_input("%s: the same trace as %s is given twice", in->paths[i], in->paths[0]);
-    }
+    /* Traces of several runs (a test suite's binaries, one after the
+     * other) are analyzed together: their processes share nothing
+     * (model_locks.c keys shared objects by run), and identical findings
+     * of different runs become one with a count (findings_merge_runs). */
+    for (size_t i = 0; i < in->n; i++)
+        for (size_t k = i + 1; k < in->n; k++) {
+            const struct swt_file_header *a = swt_header(t[i]), *b = swt_header(t[k]);
+            if (a->run_id == b->run_id && a->pid == b->pid && a->start_ticks == b->start_ticks &&
+                a->exec_generation == b->exec_generation)
+                die_input("%s: the same trace as %s is given twice", in->paths[k], in->paths[i]);
+        }
     return t;
 }
 

@@ -67,7 +67,7 @@ void locks_on_lock_new(struct model_ctx *c)
     }
     /* The same object seen by several processes is one graph node. */
     if (((l->flags & SWT_LOCK_PSHARED) || l->kind == SWT_KIND_SEM_NAMED) && l->ino) {
-        struct shared_key key = {l->dev, l->ino, l->offset};
+        struct shared_key key = {m->procs[l->proc].hdr.run_id, l->dev, l->ino, l->offset};
         struct shared_entry *e;
         HASH_FIND(hh, m->priv->shared, &key, sizeof key, e);
         if (e) {

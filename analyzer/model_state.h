@@ -162,6 +162,7 @@ struct fork_check {
 };
 
 struct shared_key {
+    uint64_t run_id; /* objects are shared within one run only: runs never overlap */
     uint64_t dev, ino, offset;
 };
 struct shared_entry {

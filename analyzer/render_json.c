@@ -139,6 +139,10 @@ static void finding_json(struct js *j, const struct finding *f, size_t id)
     jstr(out, f->code);
     jkey(out, "fingerprint", &first);
     jstr(out, f->fingerprint);
+    if (f->runs) {
+        jkey(out, "runs", &first);
+        fprintf(out, "%u", f->runs);
+    }
     jkey(out, "severity", &first);
     jstr(out, findings_severity_name(f->severity));
     jkey(out, "title", &first);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analyzer/render.h"
+#include "analyzer/xalloc.h"
 
 #include "analyzer/baseline.h"
 #include "analyzer/fingerprint.h"
@@ -290,6 +291,14 @@ static void print_finding(struct tx *t, const struct finding *f, size_t number)
         fprintf(t->out, "  Suppressed by: %s\n", f->suppressed_by);
     if (f->baseline_known)
         fprintf(t->out, "  Known: the baseline report has it\n");
+    if (f->runs && f->nthreads && f->threads[0] < t->m->nthreads) {
+        const struct model_process *p = &t->m->procs[t->m->threads[f->threads[0]].proc];
+        fprintf(t->out, "  In: %s (pid %d)\n", p->hdr.cmdline[0] ? p->hdr.cmdline : p->hdr.exe,
+                p->pid);
+    }
+    if (f->runs > 1)
+        fprintf(t->out, "  Seen in %u runs (the same finding in each; the story is the first's)\n",
+                f->runs);
     if (f->fingerprint[0])
         fprintf(t->out, "  %sFingerprint:%s %s\n", c_on(t, DIM), c_off(t), f->fingerprint);
     fputc('\n', t->out);
@@ -433,20 +442,39 @@ void render_text(FILE *out, const struct render_input *in)
     size_t nlives = 0;
     for (size_t i = 0; i < m->nprocs; i++)
         nlives += m->procs[i].exec_prev == MODEL_NONE;
+    /* Programs that used locks first: a wrapper in front of the program
+     * (timeout, a shell, pyenv's shims) is not what the report is about. */
+    bool *uses = xcalloc(m->nprocs ? m->nprocs : 1, sizeof *uses);
+    for (size_t i = 0; i < m->nlocks; i++)
+        uses[m->locks[i].proc] = true;
+    for (size_t i = 0; i < m->nprocs; i++)
+        for (uint32_t k = m->procs[i].exec_next; k != MODEL_NONE; k = m->procs[k].exec_next)
+            uses[i] |= uses[k];
     size_t nshow = nlives > 3 ? 2 : nlives, named = 0;
-    for (size_t i = 0; i < m->nprocs && named < nshow; i++) {
-        const struct model_process *p = &m->procs[i];
-        if (p->exec_prev != MODEL_NONE)
-            continue;
-        fprintf(out, "%s%s (pid %d)", named ? ", " : "",
-                p->hdr.cmdline[0] ? p->hdr.cmdline : p->hdr.exe, p->pid);
-        for (uint32_t k = p->exec_next; k != MODEL_NONE; k = m->procs[k].exec_next)
-            fprintf(out, " -> exec %s",
-                    m->procs[k].hdr.cmdline[0] ? m->procs[k].hdr.cmdline : m->procs[k].hdr.exe);
-        named++;
-    }
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < m->nprocs && named < nshow; i++) {
+            const struct model_process *p = &m->procs[i];
+            if (p->exec_prev != MODEL_NONE || uses[i] != (pass == 0))
+                continue;
+            fprintf(out, "%s%s (pid %d)", named ? ", " : "",
+                    p->hdr.cmdline[0] ? p->hdr.cmdline : p->hdr.exe, p->pid);
+            for (uint32_t k = p->exec_next; k != MODEL_NONE; k = m->procs[k].exec_next)
+                fprintf(out, " -> exec %s",
+                        m->procs[k].hdr.cmdline[0] ? m->procs[k].hdr.cmdline : m->procs[k].hdr.exe);
+            named++;
+        }
+    free(uses);
     if (named < nlives)
         fprintf(out, " and %zu more processes", nlives - named);
+    size_t nruns = 0;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = m->procs[k].hdr.run_id == m->procs[i].hdr.run_id;
+        nruns += !seen;
+    }
+    if (nruns > 1)
+        fprintf(out, " (%zu runs)", nruns);
     fprintf(out, "\n  %" PRIu64 " event%s, %zu thread%s, %zu lock%s, %s%s\n\n", m->nevents,
             m->nevents == 1 ? "" : "s", m->nthreads, m->nthreads == 1 ? "" : "s", m->nlocks,
             m->nlocks == 1 ? "" : "s", render_duration(m->duration_ns, b1, sizeof b1),

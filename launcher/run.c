@@ -24,7 +24,7 @@
 
 #include "common/duration.h"
 #include "launcher/launcher.h"
-#include "launcher/tracedir.h"
+#include "common/trace_files.h"
 
 #define DEFAULT_KILL_AFTER_NS (5ull * 1000000000ull)
 
@@ -195,7 +195,7 @@ static int trace_dir(const struct run_opts *o, char *out, int *made)
             return -1;
         }
         snprintf(path, sizeof path, "%s", o->out);
-        int n = tracedir_count(path);
+        int n = swt_dir_count_traces(path);
         if (n < 0) {
             launcher_say("cannot read the trace directory %s: %s", o->out, strerror(errno));
             return -1;
@@ -432,7 +432,7 @@ int launcher_run(int argc, char **argv)
     }
     say_outcome(prog[0], &r);
 
-    int traces = tracedir_count(dir);
+    int traces = swt_dir_count_traces(dir);
     if (traces <= 0) {
         launcher_say("%s wrote no trace (exit status %d): a static or setuid program, "
                      "SYNCWATCH_DISABLE or SYNCWATCH_FILTER, or it did not start",

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "launcher/launcher.h"
-#include "launcher/tracedir.h"
+#include "common/trace_files.h"
 
 /* The path of the trace open as /proc/PID/fd/NAME into out: the file's own
  * name when it still names the same file, else the /proc path itself. */
@@ -32,7 +32,7 @@ static int trace_of_fd(const char *fddir, const char *name, char *out, size_t le
     int fd = open(proc_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return 0;
-    int is_trace = tracedir_is_trace_fd(fd);
+    int is_trace = swt_fd_is_trace(fd);
     close(fd);
     if (!is_trace)
         return 0;

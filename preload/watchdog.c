@@ -376,8 +376,17 @@ static void check(const struct wd_thread *s, size_t n, const struct wd_thread *p
     static size_t cyc[WD_MAX_THREADS];
     uint64_t now = clock_ticks();
     size_t nstuck = 0, nlive = 0, nlocal = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         is_stuck[i] = stuck(&s[i], prev, nprev, now);
+    /* A join on a thread that has ended (or is gone) returns at once. */
+    for (size_t i = 0; i < n; i++) {
+        if (!is_stuck[i] || !s[i].join)
+            continue;
+        const struct wd_thread *j = find_index(s, n, s[i].join);
+        if (!j || j->state != SWT_THREAD_RUNNING)
+            is_stuck[i] = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
         nstuck += is_stuck[i];
         /* Another process may post a shared semaphore or signal a shared
          * condvar: such a wait does not make the process hopeless. */

@@ -8,16 +8,29 @@
 #include <unistd.h>
 
 #include "common/trace_format.h"
-#include "launcher/tracedir.h"
+#include "common/trace_files.h"
 
-bool tracedir_is_trace_fd(int fd)
+bool swt_fd_is_trace(int fd)
 {
     char magic[SWT_MAGIC_LEN];
     return pread(fd, magic, sizeof magic, 0) == (ssize_t)sizeof magic &&
            memcmp(magic, SWT_MAGIC, SWT_MAGIC_LEN) == 0;
 }
 
-int tracedir_count(const char *dir)
+bool swt_dirent_is_trace(int dfd, const char *name)
+{
+    /* O_NOFOLLOW and O_NONBLOCK: a planted link or FIFO is not a trace
+     * and must not be followed or block us. */
+    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    bool trace = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && swt_fd_is_trace(fd);
+    close(fd);
+    return trace;
+}
+
+int swt_dir_count_traces(const char *dir)
 {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
@@ -30,17 +43,8 @@ int tracedir_count(const char *dir)
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN)
-            continue;
-        /* O_NOFOLLOW and O_NONBLOCK: a planted link or FIFO is not a trace
-         * and must not be followed or block us. */
-        int fd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        struct stat st;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && tracedir_is_trace_fd(fd))
+        if ((e->d_type == DT_REG || e->d_type == DT_UNKNOWN) && swt_dirent_is_trace(dfd, e->d_name))
             n++;
-        close(fd);
     }
     closedir(d);
     return n;
