@@ -900,7 +900,8 @@ class Bench:
         t0 = time.time()
         sections = [("micro", self.run_micro), ("callgrind", self.run_callgrind),
                     ("real", self.run_real), ("analyzer", self.run_analyzer),
-                    ("shortlived", lambda: run_shortlived(self))]
+                    ("shortlived", lambda: run_shortlived(self)),
+                    ("watchdog", lambda: run_watchdog(self))]
         only = set(self.args.only.split(",")) if self.args.only else None
         for name, fn in sections:
             if only and name not in only:
@@ -976,6 +977,85 @@ def render_shortlived(res):
         L.append(f"| {r['what']} {r['n']:,} | {r['mode']} | {r['wall_s']:.3f} s | "
                  f"{r['user_s']:.3f} s | {r['sys_s']:.3f} s | {r['files']} | "
                  f"{fmt_bytes(r['file_bytes'])} |")
+    L.append("")
+    return L
+
+
+# ---- The hang watchdog's cost (issue 11) ----------------------------------
+# The watchdog reads the per-thread blocks once a second from its own
+# thread and adds nothing to a lock operation.  Shown two ways, watchdog on
+# (the default SYNCWATCH_HANG_TIMEOUT) against off (0), in both modes:
+# callgrind instructions per uncontended lock+unlock (the difference of two
+# run lengths, so set-up cancels out), and ns per op in interleaved rounds.
+
+WATCHDOG = {
+    "full": dict(iters=20000000, rounds=5, cg_iters=200000),
+    "quick": dict(iters=200000, rounds=1, cg_iters=2000),
+}
+
+
+def run_watchdog(bench):
+    if not bench.have_shim:
+        return
+    cfg = WATCHDOG["quick" if bench.quick else "full"]
+    rows = []
+    for mode in SHIM_MODES:
+        row = {"mode": mode}
+        for wd, timeout in (("off", "0"), ("on", None)):
+            # callgrind: instructions per op, from two run lengths
+            counts = []
+            if bench.valgrind:
+                for iters in (cfg["cg_iters"], 2 * cfg["cg_iters"]):
+                    d = bench.new_trace_dir()
+                    env = bench.env_for(mode, d)
+                    if timeout is not None:
+                        env["SYNCWATCH_HANG_TIMEOUT"] = timeout
+                    r = run_proc([bench.valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                                  bench.micro, "uncontended", "1", str(iters)], env=env, timeout=300)
+                    shutil.rmtree(d, ignore_errors=True)
+                    got = [int(x.split(":")[-1]) for x in r.err.splitlines() if "Collected :" in x]
+                    counts.append(got[0] if got else None)
+            if len(counts) == 2 and None not in counts:
+                n = cfg["cg_iters"]
+                span = (2 * n + 2 * n // 10 + 1) - (n + n // 10 + 1)
+                row[f"instr_{wd}"] = (counts[1] - counts[0]) / span
+        # wall and CPU ns per op, on and off alternating
+        samples = {"off": [], "on": []}
+        for _ in range(cfg["rounds"]):
+            for wd, timeout in (("off", "0"), ("on", None)):
+                d = bench.new_trace_dir()
+                env = bench.env_for(mode, d)
+                if timeout is not None:
+                    env["SYNCWATCH_HANG_TIMEOUT"] = timeout
+                r = run_proc([bench.micro, "uncontended", "1", str(cfg["iters"])], env=env,
+                             timeout=300)
+                shutil.rmtree(d, ignore_errors=True)
+                j = r.json_line()
+                if r.rc == 0 and j:
+                    samples[wd].append((j["ns_per_op"], j.get("cpu_ns_per_op")))
+        for wd in ("off", "on"):
+            if samples[wd]:
+                row[f"ns_{wd}"] = median([x[0] for x in samples[wd]])
+                cpu = [x[1] for x in samples[wd] if x[1] is not None]
+                row[f"cpu_ns_{wd}"] = median(cpu) if cpu else None
+        rows.append(row)
+    bench.results["watchdog"] = rows
+
+
+def render_watchdog(res):
+    rows = res.get("watchdog")
+    if not rows:
+        return []
+    L = ["## The hang watchdog", "",
+         "Uncontended lock+unlock, 1 thread, watchdog off (`SYNCWATCH_HANG_TIMEOUT=0`) and on "
+         "(the default), in the same run; ns are medians of interleaved rounds.", "",
+         "| mode | instructions/op off | on | ns/op off | on | CPU ns/op off | on |",
+         "|---|---|---|---|---|---|---|"]
+    f = lambda v: "—" if v is None else f"{v:.1f}"
+    for r in rows:
+        L.append(f"| {r['mode']} | {f(r.get('instr_off'))} | {f(r.get('instr_on'))} | "
+                 f"{f(r.get('ns_off'))} | {f(r.get('ns_on'))} | {f(r.get('cpu_ns_off'))} | "
+                 f"{f(r.get('cpu_ns_on'))} |")
     L.append("")
     return L
 
@@ -1184,6 +1264,7 @@ def render_markdown(res):
                      ", ".join(f"`{f}` {v:.1f} %" for f, v in res["analyzer_profile"]) + ".")
             L.append("")
     L += render_shortlived(res)
+    L += render_watchdog(res)
     if res.get("targets"):
         L.append("## Targets")
         L.append("")

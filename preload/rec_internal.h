@@ -93,6 +93,9 @@ struct rec_thread {
     uint32_t fork_nheld, fork_overflow;
     struct swt_held fork_held[SWT_MAX_HELD];
     struct rec_thread *next_free;
+    /* The live threads of this process, a list under rec_threads.c's lock
+     * (the watchdog and the fork snapshot walk it, not the 64 Ki-slot map). */
+    struct rec_thread *live_next, *live_prev;
 };
 
 enum rec_state { REC_UNINIT = 0, REC_INITING, REC_READY, REC_OFF };

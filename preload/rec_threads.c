@@ -28,7 +28,19 @@ static struct map_entry thread_map[MAP_SLOTS];
  * instead of clearing the map (1.5 MiB of copy-on-write pages per fork). */
 static uint32_t map_epoch = 1;
 static struct rec_thread *free_list;
+static struct rec_thread *live_head; /* under free_lock */
 static int free_lock;
+
+static void live_unlink(struct rec_thread *t)
+{
+    if (t->live_prev)
+        t->live_prev->live_next = t->live_next;
+    else if (live_head == t)
+        live_head = t->live_next;
+    if (t->live_next)
+        t->live_next->live_prev = t->live_prev;
+    t->live_next = t->live_prev = NULL;
+}
 static int modules_written;
 
 static void spin_lock(int *l)
@@ -158,6 +170,13 @@ struct rec_thread *rec_threads_attach(uint32_t index)
         e->index = index;
         __atomic_store_n(&e->thr, t, __ATOMIC_RELEASE);
     }
+    spin_lock(&free_lock);
+    t->live_prev = NULL;
+    t->live_next = live_head;
+    if (live_head)
+        live_head->live_prev = t;
+    live_head = t;
+    spin_unlock(&free_lock);
     if (!__atomic_exchange_n(&modules_written, 1, __ATOMIC_ACQ_REL))
         rec_threads_write_modules(t);
     return t;
@@ -261,6 +280,8 @@ void rec_thread_reclaim(pthread_t th)
     /* Under free_lock: a fork snapshot may be reading this thread's block. */
     spin_lock(&free_lock);
     struct rec_thread *t = __atomic_exchange_n(&e->thr, NULL, __ATOMIC_ACQ_REL);
+    if (t)
+        live_unlink(t);
     if (t && t != rec_tls.thr) {
         /* The thread has finished, key destructors included, so nothing
          * writes its chunks any more: the file keeps them, the mappings go. */
@@ -278,9 +299,8 @@ size_t rec_threads_held_snapshot(uint8_t *buf, size_t cap, const struct rec_thre
 {
     size_t n = 0;
     spin_lock(&free_lock);
-    for (uint32_t i = 0; i < MAP_SLOTS; i++) {
-        struct rec_thread *t = __atomic_load_n(&thread_map[i].thr, __ATOMIC_ACQUIRE);
-        if (!t || t == self || thread_map[i].epoch != map_epoch)
+    for (struct rec_thread *t = live_head; t; t = t->live_next) {
+        if (t == self || !t->blk)
             continue;
         const struct swt_thread_block *b = t->blk;
         uint32_t nheld = __atomic_load_n(&b->nheld, __ATOMIC_ACQUIRE);
@@ -314,6 +334,8 @@ void rec_threads_after_fork_child(struct rec_thread *self)
     /* Other threads' state belongs to threads that do not exist here. */
     free_lock = 0;
     free_list = NULL;
+    live_head = self;
+    self->live_next = self->live_prev = NULL;
     map_epoch++;
     modules_written = 1;
 
@@ -355,10 +377,8 @@ void rec_threads_visit(void (*fn)(void *ctx, uint32_t index, uint32_t tid,
                        void *ctx)
 {
     spin_lock(&free_lock);
-    for (uint32_t i = 0; i < MAP_SLOTS; i++) {
-        struct rec_thread *t = __atomic_load_n(&thread_map[i].thr, __ATOMIC_ACQUIRE);
-        if (t && thread_map[i].epoch == map_epoch && t->blk)
+    for (struct rec_thread *t = live_head; t; t = t->live_next)
+        if (t->blk)
             fn(ctx, t->index, t->tid, t->blk);
-    }
     spin_unlock(&free_lock);
 }
