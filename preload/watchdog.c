@@ -255,7 +255,9 @@ static int spawn_child(void *arg)
     if (dup2(2, 1) < 0)
         syscall(SYS_exit, 127);
     syscall(SYS_close_range, 3u, ~0u, 0u);
-    execve(a->path, a->argv, a->envp);
+    /* The system call itself: the shim's execve hook (the program's exec
+     * bookkeeping) is not for this child. */
+    syscall(SYS_execve, a->path, a->argv, a->envp);
     syscall(SYS_exit, 127);
     return 0;
 }
@@ -460,8 +462,9 @@ static void check(const struct wd_thread *s, size_t n, const struct wd_thread *p
 static void *watch(void *arg)
 {
     (void)arg;
-    /* Never traced: every hook this thread might reach only forwards. */
-    rec_tls.flags = REC_TLS_OFF;
+    /* The shim's own thread: every hook it might reach only forwards, as
+     * inside a hook (no event of the program is lost: none is its). */
+    rec_tls.flags = REC_TLS_BUSY;
     prctl(PR_SET_NAME, "syncwatch-wd", 0, 0, 0);
     struct wd_thread *prev = scan_a, *cur = scan_b;
     size_t nprev = 0;

@@ -111,6 +111,8 @@ def case_abba_exit(a, c, tmp):
     c.check("[deadlock/deadlock]" in err and "lock_a" in err and "lock_b" in err,
             "the report on stderr lacks the deadlock with lock_a and lock_b")
     c.check(err.count("HANG:") == 1, "reported %d times" % err.count("HANG:"))
+    # the watchdog and the report it starts lose none of the program's events
+    c.check("dropped" not in err, "events were counted as dropped: %r" % err[-400:])
     # the trace remembers it: the report (run by the watchdog) says so
     c.check("the hang watchdog reported a deadlock" in err, "the trace does not record the hang")
 
