@@ -93,9 +93,10 @@ static void usage(FILE *out)
             "programs are told apart) and reports potential and actual deadlocks, hangs,\n"
             "abandoned locks, lock misuse, starvation and contention hotspots.\n"
             "\n"
-            "  --format text|json|sarif|junit\n"
+            "  --format text|json|sarif|junit|dot\n"
             "                          output format (default %s; with -o FILE ending in\n"
-            "                          .sarif, .json or .xml: SARIF, JSON or JUnit)\n"
+            "                          .sarif, .json or .xml: SARIF, JSON or JUnit; .dot or\n"
+            "                          .gv: the lock-order graph in Graphviz DOT)\n"
             "  -o, --output FILE       write the report to FILE instead of stdout\n"
             "  --source-root DIR       SARIF file paths are relative to DIR (default: the\n"
             "                          current directory)\n"
@@ -382,6 +383,9 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
         render_sarif(out, &ri);
     else if (o->format == REPORT_JUNIT)
         render_junit(out, &ri);
+    else if (o->format == REPORT_DOT)
+        render_dot(out, &ri);
+
     else
         render_text(out, &ri);
     int status = findings_count(&an.fs, o->fail_on) ? EXIT_FINDINGS : 0;
@@ -451,6 +455,9 @@ static enum report_format format_of_name(const char *path, enum report_format df
         return REPORT_JSON;
     if (n > 4 && !strcmp(path + n - 4, ".xml"))
         return REPORT_JUNIT;
+    if ((n > 4 && !strcmp(path + n - 4, ".dot")) || (n > 3 && !strcmp(path + n - 3, ".gv")))
+        return REPORT_DOT;
+
     return dflt;
 }
 
@@ -486,6 +493,7 @@ int main(int argc, char **argv)
         {"gen-suppressions", no_argument, NULL, OPT_GEN_SUPPRESSIONS},
         {"baseline", required_argument, NULL, OPT_BASELINE},
         {"source-root", required_argument, NULL, OPT_SOURCE_ROOT},
+
         {0, 0, 0, 0},
     };
     struct report_opts o;
@@ -516,8 +524,12 @@ int main(int argc, char **argv)
                 o.format = REPORT_SARIF;
             else if (!strcmp(optarg, "junit"))
                 o.format = REPORT_JUNIT;
+            else if (!strcmp(optarg, "dot"))
+                o.format = REPORT_DOT;
+
             else
-                die_usage("--format: unknown format '%s' (text, json, sarif, junit)", optarg);
+                die_usage("--format: unknown format '%s' (text, json, sarif, junit, dot)",
+                          optarg);
             format_given = true;
             break;
         case 'o':
@@ -574,6 +586,7 @@ int main(int argc, char **argv)
         case OPT_SOURCE_ROOT:
             o.source_root = optarg;
             break;
+
         case 'h':
             usage(stdout);
             free(supp_files);

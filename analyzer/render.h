@@ -31,6 +31,7 @@ void render_text(FILE *out, const struct render_input *in);
 void render_json(FILE *out, const struct render_input *in);
 void render_sarif(FILE *out, const struct render_input *in);
 void render_junit(FILE *out, const struct render_input *in);
+void render_dot(FILE *out, const struct render_input *in);
 /* One finding as the text report shows it, without colour (JUnit bodies). */
 void render_text_finding(FILE *out, const struct render_input *in, const struct finding *f,
                          size_t number);

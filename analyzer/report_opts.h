@@ -6,7 +6,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum report_format { REPORT_TEXT = 0, REPORT_JSON = 1, REPORT_SARIF = 2, REPORT_JUNIT = 3 };
+enum report_format {
+    REPORT_TEXT = 0,
+    REPORT_JSON = 1,
+    REPORT_SARIF = 2,
+    REPORT_JUNIT = 3,
+    REPORT_DOT = 4,    /* the lock-order graph (render_dot.c) */
+};
 
 /* Defaults that are not lockstats thresholds (those are LOCKSTATS_DEFAULT_*
  * in lockstats.h).  --help prints every default from report_opts_init. */

@@ -1,0 +1,240 @@
+#!/usr/bin/python3
+"""End-to-end tests of the views of syncwatch-report (docs/views.md): the
+lock-order graph in DOT, collapsed stacks for flame graphs, the Trace Event
+JSON for Perfetto and the self-contained HTML page, each on samples run
+under the shim.
+
+    test_views.py --shim LIB --report BIN --samples DIR --source DIR
+                  --cc CC --artifacts DIR CASE...
+
+Each CASE is one ctest test (dot, folded, ...); the closing line counts the
+cases, the exit status is 1 when a check failed.  Nothing here depends on
+timing: weights are compared with each other, never with numbers.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cases import abspaths, run_cases  # noqa: E402
+
+# A program whose thread is named with the characters every view must
+# escape, and that takes two locks in both orders (a cycle): its names reach
+# every part of every view.
+HOSTILE_NAME = '<b>"x;y\\'
+HOSTILE_C = r'''
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
+static __attribute__((noinline)) void take_both(pthread_mutex_t *x, pthread_mutex_t *y)
+{
+    pthread_mutex_lock(x);
+    pthread_mutex_lock(y);
+    pthread_mutex_unlock(y);
+    pthread_mutex_unlock(x);
+}
+static void *other(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "%s");
+    take_both(&lock_b, &lock_a);
+    return NULL;
+}
+int main(void)
+{
+    take_both(&lock_a, &lock_b);
+    pthread_t t;
+    pthread_create(&t, NULL, other, NULL);
+    pthread_join(t, NULL);
+    return 0;
+}
+''' % HOSTILE_NAME.replace("\\", "\\\\").replace('"', '\\"')
+
+TRACES = {}
+
+
+def trace(a, tmp, name, cmd=None, mode=None):
+    """Runs a sample (or cmd) under the shim once per case; returns the
+    trace directory."""
+    key = (name, mode)
+    if key in TRACES and os.path.isdir(TRACES[key]):
+        return TRACES[key]
+    out = os.path.join(tmp, "traces-%s-%s" % (name, mode or "trace"))
+    os.makedirs(out)
+    if cmd is None:
+        cmd = ([sys.executable, os.path.join(a.source, "samples", name + ".py")]
+               if name.startswith("py_") else [os.path.join(a.samples, name)])
+    env = dict(os.environ, LD_PRELOAD=a.shim, SYNCWATCH_OUTPUT=out + "/", SYNCWATCH_QUIET="1")
+    if mode:
+        env["SYNCWATCH_MODE"] = mode
+    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=120)
+    TRACES[key] = out
+    return out
+
+
+def hostile(a, tmp):
+    src = os.path.join(tmp, "hostile.c")
+    with open(src, "w") as f:
+        f.write(HOSTILE_C)
+    exe = os.path.join(tmp, "hostile")
+    subprocess.run([a.cc, "-g", "-O0", "-pthread", "-o", exe, src], check=True)
+    return trace(a, tmp, "hostile", [exe])
+
+
+def report(a, *args):
+    p = subprocess.run([a.report, "--no-color"] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=300)
+    if p.returncode < 0 or p.returncode > 1:
+        raise RuntimeError("syncwatch-report %s: exit %d: %s" % (" ".join(args), p.returncode,
+                                                                 p.stderr.decode()))
+    return p.stdout.decode("utf-8", "replace")
+
+
+def report_file(a, path, *args):
+    report(a, "-o", path, *args)
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+def artifact(a, name):
+    os.makedirs(a.artifacts, exist_ok=True)
+    return os.path.join(a.artifacts, name)
+
+
+# ---- dot ----
+
+def dot_edges(text):
+    """{(from label, to label): attribute text} of a DOT file as we write it."""
+    labels = {n: re.sub(r"^L\d+ \((.*)\)$", r"\1", t) for n, t in
+              re.findall(r'^\s*(L\d+) \[label="((?:[^"\\]|\\.)*)"', text, re.M)}
+    edges = {}
+    for f, t, attrs in re.findall(r'^\s*(L\d+) -> (L\d+) \[(.*)\];$', text, re.M):
+        edges[(labels.get(f), labels.get(t))] = attrs
+    return edges
+
+
+def svg_of(c, dotfile):
+    p = subprocess.run(["dot", "-Tsvg", dotfile], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    c.check(p.returncode == 0 and not p.stderr.strip(),
+            "%s: dot -Tsvg: exit %d: %s" % (dotfile, p.returncode, p.stderr.decode()[:500]))
+    return p.stdout.decode("utf-8", "replace")
+
+
+def case_dot(a, c, tmp):
+    # abba: the two edges of the cycle are red and bold; -o .dot picks DOT
+    text = report_file(a, os.path.join(tmp, "abba.dot"), trace(a, tmp, "abba"))
+    c.check(text.startswith("digraph"), "abba.dot is not a digraph: %r" % text[:100])
+    e = dot_edges(text)
+    for k in [("lock_a", "lock_b"), ("lock_b", "lock_a")]:
+        c.check(k in e and "color=red" in e[k] and "bold" in e[k],
+                "abba: edge %s not a red cycle edge: %r" % (k, e.get(k)))
+    svg_of(c, os.path.join(tmp, "abba.dot"))
+    shutil.copy(os.path.join(tmp, "abba.dot"), artifact(a, "abba.dot"))
+    # .gv is DOT too
+    gv = report_file(a, os.path.join(tmp, "abba.gv"), trace(a, tmp, "abba"))
+    c.check(gv == text, "-o abba.gv differs from -o abba.dot")
+
+    # dining philosophers: a five-lock ring, every edge red
+    text = report(a, "--format", "dot", trace(a, tmp, "dining_philosophers"))
+    e = dot_edges(text)
+    red = [k for k, v in e.items() if "color=red" in v]
+    c.check(len(red) >= 5, "dining_philosophers: %d red edges, want the 5 of the ring: %s"
+            % (len(red), sorted(e)))
+    path = os.path.join(tmp, "dp.dot")
+    with open(path, "w") as f:
+        f.write(text)
+    svg_of(c, path)
+
+    # a cycle ruled out by a pruning rule: dashed, the rule given
+    text = report(a, "--format", "dot", trace(a, tmp, "single_thread_abba"))
+    e = dot_edges(text)
+    c.check(e and all("style=dashed" in v and "single-thread" in v for v in e.values()),
+            "single_thread_abba: edges not dashed with their rule: %s" % e)
+    c.check("color=red" not in text, "single_thread_abba: a pruned cycle is red")
+
+    # Python: the threading.Lock cycle of py_abba
+    text = report(a, "--format", "dot", trace(a, tmp, "py_abba"))
+    c.check(sum("color=red" in v for v in dot_edges(text).values()) >= 2,
+            "py_abba: no red cycle edges: %s" % text[:2000])
+
+    # a hostile thread name is escaped: dot parses it, the SVG shows it
+    path = os.path.join(tmp, "hostile.dot")
+    text = report_file(a, path, hostile(a, tmp))
+    svg = svg_of(c, path)
+    c.check("&lt;b&gt;&quot;x;y\\" in svg or '&lt;b&gt;"x;y\\' in svg,
+            "hostile: the thread name is not in the SVG as text: %s" % svg[:3000])
+
+
+# ---- folded ----
+
+def folded(text):
+    lines = {}
+    for ln in text.splitlines():
+        stack, _, w = ln.rpartition(" ")
+        lines[stack] = int(w)
+    return lines
+
+
+def case_folded(a, c, tmp):
+    t = trace(a, tmp, "contention_hotspot")
+    text = report_file(a, os.path.join(tmp, "hot.folded"), t)
+    shutil.copy(os.path.join(tmp, "hot.folded"), artifact(a, "contention_hotspot.folded"))
+    ok = bool(text) and all(re.fullmatch(r"[^\n]+ \d+", ln) for ln in text.splitlines())
+    c.check(ok, "not 'frames weight' lines: %r" % text[:500])
+    lines = folded(text)
+    c.check(len(lines) == len(text.splitlines()), "a stack appears on two lines")
+    top = max(lines, key=lines.get) if lines else ""
+    frames = top.split(";")
+    c.check(frames[-1:] == ["[hot_lock]"] and "slow_update" in frames,
+            "the heaviest wait stack is not slow_update waiting for hot_lock: %r" % top)
+    c.check(not any(s.endswith("[cold_lock]") for s in lines),
+            "cold_lock, never waited for, has wait weight")
+    # --weight hold: hold times, cold_lock's too
+    holds = folded(report(a, "--format", "folded", "--weight", "hold", t))
+    c.check(any(s.endswith("[cold_lock]") for s in holds), "--weight hold: no cold_lock hold")
+    c.check(max(holds, key=holds.get).endswith("[hot_lock]"),
+            "--weight hold: hot_lock is not the heaviest")
+    # profile mode: the per-site counters give the same heaviest stack
+    p = folded(report(a, "--format", "folded", trace(a, tmp, "contention_hotspot", mode="profile")))
+    c.check(p and max(p, key=p.get).split(";")[-2:] == ["slow_update", "[hot_lock]"],
+            "profile mode: heaviest stack %r" % (max(p, key=p.get) if p else None))
+    # writer starvation, a Python program: well-formed, waits on the lock
+    for s in ["writer_starvation", "py_abba"]:
+        text = report(a, "--format", "folded", "--weight", "hold", trace(a, tmp, s))
+        c.check(text and all(re.fullmatch(r"[^;\n]+(;[^;\n]+)* \d+", ln)
+                             for ln in text.splitlines()), "%s: bad lines %r" % (s, text[:300]))
+    # names with ';' keep one frame per name
+    text = report(a, "--format", "folded", "--weight", "hold", hostile(a, tmp))
+    stacks = folded(text)
+    c.check(all(s.split(";")[-1] in ("[lock_a]", "[lock_b]") for s in stacks),
+            "hostile: a frame was split: %r" % text)
+    # outermost first: main (or the thread's start function), then take_both
+    c.check("main;take_both;[lock_b]" in stacks and "other;take_both;[lock_a]" in stacks,
+            "hostile: frames not outermost first: %r" % text)
+    r = subprocess.run([a.report, "--format", "folded", "--weight", "x", t],
+                       stderr=subprocess.PIPE, stdout=subprocess.PIPE)
+    c.check(r.returncode == 2 and b"--weight" in r.stderr, "--weight x: exit %d" % r.returncode)
+
+
+CASES = {"dot": case_dot}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for o in ["shim", "report", "samples", "source", "cc", "artifacts"]:
+        ap.add_argument("--" + o, required=True)
+    ap.add_argument("cases", nargs="+", choices=sorted(CASES))
+    a = ap.parse_args()
+    abspaths(a, "shim", "report", "samples", "source", "artifacts")
+    TRACES.clear()
+    return run_cases([CASES[n] for n in a.cases], a, "sw-views-")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
