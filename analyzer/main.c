@@ -93,10 +93,12 @@ static void usage(FILE *out)
             "programs are told apart) and reports potential and actual deadlocks, hangs,\n"
             "abandoned locks, lock misuse, starvation and contention hotspots.\n"
             "\n"
-            "  --format text|json|sarif|junit|dot\n"
+            "  --format text|json|sarif|junit|dot|folded\n"
             "                          output format (default %s; with -o FILE ending in\n"
             "                          .sarif, .json or .xml: SARIF, JSON or JUnit; .dot or\n"
-            "                          .gv: the lock-order graph in Graphviz DOT)\n"
+            "                          .gv: the lock-order graph in Graphviz DOT; .folded:\n"
+            "                          collapsed stacks for flame graphs); docs/views.md\n"
+            "  --weight wait|hold      folded stacks weigh wait time (default) or hold time\n"
             "  -o, --output FILE       write the report to FILE instead of stdout\n"
             "  --source-root DIR       SARIF file paths are relative to DIR (default: the\n"
             "                          current directory)\n"
@@ -370,6 +372,7 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
         .nwarnings = nw,
         .supp = supp,
         .base = base,
+        .ls = an.ls,
     };
     /* Text shows each entry after its finding; other formats keep their
      * output pure and give the entries on stderr. */
@@ -385,7 +388,8 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
         render_junit(out, &ri);
     else if (o->format == REPORT_DOT)
         render_dot(out, &ri);
-
+    else if (o->format == REPORT_FOLDED)
+        render_folded(out, &ri);
     else
         render_text(out, &ri);
     int status = findings_count(&an.fs, o->fail_on) ? EXIT_FINDINGS : 0;
@@ -442,6 +446,7 @@ enum {
     OPT_GEN_SUPPRESSIONS,
     OPT_BASELINE,
     OPT_SOURCE_ROOT,
+    OPT_WEIGHT,
 };
 
 /* -o report.sarif without --format means SARIF (and .json JSON, .xml
@@ -457,7 +462,8 @@ static enum report_format format_of_name(const char *path, enum report_format df
         return REPORT_JUNIT;
     if ((n > 4 && !strcmp(path + n - 4, ".dot")) || (n > 3 && !strcmp(path + n - 3, ".gv")))
         return REPORT_DOT;
-
+    if (n > 7 && !strcmp(path + n - 7, ".folded"))
+        return REPORT_FOLDED;
     return dflt;
 }
 
@@ -493,7 +499,7 @@ int main(int argc, char **argv)
         {"gen-suppressions", no_argument, NULL, OPT_GEN_SUPPRESSIONS},
         {"baseline", required_argument, NULL, OPT_BASELINE},
         {"source-root", required_argument, NULL, OPT_SOURCE_ROOT},
-
+        {"weight", required_argument, NULL, OPT_WEIGHT},
         {0, 0, 0, 0},
     };
     struct report_opts o;
@@ -526,9 +532,10 @@ int main(int argc, char **argv)
                 o.format = REPORT_JUNIT;
             else if (!strcmp(optarg, "dot"))
                 o.format = REPORT_DOT;
-
+            else if (!strcmp(optarg, "folded"))
+                o.format = REPORT_FOLDED;
             else
-                die_usage("--format: unknown format '%s' (text, json, sarif, junit, dot)",
+                die_usage("--format: unknown format '%s' (text, json, sarif, junit, dot, folded)",
                           optarg);
             format_given = true;
             break;
@@ -586,7 +593,14 @@ int main(int argc, char **argv)
         case OPT_SOURCE_ROOT:
             o.source_root = optarg;
             break;
-
+        case OPT_WEIGHT:
+            if (!strcmp(optarg, "wait"))
+                o.weight = REPORT_WEIGHT_WAIT;
+            else if (!strcmp(optarg, "hold"))
+                o.weight = REPORT_WEIGHT_HOLD;
+            else
+                die_usage("--weight: expected wait or hold, not '%s'", optarg);
+            break;
         case 'h':
             usage(stdout);
             free(supp_files);

@@ -12,6 +12,7 @@
 
 struct suppressions;
 struct baseline;
+struct lockstats;
 
 /* What the report is about, for its header. */
 struct render_input {
@@ -25,6 +26,7 @@ struct render_input {
     size_t nwarnings;
     const struct suppressions *supp; /* --suppressions, or NULL */
     const struct baseline *base;     /* --baseline, or NULL */
+    const struct lockstats *ls;      /* the lock statistics (folded), or NULL */
 };
 
 void render_text(FILE *out, const struct render_input *in);
@@ -32,6 +34,7 @@ void render_json(FILE *out, const struct render_input *in);
 void render_sarif(FILE *out, const struct render_input *in);
 void render_junit(FILE *out, const struct render_input *in);
 void render_dot(FILE *out, const struct render_input *in);
+void render_folded(FILE *out, const struct render_input *in);
 /* One finding as the text report shows it, without colour (JUnit bodies). */
 void render_text_finding(FILE *out, const struct render_input *in, const struct finding *f,
                          size_t number);

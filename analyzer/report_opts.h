@@ -12,7 +12,11 @@ enum report_format {
     REPORT_SARIF = 2,
     REPORT_JUNIT = 3,
     REPORT_DOT = 4,    /* the lock-order graph (render_dot.c) */
+    REPORT_FOLDED = 5, /* collapsed stacks for flame graphs (render_folded.c) */
 };
+
+/* What --format folded weighs each stack by (--weight). */
+enum report_weight { REPORT_WEIGHT_WAIT = 0, REPORT_WEIGHT_HOLD = 1 };
 
 /* Defaults that are not lockstats thresholds (those are LOCKSTATS_DEFAULT_*
  * in lockstats.h).  --help prints every default from report_opts_init. */
@@ -28,6 +32,7 @@ struct report_opts {
     bool color;                /* ANSI colour (on only when stdout is a terminal) */
     bool gen_suppressions;     /* print a suppression entry per finding */
     const char *source_root;   /* SARIF paths are relative to it (NULL: the current directory) */
+    enum report_weight weight; /* --weight: folded stacks by wait (default) or hold time */
 
     /* Contention and starvation thresholds (detect_contention.c,
      * detect_starvation.c): parsed by main.c, defaults in report_opts_init. */

@@ -222,7 +222,7 @@ def case_folded(a, c, tmp):
     c.check(r.returncode == 2 and b"--weight" in r.stderr, "--weight x: exit %d" % r.returncode)
 
 
-CASES = {"dot": case_dot}
+CASES = {"dot": case_dot, "folded": case_folded}
 
 
 def main():
