@@ -93,12 +93,15 @@ static void usage(FILE *out)
             "programs are told apart) and reports potential and actual deadlocks, hangs,\n"
             "abandoned locks, lock misuse, starvation and contention hotspots.\n"
             "\n"
-            "  --format text|json|sarif|junit|dot|folded\n"
+            "  --format text|json|sarif|junit|dot|folded|chrome\n"
             "                          output format (default %s; with -o FILE ending in\n"
             "                          .sarif, .json or .xml: SARIF, JSON or JUnit; .dot or\n"
             "                          .gv: the lock-order graph in Graphviz DOT; .folded:\n"
-            "                          collapsed stacks for flame graphs); docs/views.md\n"
+            "                          collapsed stacks for flame graphs; .trace.json: Trace\n"
+            "                          Event JSON for Perfetto); see docs/views.md\n"
             "  --weight wait|hold      folded stacks weigh wait time (default) or hold time\n"
+            "  --from D, --to D        chrome: only the slices between these times since the\n"
+            "                          start (default: at most %u slices around the findings)\n"
             "  -o, --output FILE       write the report to FILE instead of stdout\n"
             "  --source-root DIR       SARIF file paths are relative to DIR (default: the\n"
             "                          current directory)\n"
@@ -128,7 +131,7 @@ static void usage(FILE *out)
             "\n"
             "Exit status: 0 no findings, 1 findings (of the --fail-on kinds), 2 usage or input\n"
             "error.\n",
-            d.format == REPORT_JSON ? "json" : "text", kinds_list(d.fail_on, kinds, sizeof kinds),
+            d.format == REPORT_JSON ? "json" : "text", CHROME_MAX_SLICES, kinds_list(d.fail_on, kinds, sizeof kinds),
             d.max_cycle_len, color_name(DEFAULT_COLOR), d.top,
             option_duration(d.hold_threshold_ns, hold, sizeof hold),
             option_duration(d.wait_threshold_ns, wait, sizeof wait), d.starve_count);
@@ -373,6 +376,8 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
         .supp = supp,
         .base = base,
         .ls = an.ls,
+        .traces = traces,
+        .ntraces = in->n,
     };
     /* Text shows each entry after its finding; other formats keep their
      * output pure and give the entries on stderr. */
@@ -390,6 +395,8 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
         render_dot(out, &ri);
     else if (o->format == REPORT_FOLDED)
         render_folded(out, &ri);
+    else if (o->format == REPORT_CHROME)
+        render_chrome(out, &ri);
     else
         render_text(out, &ri);
     int status = findings_count(&an.fs, o->fail_on) ? EXIT_FINDINGS : 0;
@@ -447,6 +454,8 @@ enum {
     OPT_BASELINE,
     OPT_SOURCE_ROOT,
     OPT_WEIGHT,
+    OPT_FROM,
+    OPT_TO,
 };
 
 /* -o report.sarif without --format means SARIF (and .json JSON, .xml
@@ -456,6 +465,8 @@ static enum report_format format_of_name(const char *path, enum report_format df
     size_t n = strlen(path);
     if (n > 6 && !strcmp(path + n - 6, ".sarif"))
         return REPORT_SARIF;
+    if (n > 11 && !strcmp(path + n - 11, ".trace.json"))
+        return REPORT_CHROME;
     if (n > 5 && !strcmp(path + n - 5, ".json"))
         return REPORT_JSON;
     if (n > 4 && !strcmp(path + n - 4, ".xml"))
@@ -500,6 +511,8 @@ int main(int argc, char **argv)
         {"baseline", required_argument, NULL, OPT_BASELINE},
         {"source-root", required_argument, NULL, OPT_SOURCE_ROOT},
         {"weight", required_argument, NULL, OPT_WEIGHT},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"to", required_argument, NULL, OPT_TO},
         {0, 0, 0, 0},
     };
     struct report_opts o;
@@ -534,8 +547,10 @@ int main(int argc, char **argv)
                 o.format = REPORT_DOT;
             else if (!strcmp(optarg, "folded"))
                 o.format = REPORT_FOLDED;
+            else if (!strcmp(optarg, "chrome"))
+                o.format = REPORT_CHROME;
             else
-                die_usage("--format: unknown format '%s' (text, json, sarif, junit, dot, folded)",
+                die_usage("--format: unknown format '%s' (text, json, sarif, junit, dot, folded, chrome)",
                           optarg);
             format_given = true;
             break;
@@ -601,6 +616,12 @@ int main(int argc, char **argv)
             else
                 die_usage("--weight: expected wait or hold, not '%s'", optarg);
             break;
+        case OPT_FROM:
+            o.window_from_ns = parse_duration("--from", optarg);
+            break;
+        case OPT_TO:
+            o.window_to_ns = parse_duration("--to", optarg);
+            break;
         case 'h':
             usage(stdout);
             free(supp_files);
@@ -621,6 +642,8 @@ int main(int argc, char **argv)
     if (color == COLOR_AUTO)
         color = !output && isatty(1) && !getenv("NO_COLOR");
     o.color = color;
+    if (o.window_to_ns < o.window_from_ns)
+        die_usage("--to must not be before --from");
     if (output && !format_given)
         o.format = format_of_name(output, o.format);
     if (o.source_root) {

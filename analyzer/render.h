@@ -27,6 +27,8 @@ struct render_input {
     const struct suppressions *supp; /* --suppressions, or NULL */
     const struct baseline *base;     /* --baseline, or NULL */
     const struct lockstats *ls;      /* the lock statistics (folded), or NULL */
+    struct swt_trace *const *traces; /* the run's traces, for a second pass (chrome), or NULL */
+    size_t ntraces;
 };
 
 void render_text(FILE *out, const struct render_input *in);
@@ -35,6 +37,9 @@ void render_sarif(FILE *out, const struct render_input *in);
 void render_junit(FILE *out, const struct render_input *in);
 void render_dot(FILE *out, const struct render_input *in);
 void render_folded(FILE *out, const struct render_input *in);
+/* At most this many slices and flows in a chrome trace (docs/views.md). */
+#define CHROME_MAX_SLICES 200000u
+void render_chrome(FILE *out, const struct render_input *in);
 /* One finding as the text report shows it, without colour (JUnit bodies). */
 void render_text_finding(FILE *out, const struct render_input *in, const struct finding *f,
                          size_t number);

@@ -10,6 +10,7 @@ void report_opts_init(struct report_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->format = REPORT_TEXT;
+    o->window_to_ns = UINT64_MAX;
     /* A hotspot is worth reading, not worth failing a build over. */
     o->fail_on = ((1u << FINDING_KIND_COUNT) - 1) & ~(1u << FINDING_CONTENTION);
     o->max_cycle_len = REPORT_DEFAULT_MAX_CYCLE_LEN;

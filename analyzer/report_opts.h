@@ -13,6 +13,7 @@ enum report_format {
     REPORT_JUNIT = 3,
     REPORT_DOT = 4,    /* the lock-order graph (render_dot.c) */
     REPORT_FOLDED = 5, /* collapsed stacks for flame graphs (render_folded.c) */
+    REPORT_CHROME = 6, /* Trace Event Format JSON for Perfetto (render_chrome.c) */
 };
 
 /* What --format folded weighs each stack by (--weight). */
@@ -33,6 +34,8 @@ struct report_opts {
     bool gen_suppressions;     /* print a suppression entry per finding */
     const char *source_root;   /* SARIF paths are relative to it (NULL: the current directory) */
     enum report_weight weight; /* --weight: folded stacks by wait (default) or hold time */
+    uint64_t window_from_ns;   /* --from: chrome slices from this run time (default 0) */
+    uint64_t window_to_ns;     /* --to: ... up to this one (default UINT64_MAX: the end) */
 
     /* Contention and starvation thresholds (detect_contention.c,
      * detect_starvation.c): parsed by main.c, defaults in report_opts_init. */

@@ -5,13 +5,14 @@ JSON for Perfetto and the self-contained HTML page, each on samples run
 under the shim.
 
     test_views.py --shim LIB --report BIN --samples DIR --source DIR
-                  --cc CC --artifacts DIR CASE...
+                  --cc CC --artifacts DIR --tracegen BIN CASE...
 
 Each CASE is one ctest test (dot, folded, ...); the closing line counts the
 cases, the exit status is 1 when a check failed.  Nothing here depends on
 timing: weights are compared with each other, never with numbers.
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -222,16 +223,114 @@ def case_folded(a, c, tmp):
     c.check(r.returncode == 2 and b"--weight" in r.stderr, "--weight x: exit %d" % r.returncode)
 
 
-CASES = {"dot": case_dot, "folded": case_folded}
+# ---- chrome ----
+
+def check_trace_events(c, what, doc):
+    """Structural checks of a Trace Event JSON document; returns its events."""
+    ev = doc.get("traceEvents")
+    if not (isinstance(ev, list) and ev):
+        c.check(False, "%s: no traceEvents" % what)
+        return []
+    named = {(e["pid"], e["tid"]) for e in ev if e.get("ph") == "M" and e["name"] == "thread_name"}
+    procs = {e["pid"] for e in ev if e.get("ph") == "M" and e["name"] == "process_name"}
+    starts, ends = {}, {}
+    for e in ev:
+        ph = e.get("ph")
+        if ph in ("X", "B", "E", "i", "s", "f"):
+            if not (all(k in e for k in ("ts", "pid", "tid")) and "name" in e):
+                c.check(False, "%s: event without ts/pid/tid/name: %r" % (what, e))
+                continue
+            c.check(isinstance(e["ts"], (int, float)) and e["ts"] >= 0,
+                    "%s: bad ts %r" % (what, e))
+        if ph == "X":
+            c.check(isinstance(e.get("dur"), (int, float)) and e["dur"] >= 0,
+                    "%s: X without dur: %r" % (what, e))
+        if ph in ("X", "s", "f"):
+            c.check((e["pid"], e["tid"]) in named and e["pid"] in procs,
+                    "%s: a track without thread_name/process_name: %r" % (what, e))
+        if ph == "s":
+            starts[e["id"]] = e
+        if ph == "f":
+            ends[e["id"]] = e
+    c.check(set(starts) == set(ends), "%s: flows do not pair up: %d starts, %d ends"
+            % (what, len(starts), len(ends)))
+    for i in set(starts) & set(ends):
+        c.check(starts[i]["ts"] <= ends[i]["ts"], "%s: flow %s ends before it starts" % (what, i))
+    return ev
+
+
+def chrome(a, tmp, name, *args, t=None):
+    path = os.path.join(tmp, name + ".trace.json")
+    report(a, "-o", path, *args, t or trace(a, tmp, name))
+    with open(path) as f:
+        return json.load(f)
+
+
+def reported(a, t):
+    return [f for f in json.loads(report(a, "--format", "json", t))["findings"]]
+
+
+def case_chrome(a, c, tmp):
+    for name in ["abba", "dining_philosophers", "contention_hotspot", "mutex_starvation",
+                 "py_abba"]:
+        doc = chrome(a, tmp, name)
+        ev = check_trace_events(c, name, doc)
+        c.check(doc["otherData"]["cut"] is False, "%s: cut without need" % name)
+        xs = [e for e in ev if e["ph"] == "X"]
+        c.check(any(e["cat"] == "hold" for e in xs), "%s: no hold slice" % name)
+        inst = [e for e in ev if e["ph"] == "i" and e.get("cat") == "finding"]
+        c.check(len(inst) == len(reported(a, trace(a, tmp, name))),
+                "%s: %d finding instants for %d findings" % (name, len(inst),
+                                                            len(reported(a, trace(a, tmp, name)))))
+        if name == "contention_hotspot":
+            shutil.copy(os.path.join(tmp, name + ".trace.json"),
+                        artifact(a, "contention_hotspot.trace.json"))
+            c.check(any(e["cat"] == "wait" and "hot_lock" in e["name"] for e in xs),
+                    "contention_hotspot: no wait slice on hot_lock")
+            c.check(sum(e["ph"] == "s" for e in ev) > 0, "contention_hotspot: no hand-off flow")
+            c.check(len({e["tid"] for e in xs if "hot_lock" in e["name"]}) == 4,
+                    "contention_hotspot: hot_lock not on 4 worker tracks")
+    # --format chrome -o x.json is chrome too (the word wins over the suffix)
+    path = os.path.join(tmp, "x.json")
+    report(a, "--format", "chrome", "-o", path, trace(a, tmp, "abba"))
+    with open(path) as f:
+        c.check("traceEvents" in json.load(f), "--format chrome -o x.json is not chrome")
+    # a hostile thread name stays a string
+    doc = chrome(a, tmp, "hostile", t=hostile(a, tmp))
+    names = [e["args"]["name"] for e in check_trace_events(c, "hostile", doc)
+             if e["ph"] == "M" and e["name"] == "thread_name"]
+    c.check(any(HOSTILE_NAME in n for n in names), "hostile: thread name lost: %r" % names)
+    # a long synthetic trace is cut to the bound, and says so
+    big = os.path.join(tmp, "big.swt")
+    subprocess.run([a.tracegen, big, "600000"], check=True, stdout=subprocess.DEVNULL)
+    doc = chrome(a, tmp, "big", t=big)
+    ev = check_trace_events(c, "big", doc)
+    od = doc["otherData"]
+    c.check(od["cut"] is True and od["slices"] == od["max_slices"] < od["slices_in_run"],
+            "big: not cut to the bound: %r" % od)
+    c.check(sum(e["ph"] in ("X", "s") for e in ev) == od["max_slices"],
+            "big: %d slices, bound %d" % (sum(e["ph"] in ("X", "s") for e in ev), od["max_slices"]))
+    c.check(any("trace cut" in e["name"] for e in ev if e["ph"] == "i"), "big: no cut note")
+    # --from/--to: only what overlaps the window
+    doc = chrome(a, tmp, "bigw", "--from", "2ms", "--to", "3ms", t=big)
+    xs = [e for e in check_trace_events(c, "window", doc) if e["ph"] == "X"]
+    c.check(xs and all(e["ts"] <= 3000 and e["ts"] + e["dur"] >= 2000 for e in xs),
+            "--from 2ms --to 3ms: a slice outside the window")
+    r = subprocess.run([a.report, "--format", "chrome", "--from", "3ms", "--to", "2ms", big],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    c.check(r.returncode == 2, "--from after --to: exit %d" % r.returncode)
+
+
+CASES = {"dot": case_dot, "folded": case_folded, "chrome": case_chrome}
 
 
 def main():
     ap = argparse.ArgumentParser()
-    for o in ["shim", "report", "samples", "source", "cc", "artifacts"]:
+    for o in ["shim", "report", "samples", "source", "cc", "artifacts", "tracegen"]:
         ap.add_argument("--" + o, required=True)
     ap.add_argument("cases", nargs="+", choices=sorted(CASES))
     a = ap.parse_args()
-    abspaths(a, "shim", "report", "samples", "source", "artifacts")
+    abspaths(a, "shim", "report", "samples", "source", "artifacts", "tracegen")
     TRACES.clear()
     return run_cases([CASES[n] for n in a.cases], a, "sw-views-")
 
