@@ -7,9 +7,7 @@
  * each reported finding's moment.
  *
  * The slices need every event with its time, which the model does not
- * keep: this renderer reads the traces a second time (model_build with an
- * observer; the pass is deterministic, so its indices are those of the
- * report's model).  Memory and output are bounded by CHROME_MAX_SLICES
+ * keep: they come from a second pass over the traces (timeline.h).  Memory and output are bounded by CHROME_MAX_SLICES
  * slices and flows: with --from/--to only those in that window (durations
  * since the start of the run), else a window around the earliest finding's
  * moment (half before it, as a ring of the latest ones, the rest after it),
@@ -21,56 +19,27 @@
 #include <string.h>
 
 #include "analyzer/jsonw.h"
-#include "analyzer/rec_fields.h"
 #include "analyzer/render.h"
+#include "analyzer/timeline.h"
 #include "analyzer/xalloc.h"
 
-enum piece_kind { PIECE_HOLD, PIECE_WAIT, PIECE_FLOW };
-
-/* A slice (hold, wait) on thread, or a flow from thread at start to
- * thread2 at end. */
-struct piece {
-    uint8_t kind;
-    uint32_t thread, thread2, lock, site;
-    uint64_t start, end;
-};
-
-struct open_hold {
-    uint32_t lock, site;
-    uint64_t since;
-};
-
-struct tstate {
-    struct open_hold *holds;
-    uint32_t nholds, cap;
-    bool waiting;
-    uint32_t wait_lock, wait_site;
-    uint64_t wait_since;
-};
-
-struct lstate {
-    uint32_t last_releaser; /* MODEL_NONE: never released */
-    uint64_t last_release;
-    uint32_t last_acquirer; /* semaphores used as locks: whose hold a post ends */
-};
-
+/* What is kept: a ring of the latest pieces that begin before the
+ * center, then the pieces from the center on while there is room. */
 struct chrome {
-    const struct model *m;
     size_t max;
     bool windowed;          /* --from/--to given */
     uint64_t from, to;      /* the window, if windowed */
     uint64_t center;        /* else: the earliest finding's moment */
-    struct piece *ring;     /* pieces that begin before center (latest kept) */
+    struct timeline_piece *ring; /* pieces that begin before center (latest kept) */
     size_t ring_cap, ring_n, ring_head;
-    struct piece *after;    /* pieces from center on, in order, while room */
+    struct timeline_piece *after; /* pieces from center on, in order, while room */
     size_t after_n;
     uint64_t total, dropped;
-    struct tstate *threads;
-    struct lstate *locks;
 };
 
-static void keep(struct chrome *c, const struct piece *p)
+static void keep(void *ctx, const struct timeline_piece *p)
 {
+    struct chrome *c = ctx;
     c->total++;
     if (c->windowed) {
         if (p->end < c->from || p->start > c->to || c->after_n >= c->max) {
@@ -96,100 +65,6 @@ static void keep(struct chrome *c, const struct piece *p)
         c->after[c->after_n++] = *p;
     else
         c->dropped++;
-}
-
-static void piece(struct chrome *c, enum piece_kind k, uint32_t thread, uint32_t thread2,
-                  uint32_t lock, uint32_t site, uint64_t start, uint64_t end)
-{
-    struct piece p = {.kind = (uint8_t)k, .thread = thread, .thread2 = thread2, .lock = lock,
-                      .site = site, .start = start, .end = end < start ? start : end};
-    keep(c, &p);
-}
-
-static void end_hold(struct chrome *c, uint32_t thread, uint32_t lock, uint64_t ns)
-{
-    struct tstate *t = &c->threads[thread];
-    for (uint32_t i = t->nholds; i-- > 0;)
-        if (t->holds[i].lock == lock) {
-            piece(c, PIECE_HOLD, thread, MODEL_NONE, lock, t->holds[i].site, t->holds[i].since,
-                  ns);
-            t->holds[i] = t->holds[--t->nholds];
-            c->locks[lock].last_releaser = thread;
-            c->locks[lock].last_release = ns;
-            return;
-        }
-}
-
-static void on_event(void *ctx, const struct model *m, const struct model_event *ev)
-{
-    struct chrome *c = ctx;
-    unsigned type = ev->rec->type;
-    if (ev->thread == MODEL_NONE || ev->thread >= m->nthreads)
-        return;
-    uint32_t lock = ev->lock;
-    if (lock == MODEL_NONE || lock >= m->nlocks)
-        return;
-    struct tstate *t = &c->threads[ev->thread];
-    unsigned flags = (unsigned)ev->rec->f[RF_LOCKOP_FLAGS];
-    switch (type) {
-    case SWT_REC_WAIT:
-        t->waiting = true;
-        t->wait_lock = lock;
-        t->wait_site = ev->site;
-        t->wait_since = ev->ns;
-        break;
-    case SWT_REC_COND_WAIT:
-        t->waiting = true;
-        t->wait_lock = lock;
-        t->wait_site = ev->site;
-        t->wait_since = ev->ns;
-        break;
-    case SWT_REC_COND_WAKE:
-    case SWT_REC_FAIL:
-        if (t->waiting && t->wait_lock == lock) {
-            piece(c, PIECE_WAIT, ev->thread, MODEL_NONE, lock, t->wait_site, t->wait_since,
-                  ev->ns);
-            t->waiting = false;
-        }
-        break;
-    case SWT_REC_ACQUIRE: {
-        if (t->waiting && t->wait_lock == lock) {
-            piece(c, PIECE_WAIT, ev->thread, MODEL_NONE, lock, t->wait_site, t->wait_since,
-                  ev->ns);
-            t->waiting = false;
-            const struct lstate *l = &c->locks[lock];
-            if (l->last_releaser != MODEL_NONE && l->last_releaser != ev->thread &&
-                l->last_release >= t->wait_since)
-                piece(c, PIECE_FLOW, l->last_releaser, ev->thread, lock, MODEL_NONE,
-                      l->last_release, ev->ns);
-        }
-        if (flags & SWT_ACQ_RECURSIVE)
-            break; /* a deeper hold of the same slice */
-        if (t->nholds == t->cap) {
-            t->cap = t->cap ? t->cap * 2 : 4;
-            t->holds = xrealloc(t->holds, t->cap * sizeof *t->holds);
-        }
-        t->holds[t->nholds++] = (struct open_hold){lock, ev->site, ev->ns};
-        c->locks[lock].last_acquirer = ev->thread;
-        break;
-    }
-    case SWT_REC_RELEASE:
-        if (!(flags & SWT_ACQ_RECURSIVE))
-            end_hold(c, ev->thread, lock, ev->ns);
-        break;
-    case SWT_REC_SEM_POST:
-        /* a semaphore used as a lock: the post ends its acquirer's hold */
-        if (m->locks[lock].binary_sem || m->locks[lock].is_lock) {
-            uint32_t owner = c->locks[lock].last_acquirer;
-            if (owner != MODEL_NONE) {
-                end_hold(c, owner, lock, ev->ns);
-                c->locks[lock].last_releaser = ev->thread;
-            }
-        }
-        break;
-    default:
-        break;
-    }
 }
 
 /* ---- output ---- */
@@ -237,13 +112,13 @@ static const char *site_text(struct site_names *s, uint32_t stack)
 }
 
 static void write_piece(FILE *out, const struct render_input *in, struct site_names *sn,
-                        const struct piece *p, uint64_t *flow_id, bool *first)
+                        const struct timeline_piece *p, uint64_t *flow_id, bool *first)
 {
     const struct model *m = in->m;
     char lk[256];
     const char *name = model_lock_label(m, p->lock, lk, sizeof lk);
     sep(out, first);
-    if (p->kind == PIECE_FLOW) {
+    if (p->kind == TIMELINE_FLOW) {
         uint64_t id = ++*flow_id;
         /* the start binds to the releasing hold: 1 ns inside it */
         fputs("{\"ph\":\"s\",\"cat\":\"handoff\",\"name\":", out);
@@ -259,8 +134,8 @@ static void write_piece(FILE *out, const struct render_input *in, struct site_na
         fputs("}", out);
         return;
     }
-    fprintf(out, "{\"ph\":\"X\",\"cat\":\"%s\",\"name\":", p->kind == PIECE_HOLD ? "hold" : "wait");
-    if (p->kind == PIECE_WAIT) {
+    fprintf(out, "{\"ph\":\"X\",\"cat\":\"%s\",\"name\":", p->kind == TIMELINE_HOLD ? "hold" : "wait");
+    if (p->kind == TIMELINE_WAIT) {
         char w[300];
         snprintf(w, sizeof w, "wait %s", name);
         jsonw_str(out, w);
@@ -295,7 +170,7 @@ void render_chrome(FILE *out, const struct render_input *in)
 {
     const struct model *m = in->m;
     const struct report_opts *o = in->o;
-    struct chrome c = {.m = m, .max = CHROME_MAX_SLICES};
+    struct chrome c = {.max = CHROME_MAX_SLICES};
     c.windowed = o->window_from_ns || o->window_to_ns != UINT64_MAX;
     c.from = o->window_from_ns;
     c.to = o->window_to_ns;
@@ -311,38 +186,19 @@ void render_chrome(FILE *out, const struct render_input *in)
     c.ring_cap = c.windowed ? 0 : c.max / 2;
     c.ring = xcalloc(c.ring_cap ? c.ring_cap : 1, sizeof *c.ring);
     c.after = xcalloc(c.max, sizeof *c.after);
-    c.threads = xcalloc(m->nthreads ? m->nthreads : 1, sizeof *c.threads);
-    c.locks = xcalloc(m->nlocks ? m->nlocks : 1, sizeof *c.locks);
-    for (size_t i = 0; i < m->nlocks; i++)
-        c.locks[i].last_releaser = c.locks[i].last_acquirer = MODEL_NONE;
 
     /* The second pass, when the traces are at hand and have events. */
     const char *pass_error = NULL;
     char err[SWT_ERR_LEN];
-    if (in->traces && m->has_events) {
-        struct model m2;
-        struct model_opts mo = {.derive_edges = true};
-        struct model_observer obs = {.ctx = &c, .event = on_event};
-        if (model_build(&m2, in->traces, in->ntraces, &mo, &obs, 1, err, sizeof err) < 0)
-            pass_error = err;
-        /* what is still open at the end of the run ends there */
-        uint64_t end = m->duration_ns;
-        for (uint32_t t = 0; t < m->nthreads && t < m2.nthreads; t++) {
-            struct tstate *s = &c.threads[t];
-            while (s->nholds)
-                end_hold(&c, t, s->holds[s->nholds - 1].lock, end);
-            if (s->waiting)
-                piece(&c, PIECE_WAIT, t, MODEL_NONE, s->wait_lock, s->wait_site, s->wait_since,
-                      end);
-        }
-        model_free(&m2);
-    }
+    if (in->traces && m->has_events &&
+        timeline_pass(m, in->traces, in->ntraces, keep, &c, err, sizeof err) < 0)
+        pass_error = err;
 
     struct site_names sn = {.names = in->names, .n = m->nstacks};
     sn.text = xcalloc(sn.n ? sn.n : 1, sizeof *sn.text);
     uint64_t kept = c.ring_n + c.after_n, lo = UINT64_MAX, hi = 0;
     for (size_t i = 0; i < c.ring_n; i++) {
-        const struct piece *p = &c.ring[(c.ring_head + i) % c.ring_cap];
+        const struct timeline_piece *p = &c.ring[(c.ring_head + i) % c.ring_cap];
         lo = p->start < lo ? p->start : lo;
         hi = p->end > hi ? p->end : hi;
     }
@@ -442,10 +298,6 @@ void render_chrome(FILE *out, const struct render_input *in)
     for (size_t i = 0; i < sn.n; i++)
         free(sn.text[i]);
     free(sn.text);
-    for (size_t t = 0; t < m->nthreads; t++)
-        free(c.threads[t].holds);
-    free(c.threads);
-    free(c.locks);
     free(c.ring);
     free(c.after);
 }
