@@ -93,12 +93,13 @@ static void usage(FILE *out)
             "programs are told apart) and reports potential and actual deadlocks, hangs,\n"
             "abandoned locks, lock misuse, starvation and contention hotspots.\n"
             "\n"
-            "  --format text|json|sarif|junit|dot|folded|chrome\n"
+            "  --format text|json|sarif|junit|dot|folded|chrome|html\n"
             "                          output format (default %s; with -o FILE ending in\n"
             "                          .sarif, .json or .xml: SARIF, JSON or JUnit; .dot or\n"
             "                          .gv: the lock-order graph in Graphviz DOT; .folded:\n"
             "                          collapsed stacks for flame graphs; .trace.json: Trace\n"
-            "                          Event JSON for Perfetto); see docs/views.md\n"
+            "                          Event JSON for Perfetto; .html: one self-contained\n"
+            "                          page with graphs and timelines); see docs/views.md\n"
             "  --weight wait|hold      folded stacks weigh wait time (default) or hold time\n"
             "  --from D, --to D        chrome: only the slices between these times since the\n"
             "                          start (default: at most %u slices around the findings)\n"
@@ -397,6 +398,8 @@ static int run_report(const struct report_opts *o, const struct inputs *in, cons
         render_folded(out, &ri);
     else if (o->format == REPORT_CHROME)
         render_chrome(out, &ri);
+    else if (o->format == REPORT_HTML)
+        render_html(out, &ri);
     else
         render_text(out, &ri);
     int status = findings_count(&an.fs, o->fail_on) ? EXIT_FINDINGS : 0;
@@ -471,6 +474,8 @@ static enum report_format format_of_name(const char *path, enum report_format df
         return REPORT_JSON;
     if (n > 4 && !strcmp(path + n - 4, ".xml"))
         return REPORT_JUNIT;
+    if ((n > 5 && !strcmp(path + n - 5, ".html")) || (n > 4 && !strcmp(path + n - 4, ".htm")))
+        return REPORT_HTML;
     if ((n > 4 && !strcmp(path + n - 4, ".dot")) || (n > 3 && !strcmp(path + n - 3, ".gv")))
         return REPORT_DOT;
     if (n > 7 && !strcmp(path + n - 7, ".folded"))
@@ -549,8 +554,10 @@ int main(int argc, char **argv)
                 o.format = REPORT_FOLDED;
             else if (!strcmp(optarg, "chrome"))
                 o.format = REPORT_CHROME;
+            else if (!strcmp(optarg, "html"))
+                o.format = REPORT_HTML;
             else
-                die_usage("--format: unknown format '%s' (text, json, sarif, junit, dot, folded, chrome)",
+                die_usage("--format: unknown format '%s' (text, json, sarif, junit, dot, folded, chrome, html)",
                           optarg);
             format_given = true;
             break;

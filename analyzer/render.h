@@ -36,6 +36,10 @@ void render_json(FILE *out, const struct render_input *in);
 void render_sarif(FILE *out, const struct render_input *in);
 void render_junit(FILE *out, const struct render_input *in);
 void render_dot(FILE *out, const struct render_input *in);
+/* The graph of the edges between these locks only (a cycle's, in HTML). */
+void render_dot_locks(FILE *out, const struct render_input *in, const uint32_t *locks,
+                      size_t nlocks);
+void render_html(FILE *out, const struct render_input *in);
 void render_folded(FILE *out, const struct render_input *in);
 /* At most this many slices and flows in a chrome trace (docs/views.md). */
 #define CHROME_MAX_SLICES 200000u

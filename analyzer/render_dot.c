@@ -60,6 +60,7 @@ struct edge_mark {
     bool cycle;               /* in a reported cycle or deadlock */
     const struct finding *pruned; /* in a pruned cycle only: the first such finding */
     bool shown;
+    bool excluded;            /* not between the locks asked for */
 };
 
 static size_t edge_index(const struct model *m, uint32_t from, uint32_t to)
@@ -152,23 +153,31 @@ static void edge(FILE *out, const struct render_input *in, const struct model_ed
     fputs("];\n", out);
 }
 
-void render_dot(FILE *out, const struct render_input *in)
+/* The whole graph, or (only != NULL) the edges between the graph nodes
+ * only marks. */
+static void write_graph(FILE *out, const struct render_input *in, const bool *only)
 {
     const struct model *m = in->m;
     struct edge_mark *marks = xcalloc(m->nedges ? m->nedges : 1, sizeof *marks);
     mark_findings(in, marks);
+    if (only)
+        for (size_t i = 0; i < m->nedges; i++)
+            marks[i].excluded = !(only[m->edges[i].from] && only[m->edges[i].to]);
 
     /* Which edges: every cycle edge, then the most frequent up to the bound. */
     size_t *order = xcalloc(m->nedges ? m->nedges : 1, sizeof *order);
     for (size_t i = 0; i < m->nedges; i++)
         order[i] = i;
+    size_t nwanted = 0;
+    for (size_t i = 0; i < m->nedges; i++)
+        nwanted += !marks[i].excluded;
     qsort_r(order, m->nedges, sizeof *order, cmp_count_desc, (void *)m);
     size_t nshown = 0;
     for (int pass = 0; pass < 2; pass++)
         for (size_t k = 0; k < m->nedges && nshown < DOT_MAX_EDGES; k++) {
             struct edge_mark *mk = &marks[order[k]];
             bool special = mk->cycle || mk->pruned;
-            if (!mk->shown && (pass == 1 || special)) {
+            if (!mk->shown && !mk->excluded && (pass == 1 || special)) {
                 mk->shown = true;
                 nshown++;
             }
@@ -193,11 +202,11 @@ void render_dot(FILE *out, const struct render_input *in)
         ncycles += finding_reported(in->fs->list[i]) &&
                    (in->fs->list[i]->kind == FINDING_CYCLE ||
                     in->fs->list[i]->kind == FINDING_DEADLOCK);
-    fprintf(out, ": %zu locks, %zu edges, %zu cycle%s", nused, m->nedges, ncycles,
+    fprintf(out, ": %zu locks, %zu edges, %zu cycle%s", nused, nwanted, ncycles,
             ncycles == 1 ? "" : "s");
-    if (nshown < m->nedges)
+    if (nshown < nwanted)
         fprintf(out, " (showing %zu edges: the cycles' and the most frequent)", nshown);
-    fputs("\", labelloc=t, fontname=\"Helvetica\", rankdir=LR];\n", out);
+    fputs("\", labelloc=t, fontname=\"Helvetica\"];\n", out);
     fputs("  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n", out);
     fputs("  edge [fontname=\"Helvetica\", fontsize=10];\n", out);
     for (uint32_t l = 0; l < m->nlocks; l++)
@@ -206,7 +215,7 @@ void render_dot(FILE *out, const struct render_input *in)
     for (size_t i = 0; i < m->nedges; i++)
         if (marks[i].shown)
             edge(out, in, &m->edges[i], &marks[i]);
-    if (!m->nedges)
+    if (!nwanted)
         fputs("  empty [shape=plaintext, label=\"no lock was taken while another was held\"];\n",
               out);
     fputs("}\n", out);
@@ -214,4 +223,21 @@ void render_dot(FILE *out, const struct render_input *in)
     free(hot);
     free(order);
     free(marks);
+}
+
+void render_dot(FILE *out, const struct render_input *in)
+{
+    write_graph(out, in, NULL);
+}
+
+void render_dot_locks(FILE *out, const struct render_input *in, const uint32_t *locks,
+                      size_t nlocks)
+{
+    const struct model *m = in->m;
+    bool *only = xcalloc(m->nlocks ? m->nlocks : 1, sizeof *only);
+    for (size_t i = 0; i < nlocks; i++)
+        if (locks[i] < m->nlocks)
+            only[m->locks[locks[i]].node] = true;
+    write_graph(out, in, only);
+    free(only);
 }

@@ -14,6 +14,7 @@ enum report_format {
     REPORT_DOT = 4,    /* the lock-order graph (render_dot.c) */
     REPORT_FOLDED = 5, /* collapsed stacks for flame graphs (render_folded.c) */
     REPORT_CHROME = 6, /* Trace Event Format JSON for Perfetto (render_chrome.c) */
+    REPORT_HTML = 7,   /* one self-contained page (render_html.c) */
 };
 
 /* What --format folded weighs each stack by (--weight). */

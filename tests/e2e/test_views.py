@@ -321,7 +321,82 @@ def case_chrome(a, c, tmp):
     c.check(r.returncode == 2, "--from after --to: exit %d" % r.returncode)
 
 
-CASES = {"dot": case_dot, "folded": case_folded, "chrome": case_chrome}
+# ---- html ----
+
+def chromium(a, tmp, page, *extra):
+    """Loads page in headless Chromium; returns (dumped DOM, console lines)."""
+    prof = os.path.join(tmp, "chromium-profile-%d" % len(os.listdir(tmp)))
+    os.makedirs(prof)
+    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--no-first-run", "--user-data-dir=" + prof, "--enable-logging=stderr", "--v=0"]
+    cmd += list(extra) + ["file://" + page]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    err = p.stderr.decode("utf-8", "replace")
+    console = [ln for ln in err.splitlines() if "CONSOLE" in ln or "Uncaught" in ln]
+    return p.stdout.decode("utf-8", "replace"), console
+
+
+def html_page(a, tmp, name, t=None, env=None):
+    path = os.path.join(tmp, name + ".html")
+    p = subprocess.run([a.report, "-o", path, t or trace(a, tmp, name)], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    if p.returncode not in (0, 1):
+        raise RuntimeError("report -o %s: exit %d %s" % (path, p.returncode, p.stderr.decode()))
+    with open(path, encoding="utf-8") as f:
+        return path, f.read()
+
+
+def case_html(a, c, tmp):
+    for name in ["abba", "dining_philosophers", "contention_hotspot", "mutex_starvation",
+                 "py_abba"]:
+        t = trace(a, tmp, name)
+        path, text = html_page(a, tmp, name)
+        # self-contained: nothing is fetched
+        c.check(not re.search(r'<(script|link|img|iframe)[^>]*\b(src|href)=', text, re.I),
+                "%s: the page loads something from outside" % name)
+        c.check(not re.search(r"https?://(?!www\.w3\.org/)", text),
+                "%s: the page names a network address" % name)
+        dom, console = chromium(a, tmp, path, "--dump-dom")
+        c.check(not console, "%s: console messages: %s" % (name, console[:5]))
+        m = re.search(r'id="finding-count">(\d+)<', dom)
+        want = len(reported(a, t))
+        c.check(m and int(m.group(1)) == want,
+                "%s: finding count %s in the page, %d in the JSON" % (name, m and m.group(1), want))
+        c.check(dom.count('class="finding ') == want, "%s: %d finding blocks for %d findings"
+                % (name, dom.count('class="finding '), want))
+        c.check("<svg" in dom, "%s: no inline SVG (graph or timeline)" % name)
+        if name in ("abba", "dining_philosophers"):
+            locks = ["lock_a", "lock_b"] if name == "abba" else ["fork_lock"]
+            cyc = dom[dom.find("The cycle"):]
+            c.check(all(lk in cyc[:cyc.find("</svg>")] for lk in locks),
+                    "%s: the cycle's graph does not name %s" % (name, locks))
+            c.check('class="timeline"' in dom, "%s: no timeline" % name)
+        if name == "contention_hotspot":
+            c.check('table class="sortable"' in dom and "hot_lock" in dom,
+                    "contention_hotspot: no sortable contention table")
+        shot = artifact(a, name + ".png")
+        if os.path.exists(shot):
+            os.unlink(shot)
+        chromium(a, tmp, path, "--screenshot=" + shot, "--window-size=1280,2000")
+        c.check(os.path.exists(shot) and os.path.getsize(shot) > 10000,
+                "%s: no screenshot at %s" % (name, shot))
+    # a hostile thread name is text, not markup
+    t = hostile(a, tmp)
+    path, text = html_page(a, tmp, "hostile", t=t)
+    c.check("<b>\"x" not in text, "hostile: the thread name is in the page unescaped")
+    dom, console = chromium(a, tmp, path, "--dump-dom")
+    c.check(not console, "hostile: console messages: %s" % console[:5])
+    c.check("&lt;b&gt;" in dom and "<b>\"x" not in dom,
+            "hostile: the name became markup in the DOM")
+    # without Graphviz the page says so and shows the edges as a table
+    env = dict(os.environ, PATH="/nonexistent")
+    path, text = html_page(a, tmp, "abba-nodot", t=trace(a, tmp, "abba"), env=env)
+    c.check("could not be run" in text and "<svg class=\"timeline\"" in text
+            and "lock_a" in text, "without dot: no note or no table")
+
+
+CASES = {"dot": case_dot, "folded": case_folded, "chrome": case_chrome, "html": case_html}
 
 
 def main():
