@@ -34,6 +34,7 @@
 #define HTML_MAX_PIECES 4000u   /* slices drawn per finding's timeline */
 #define HTML_MAX_TIMELINES 20u  /* findings that get one */
 #define HTML_MAX_ROWS 24u       /* threads per timeline */
+#define HTML_MAX_DOT_EDGES 300u /* a larger graph is a table: dot would take minutes */
 
 extern char **environ;
 
@@ -143,26 +144,37 @@ static void graph(FILE *out, const struct render_input *in, const uint32_t *lock
     else
         render_dot(mem, in);
     fclose(mem);
-    char *svg = dot_missing ? NULL : dot_svg(text, len);
+    const struct model *m = in->m;
+    bool too_big = !locks && m->nedges > HTML_MAX_DOT_EDGES;
+    char *svg = dot_missing || too_big ? NULL : dot_svg(text, len);
     free(text);
     if (svg) {
         fprintf(out, "<div class=\"graph\">%s</div>\n", svg);
         free(svg);
         return;
     }
-    dot_missing = true;
-    const struct model *m = in->m;
-    fputs("<p class=\"note\">Graphviz's <code>dot</code> could not be run, so the lock graph is "
-          "a table (install graphviz for the picture).</p>\n<table class=\"sortable\"><thead><tr>"
+    if (too_big)
+        fprintf(out, "<p class=\"note\">The graph has %zu edges, too many for a picture (more "
+                     "than %u): here they are as a table; <code>--format dot</code> writes the "
+                     "graph.</p>\n",
+                m->nedges, HTML_MAX_DOT_EDGES);
+    else {
+        dot_missing = true;
+        fputs("<p class=\"note\">Graphviz's <code>dot</code> could not be run, so the lock graph "
+              "is a table (install graphviz for the picture).</p>\n", out);
+    }
+    fputs("<div class=\"wide\"><table class=\"sortable\"><thead><tr>"
           "<th>held</th><th>then acquired</th><th>by</th><th>count</th></tr></thead><tbody>\n",
           out);
     char a[256], b[256], t[256];
     for (size_t i = 0; i < m->nedges && i < 2000; i++) {
         const struct model_edge *e = &m->edges[i];
-        bool in_set = !locks;
-        for (size_t k = 0; locks && k < n; k++)
-            in_set |= m->locks[locks[k]].node == e->from;
-        if (!in_set)
+        bool from_in = !locks, to_in = !locks;
+        for (size_t k = 0; locks && k < n; k++) {
+            from_in |= m->locks[locks[k]].node == e->from;
+            to_in |= m->locks[locks[k]].node == e->to;
+        }
+        if (!from_in || !to_in)
             continue;
         fputs("<tr><td>", out);
         html(out, model_lock_label(m, e->from, a, sizeof a));
@@ -176,7 +188,7 @@ static void graph(FILE *out, const struct render_input *in, const uint32_t *lock
         fprintf(out, "</td><td data-v=\"%" PRIu64 "\">%" PRIu64 "</td></tr>\n", e->count,
                 e->count);
     }
-    fputs("</tbody></table>\n", out);
+    fputs("</tbody></table></div>\n", out);
 }
 
 /* ---- timelines ---- */
