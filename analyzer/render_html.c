@@ -235,9 +235,15 @@ static void timeline_svg(FILE *out, const struct render_input *in, const struct 
     const int rh = 22, top = 20;
     double span = (double)(w->hi - w->lo ? w->hi - w->lo : 1);
     int height = top + rh * (int)nrows + 24;
+    static unsigned serial;
+    serial++;
+    /* data-*: what the zoom script (SCRIPT) needs to lay the bars out again */
     fprintf(out, "<svg class=\"timeline\" viewBox=\"0 0 %.0f %d\" width=\"%.0f\" height=\"%d\" "
-                 "xmlns=\"http://www.w3.org/2000/svg\">\n",
-            width, height, width, height);
+                 "xmlns=\"http://www.w3.org/2000/svg\" data-lo=\"%" PRIu64 "\" data-span=\"%.0f\" "
+                 "data-left=\"%.0f\" data-plot=\"%.0f\">\n"
+                 "<clipPath id=\"tlclip%u\"><rect x=\"%.0f\" y=\"0\" width=\"%.0f\" "
+                 "height=\"%d\"/></clipPath>\n",
+            width, height, width, height, w->lo, span, left, plot, serial, left, plot, height);
     char buf[256], d1[32], d2[32];
     for (uint32_t r = 0; r < nrows; r++) {
         int y = top + rh * (int)r;
@@ -247,6 +253,7 @@ static void timeline_svg(FILE *out, const struct render_input *in, const struct 
         html(out, model_thread_label(m, rows[r], buf, sizeof buf));
         fputs("</text>\n", out);
     }
+    fprintf(out, "<g clip-path=\"url(#tlclip%u)\">\n", serial);
     for (size_t i = 0; i < w->n; i++) {
         const struct timeline_piece *p = &w->p[i];
         uint32_t r = 0;
@@ -259,8 +266,10 @@ static void timeline_svg(FILE *out, const struct render_input *in, const struct 
         double wd = (double)(e - s) / span * plot;
         bool hold = p->kind == TIMELINE_HOLD;
         int y = top + rh * (int)r + (hold ? 3 : 12);
-        fprintf(out, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" class=\"%s\"><title>",
-                x, y, wd < 1 ? 1 : wd, hold ? 9 : 7, hold ? "hold" : "wait");
+        fprintf(out, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" class=\"%s\" "
+                     "data-s=\"%" PRIu64 "\" data-e=\"%" PRIu64 "\"><title>",
+                x, y, wd < 1 ? 1 : wd, hold ? 9 : 7, hold ? "hold" : "wait", s - w->lo,
+                e - w->lo);
         fputs(hold ? "holds " : "waits for ", out);
         html(out, model_lock_label(m, p->lock, buf, sizeof buf));
         fprintf(out, " %s from %s", render_duration(p->end - p->start, d1, sizeof d1),
@@ -273,14 +282,20 @@ static void timeline_svg(FILE *out, const struct render_input *in, const struct 
     }
     if (w->moment >= w->lo && w->moment <= w->hi) {
         double x = left + (double)(w->moment - w->lo) / span * plot;
-        fprintf(out, "<line x1=\"%.2f\" y1=\"12\" x2=\"%.2f\" y2=\"%d\" class=\"moment\"/>"
-                     "<text x=\"%.2f\" y=\"10\" class=\"ml\" text-anchor=\"end\">finding"
-                     "</text>\n",
-                x, x, top + rh * (int)nrows, x - 3);
+        fprintf(out, "<line x1=\"%.2f\" y1=\"12\" x2=\"%.2f\" y2=\"%d\" class=\"moment\" "
+                     "data-t=\"%" PRIu64 "\"/>",
+                x, x, top + rh * (int)nrows, w->moment - w->lo);
     }
-    fprintf(out, "<text x=\"%.0f\" y=\"%d\" class=\"axis\">%s</text>", left,
+    fputs("</g>\n", out);
+    if (w->moment >= w->lo && w->moment <= w->hi) {
+        double x = left + (double)(w->moment - w->lo) / span * plot;
+        fprintf(out, "<text x=\"%.2f\" y=\"10\" class=\"ml\" text-anchor=\"end\">finding"
+                     "</text>\n",
+                x - 3);
+    }
+    fprintf(out, "<text x=\"%.0f\" y=\"%d\" class=\"axis a0\">%s</text>", left,
             height - 6, render_duration(w->lo, d1, sizeof d1));
-    fprintf(out, "<text x=\"%.0f\" y=\"%d\" class=\"axis\" text-anchor=\"end\">%s</text>\n",
+    fprintf(out, "<text x=\"%.0f\" y=\"%d\" class=\"axis a1\" text-anchor=\"end\">%s</text>\n",
             width - 10, height - 6, render_duration(w->hi, d2, sizeof d2));
     fputs("</svg>\n", out);
     fputs("<p class=\"legend\"><span class=\"k hold\"></span> holds <span class=\"k wait\">"
@@ -289,6 +304,7 @@ static void timeline_svg(FILE *out, const struct render_input *in, const struct 
         fputs(" <span class=\"k moment\"></span> the finding's moment", out);
     if (w->cut)
         fprintf(out, " (only the first %u slices drawn)", HTML_MAX_PIECES);
+    fputs(" &middot; wheel to zoom, drag to pan, double-click to reset", out);
     fputs("</p>\n", out);
 }
 
@@ -541,7 +557,36 @@ static const char SCRIPT[] =
     "function key(r){var c=r.cells[i];if(!c)return '';var v=c.getAttribute('data-v');"
     "return v!==null?parseFloat(v):c.textContent.toLowerCase()}"
     "rows.sort(function(x,y){var a=key(x),c=key(y);return (a<c?-1:a>c?1:0)*(asc?1:-1)});"
-    "rows.forEach(function(r){b.appendChild(r)})})})});";
+    "rows.forEach(function(r){b.appendChild(r)})})})});"
+    /* Timelines: the wheel zooms around the pointer, a drag pans, a
+     * double-click shows the whole window again. */
+    "function fmt(n){return n>=1e9?(n/1e9).toFixed(2)+' s':n>=1e6?(n/1e6).toFixed(1)+' ms':"
+    "n>=1e3?(n/1e3).toFixed(1)+' us':Math.round(n)+' ns'}"
+    "document.querySelectorAll('svg.timeline').forEach(function(sv){"
+    "var lo=+sv.getAttribute('data-lo'),span=+sv.getAttribute('data-span'),"
+    "L=+sv.getAttribute('data-left'),P=+sv.getAttribute('data-plot'),a=0,b=span,drag=null;"
+    "function X(t){return L+(t-a)/(b-a)*P}"
+    "function draw(){sv.querySelectorAll('rect.hold,rect.wait').forEach(function(r){"
+    "var s=+r.getAttribute('data-s'),e=+r.getAttribute('data-e');r.setAttribute('x',X(s));"
+    "r.setAttribute('width',Math.max(1,(e-s)/(b-a)*P))});"
+    "sv.querySelectorAll('line.moment').forEach(function(l){var x=X(+l.getAttribute('data-t'));"
+    "l.setAttribute('x1',x);l.setAttribute('x2',x)});"
+    "var ml=sv.querySelector('text.ml'),mo=sv.querySelector('line.moment');"
+    "if(ml&&mo)ml.setAttribute('x',+mo.getAttribute('x1')-3);"
+    "sv.querySelector('text.a0').textContent=fmt(lo+a);"
+    "sv.querySelector('text.a1').textContent=fmt(lo+b)}"
+    "function vx(ev){var r=sv.getBoundingClientRect();"
+    "return (ev.clientX-r.left)*sv.viewBox.baseVal.width/r.width}"
+    "function at(ev){return a+Math.min(1,Math.max(0,(vx(ev)-L)/P))*(b-a)}"
+    "sv.addEventListener('wheel',function(ev){ev.preventDefault();var t=at(ev),"
+    "k=ev.deltaY<0?0.8:1.25,na=t-(t-a)*k,nb=t+(b-t)*k;if(nb-na<1e3)return;"
+    "a=Math.max(0,na);b=Math.min(span,nb);draw()},{passive:false});"
+    "sv.addEventListener('mousedown',function(ev){drag={x:vx(ev),a:a,b:b}});"
+    "window.addEventListener('mouseup',function(){drag=null});"
+    "sv.addEventListener('mousemove',function(ev){if(!drag)return;"
+    "var d=(drag.x-vx(ev))/P*(drag.b-drag.a);if(drag.a+d<0)d=-drag.a;"
+    "if(drag.b+d>span)d=span-drag.b;a=drag.a+d;b=drag.b+d;draw()});"
+    "sv.addEventListener('dblclick',function(){a=0;b=span;draw()})});";
 
 void render_html(FILE *out, const struct render_input *in)
 {

@@ -381,6 +381,22 @@ def case_html(a, c, tmp):
         chromium(a, tmp, path, "--screenshot=" + shot, "--window-size=1280,2000")
         c.check(os.path.exists(shot) and os.path.getsize(shot) > 10000,
                 "%s: no screenshot at %s" % (name, shot))
+    # the timeline zooms: a wheel event over it narrows its axis (the page's
+    # own script, in the browser; the probe writes what it saw into the DOM)
+    path, text = html_page(a, tmp, "zoom", t=trace(a, tmp, "contention_hotspot"))
+    probe = ("<script>var sv=document.querySelector('svg.timeline'),r=sv.getBoundingClientRect();"
+             "var before=sv.querySelector('text.a1').textContent;"
+             "sv.dispatchEvent(new WheelEvent('wheel',{deltaY:-100,clientX:r.left+r.width/2,"
+             "clientY:r.top+10,bubbles:true,cancelable:true}));"
+             "document.body.setAttribute('data-zoom',before+'|'+"
+             "sv.querySelector('text.a1').textContent)</script>")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text.replace("</body>", probe + "</body>"))
+    dom, console = chromium(a, tmp, path, "--dump-dom")
+    m = re.search(r'data-zoom="([^|"]*)\|([^"]*)"', dom)
+    c.check(not console and m and m.group(1) != m.group(2),
+            "zoom: the axis did not change: %s %s" % (m and m.groups(), console[:3]))
+
     # a hostile thread name is text, not markup
     t = hostile(a, tmp)
     path, text = html_page(a, tmp, "hostile", t=t)
