@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/jsonw.h"
 #include "analyzer/render.h"
 #include "analyzer/xalloc.h"
 
@@ -40,11 +41,8 @@ static void dot_text(FILE *out, const char *s)
         } else if (*p < 0x80) {
             fputc(*p++, out);
         } else {
-            size_t n = *p >= 0xf0 && *p < 0xf5 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 && *p < 0xe0 ? 2 : 0;
-            bool ok = n > 0;
-            for (size_t k = 1; ok && k < n; k++)
-                ok = (p[k] & 0xc0) == 0x80;
-            if (ok) {
+            size_t n = jsonw_utf8_len(p);
+            if (n) {
                 fwrite(p, 1, n, out);
                 p += n;
             } else {
