@@ -13,3 +13,25 @@ foreach(t lib_sync lib_checks)
   add_test(NAME unit.${t} COMMAND test_${t})
   set_tests_properties(unit.${t} PROPERTIES LABELS "unit;asan" TIMEOUT 120)
 endforeach()
+
+# ThreadSanitizer.  In the TSan tree the workloads run (label tsan); in the
+# others a normal build must carry no annotation at all.  Either way one
+# test has the tsan label, which is what makes scripts/test build the TSan
+# tree.
+if(SW_SANITIZE MATCHES "thread")
+  add_executable(lib_tsan_prog ${CMAKE_SOURCE_DIR}/tests/unit/lib_tsan_prog.c)
+  target_link_libraries(lib_tsan_prog syncwatch-sync Threads::Threads)
+  add_executable(test_lib_tsan ${CMAKE_SOURCE_DIR}/tests/unit/test_lib_tsan.c)
+  target_link_libraries(test_lib_tsan PkgConfig::CMOCKA)
+  target_compile_definitions(test_lib_tsan PRIVATE SW_TSAN_PROG="$<TARGET_FILE:lib_tsan_prog>")
+  add_dependencies(test_lib_tsan lib_tsan_prog)
+  add_test(NAME tsan.lib_primitives COMMAND test_lib_tsan)
+  add_test(NAME tsan.lib_annotated COMMAND ${CMAKE_SOURCE_DIR}/tests/unit/test_lib_tsan_symbols.sh
+           $<TARGET_FILE:syncwatch-sync> annotated)
+  set_tests_properties(tsan.lib_primitives tsan.lib_annotated PROPERTIES LABELS tsan TIMEOUT 300)
+else()
+  add_test(NAME unit.lib_tsan_zero_cost
+           COMMAND ${CMAKE_SOURCE_DIR}/tests/unit/test_lib_tsan_symbols.sh
+                   $<TARGET_FILE:syncwatch-sync> none)
+  set_tests_properties(unit.lib_tsan_zero_cost PROPERTIES LABELS "unit;tsan" TIMEOUT 60)
+endif()
