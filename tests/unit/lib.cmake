@@ -13,6 +13,23 @@ foreach(t lib_sync lib_checks)
   add_test(NAME unit.${t} COMMAND test_${t})
   set_tests_properties(unit.${t} PROPERTIES LABELS "unit;asan" TIMEOUT 120)
 endforeach()
+add_executable(test_lib_cpp ${CMAKE_SOURCE_DIR}/tests/unit/test_lib_cpp.cpp)
+target_link_libraries(test_lib_cpp syncwatch-sync-static PkgConfig::CMOCKA Threads::Threads)
+add_test(NAME unit.lib_cpp COMMAND test_lib_cpp)
+set_tests_properties(unit.lib_cpp PROPERTIES LABELS "unit;asan" TIMEOUT 120)
+
+# clang -Wthread-safety on samples that keep and break the annotated
+# discipline (C and C++), whatever compiler builds the tree.
+find_program(SW_TSA_CLANG NAMES clang clang-14)
+find_program(SW_TSA_CLANGXX NAMES clang++ clang++-14)
+if(SW_TSA_CLANG AND SW_TSA_CLANGXX)
+  add_test(NAME unit.lib_thread_safety_analysis
+           COMMAND ${CMAKE_SOURCE_DIR}/tests/unit/test_lib_tsa.sh ${SW_TSA_CLANG} ${SW_TSA_CLANGXX}
+                   ${CMAKE_SOURCE_DIR})
+  set_tests_properties(unit.lib_thread_safety_analysis PROPERTIES LABELS unit TIMEOUT 120)
+else()
+  message(WARNING "no clang: the -Wthread-safety test of the library is not run")
+endif()
 
 # ThreadSanitizer.  In the TSan tree the workloads run (label tsan); in the
 # others a normal build must carry no annotation at all.  Either way one
