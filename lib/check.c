@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/trace.h"
 
 __thread struct held_stack held_tls __attribute__((tls_model("initial-exec")));
 
@@ -87,7 +86,6 @@ int check_violation(enum sw_violation_kind kind, int err, const char *op, const 
         .held = held,
         .nheld = nheld < HELD_MAX ? nheld : HELD_MAX,
     };
-    trace_violation(&v, obj);
     sw_violation_handler_t h = __atomic_load_n(&handler, __ATOMIC_ACQUIRE);
     h(&v, __atomic_load_n(&handler_arg, __ATOMIC_ACQUIRE));
     return err;

@@ -5,6 +5,7 @@
 
 #include "lib/check.h"
 #include "lib/futex.h"
+#include "lib/trace.h"
 #include "lib/tsan.h"
 
 int sw_event_init(sw_event_t *e, const char *name, unsigned flags)
@@ -12,6 +13,7 @@ int sw_event_init(sw_event_t *e, const char *name, unsigned flags)
     if (!e || flags)
         return SW_EINVAL;
     *e = (sw_event_t)SW_EVENT_INITIALIZER(name);
+    TRACE_NEW(e, RET);
     return 0;
 }
 
@@ -23,6 +25,7 @@ int sw_event_destroy(sw_event_t *e)
     if (__atomic_load_n(&e->waiters, __ATOMIC_SEQ_CST) != 0)
         return check_violation(SW_V_DESTROY_WAITED, SW_EBUSY, "sw_event_destroy", e, &e->obj,
                                NULL);
+    TRACE(SWL_DESTROY, e, 0, NULL, 0, 0, RET);
     e->obj.magic = SW_MAGIC_DEAD;
     return 0;
 }
@@ -33,6 +36,7 @@ int sw_event_set(sw_event_t *e)
     if (rc)
         return rc;
     tsan_release(e);
+    TRACE(SWL_SEM_POST, e, 0, NULL, 0, 1, RET);
     __atomic_store_n(&e->state, 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&e->waiters, __ATOMIC_SEQ_CST) != 0)
         futex_wake(&e->state, INT_MAX);
@@ -77,7 +81,14 @@ int sw_event_wait(sw_event_t *e)
     int rc = check_object(&e->obj, SW_MAGIC_EVENT, "sw_event_wait");
     if (rc)
         return rc;
-    return wait_until(e, NULL);
+    if (__atomic_load_n(&e->state, __ATOMIC_SEQ_CST) != 0) {
+        tsan_acquire(e);
+        return 0;
+    }
+    TRACE(SWL_WAIT, e, 0, NULL, 0, 0, RET);
+    wait_until(e, NULL);
+    TRACE(SWL_ACQUIRED, e, 0, NULL, 0, 0, RET);
+    return 0;
 }
 
 int sw_event_timedwait(sw_event_t *e, uint64_t timeout_ns)
@@ -90,5 +101,11 @@ int sw_event_timedwait(sw_event_t *e, uint64_t timeout_ns)
         return 0;
     }
     struct timespec deadline = futex_deadline(timeout_ns);
-    return wait_until(e, &deadline);
+    TRACE(SWL_WAIT, e, SWT_ACQ_TIMED, NULL, 0, 0, RET);
+    rc = wait_until(e, &deadline);
+    if (rc == 0)
+        TRACE(SWL_ACQUIRED, e, SWT_ACQ_TIMED, NULL, 0, 0, RET);
+    else
+        TRACE(SWL_FAILED, e, SWT_ACQ_TIMED, NULL, ETIMEDOUT, 0, RET);
+    return rc;
 }

@@ -5,6 +5,7 @@
 
 #include "lib/check.h"
 #include "lib/futex.h"
+#include "lib/trace.h"
 #include "lib/tsan.h"
 
 static inline unsigned tsan_flags(const sw_mutex_t *m)
@@ -23,6 +24,7 @@ int sw_mutex_init(sw_mutex_t *m, const char *name, unsigned flags)
         return SW_EINVAL;
     *m = (sw_mutex_t)SW_MUTEX_INITIALIZER_FLAGS(name, flags, NULL);
     tsan_mutex_create(m, tsan_flags(m));
+    TRACE_NEW(m, RET);
     return 0;
 }
 
@@ -42,6 +44,7 @@ int sw_mutex_destroy(sw_mutex_t *m)
         return rc;
     if (__atomic_load_n(&m->state, __ATOMIC_RELAXED) != 0 || owner_of(m) != 0)
         return check_violation(SW_V_DESTROY_HELD, SW_EBUSY, "sw_mutex_destroy", m, &m->obj, NULL);
+    TRACE(SWL_DESTROY, m, 0, NULL, 0, 0, RET);
     m->obj.magic = SW_MAGIC_DEAD;
     tsan_mutex_destroy(m, 0);
     return 0;
@@ -73,13 +76,14 @@ static inline void became_owner(sw_mutex_t *m, uintptr_t self)
 }
 
 /* The owner locks a recursive mutex again (or a non-recursive one: RELOCK). */
-static int relock(sw_mutex_t *m, const char *op, unsigned try_flag)
+static int relock(sw_mutex_t *m, const char *op, unsigned try_flag, const void *ret)
 {
     if (!(m->obj.flags & SW_MUTEX_RECURSIVE))
         return check_violation(SW_V_RELOCK, SW_EDEADLK, op, m, &m->obj, NULL);
-    tsan_pre_lock(m, tsan_flags(m) | try_flag);
+    tsan_pre_lock(m, tsan_flags(m) | (try_flag ? TSAN_TRY : 0u));
     m->depth++;
-    tsan_post_lock(m, tsan_flags(m) | try_flag, 0);
+    tsan_post_lock(m, tsan_flags(m) | (try_flag ? TSAN_TRY : 0u), 0);
+    TRACE(SWL_ACQUIRED, m, try_flag ? SWT_ACQ_TRY : 0, NULL, 0, 0, ret);
     return 0;
 }
 
@@ -90,13 +94,16 @@ int sw_mutex_lock(sw_mutex_t *m)
         return rc;
     uintptr_t self = held_self();
     if (__builtin_expect(owner_of(m) == self, 0))
-        return relock(m, "sw_mutex_lock", 0);
+        return relock(m, "sw_mutex_lock", 0, RET);
     check_order(&m->obj, "sw_mutex_lock");
     tsan_pre_lock(m, tsan_flags(m));
-    if (__builtin_expect(!try_fast(m), 0))
+    if (__builtin_expect(!try_fast(m), 0)) {
+        TRACE(SWL_WAIT, m, 0, NULL, 0, 0, RET);
         lock_slow(m, NULL);
+    }
     tsan_post_lock(m, tsan_flags(m), 0);
     became_owner(m, self);
+    TRACE(SWL_ACQUIRED, m, 0, NULL, 0, 0, RET);
     return 0;
 }
 
@@ -110,15 +117,17 @@ int sw_mutex_trylock(sw_mutex_t *m)
         /* Like an error-checking pthread mutex: busy, not a deadlock. */
         if (!(m->obj.flags & SW_MUTEX_RECURSIVE))
             return SW_EBUSY;
-        return relock(m, "sw_mutex_trylock", TSAN_TRY);
+        return relock(m, "sw_mutex_trylock", 1, RET);
     }
     tsan_pre_lock(m, tsan_flags(m) | TSAN_TRY);
     if (!try_fast(m)) {
         tsan_post_lock(m, tsan_flags(m) | TSAN_TRY | TSAN_TRY_FAILED, 0);
+        TRACE(SWL_FAILED, m, SWT_ACQ_TRY, NULL, EBUSY, 0, RET);
         return SW_EBUSY;
     }
     tsan_post_lock(m, tsan_flags(m) | TSAN_TRY, 0);
     became_owner(m, self);
+    TRACE(SWL_ACQUIRED, m, SWT_ACQ_TRY, NULL, 0, 0, RET);
     return 0;
 }
 
@@ -129,18 +138,21 @@ int sw_mutex_timedlock(sw_mutex_t *m, uint64_t timeout_ns)
         return rc;
     uintptr_t self = held_self();
     if (owner_of(m) == self)
-        return relock(m, "sw_mutex_timedlock", TSAN_TRY);
+        return relock(m, "sw_mutex_timedlock", 1, RET);
     check_order(&m->obj, "sw_mutex_timedlock");
     tsan_pre_lock(m, tsan_flags(m) | TSAN_TRY);
     if (!try_fast(m)) {
         struct timespec deadline = futex_deadline(timeout_ns);
+        TRACE(SWL_WAIT, m, SWT_ACQ_TIMED, NULL, 0, 0, RET);
         if (lock_slow(m, &deadline) != 0) {
             tsan_post_lock(m, tsan_flags(m) | TSAN_TRY | TSAN_TRY_FAILED, 0);
+            TRACE(SWL_FAILED, m, SWT_ACQ_TIMED, NULL, ETIMEDOUT, 0, RET);
             return SW_ETIMEDOUT;
         }
     }
     tsan_post_lock(m, tsan_flags(m) | TSAN_TRY, 0);
     became_owner(m, self);
+    TRACE(SWL_ACQUIRED, m, SWT_ACQ_TIMED, NULL, 0, 0, RET);
     return 0;
 }
 
@@ -166,6 +178,7 @@ int sw_mutex_unlock(sw_mutex_t *m)
     uintptr_t owner = owner_of(m);
     if (__builtin_expect(owner != held_self(), 0))
         return bad_unlock(m, owner);
+    TRACE(SWL_RELEASED, m, 0, NULL, 0, 0, RET);
     if (m->depth > 1) {
         tsan_pre_unlock(m, 0);
         m->depth--;

@@ -7,6 +7,7 @@
 
 #include "lib/check.h"
 #include "lib/futex.h"
+#include "lib/trace.h"
 #include "lib/tsan.h"
 
 #define WRITER 0x80000000u
@@ -17,6 +18,7 @@ int sw_rwlock_init(sw_rwlock_t *rw, const char *name, unsigned flags)
         return SW_EINVAL;
     *rw = (sw_rwlock_t)SW_RWLOCK_INITIALIZER(name);
     tsan_mutex_create(rw, TSAN_READ_REENTRANT);
+    TRACE_NEW(rw, RET);
     return 0;
 }
 
@@ -40,6 +42,7 @@ int sw_rwlock_destroy(sw_rwlock_t *rw)
     if (__atomic_load_n(&rw->waiters, __ATOMIC_RELAXED) != 0)
         return check_violation(SW_V_DESTROY_WAITED, SW_EBUSY, "sw_rwlock_destroy", rw, &rw->obj,
                                NULL);
+    TRACE(SWL_DESTROY, rw, 0, NULL, 0, 0, RET);
     rw->obj.magic = SW_MAGIC_DEAD;
     tsan_mutex_destroy(rw, 0);
     return 0;
@@ -107,10 +110,13 @@ int sw_rwlock_rdlock(sw_rwlock_t *rw)
     if (mode == 0)
         check_order(&rw->obj, "sw_rwlock_rdlock");
     tsan_pre_lock(rw, TSAN_READ);
-    if (!try_read(rw))
+    if (!try_read(rw)) {
+        TRACE(SWL_WAIT, rw, SWT_ACQ_READ, NULL, 0, 0, RET);
         wait_for(rw, try_read);
+    }
     tsan_post_lock(rw, TSAN_READ, 0);
     held_push(&rw->obj, 1);
+    TRACE(SWL_ACQUIRED, rw, SWT_ACQ_READ, NULL, 0, 0, RET);
     return 0;
 }
 
@@ -122,10 +128,12 @@ int sw_rwlock_tryrdlock(sw_rwlock_t *rw)
     tsan_pre_lock(rw, TSAN_READ | TSAN_TRY);
     if (!try_read(rw)) {
         tsan_post_lock(rw, TSAN_READ | TSAN_TRY | TSAN_TRY_FAILED, 0);
+        TRACE(SWL_FAILED, rw, SWT_ACQ_READ | SWT_ACQ_TRY, NULL, EBUSY, 0, RET);
         return SW_EBUSY;
     }
     tsan_post_lock(rw, TSAN_READ | TSAN_TRY, 0);
     held_push(&rw->obj, 1);
+    TRACE(SWL_ACQUIRED, rw, SWT_ACQ_READ | SWT_ACQ_TRY, NULL, 0, 0, RET);
     return 0;
 }
 
@@ -138,11 +146,14 @@ int sw_rwlock_wrlock(sw_rwlock_t *rw)
         return check_violation(SW_V_RELOCK, SW_EDEADLK, "sw_rwlock_wrlock", rw, &rw->obj, NULL);
     check_order(&rw->obj, "sw_rwlock_wrlock");
     tsan_pre_lock(rw, 0);
-    if (!try_write(rw))
+    if (!try_write(rw)) {
+        TRACE(SWL_WAIT, rw, SWT_ACQ_WRITE, NULL, 0, 0, RET);
         wait_for(rw, try_write);
+    }
     tsan_post_lock(rw, 0, 0);
     __atomic_store_n(&rw->writer, held_self(), __ATOMIC_RELAXED);
     held_push(&rw->obj, 0);
+    TRACE(SWL_ACQUIRED, rw, SWT_ACQ_WRITE, NULL, 0, 0, RET);
     return 0;
 }
 
@@ -154,11 +165,13 @@ int sw_rwlock_trywrlock(sw_rwlock_t *rw)
     tsan_pre_lock(rw, TSAN_TRY);
     if (!try_write(rw)) {
         tsan_post_lock(rw, TSAN_TRY | TSAN_TRY_FAILED, 0);
+        TRACE(SWL_FAILED, rw, SWT_ACQ_WRITE | SWT_ACQ_TRY, NULL, EBUSY, 0, RET);
         return SW_EBUSY;
     }
     tsan_post_lock(rw, TSAN_TRY, 0);
     __atomic_store_n(&rw->writer, held_self(), __ATOMIC_RELAXED);
     held_push(&rw->obj, 0);
+    TRACE(SWL_ACQUIRED, rw, SWT_ACQ_WRITE | SWT_ACQ_TRY, NULL, 0, 0, RET);
     return 0;
 }
 
@@ -168,6 +181,7 @@ int sw_rwlock_unlock(sw_rwlock_t *rw)
     if (rc)
         return rc;
     if (__atomic_load_n(&rw->writer, __ATOMIC_RELAXED) == held_self()) {
+        TRACE(SWL_RELEASED, rw, 0, NULL, 0, 0, RET);
         held_pop(&rw->obj);
         tsan_pre_unlock(rw, 0);
         __atomic_store_n(&rw->writer, 0, __ATOMIC_RELAXED);
@@ -186,6 +200,7 @@ int sw_rwlock_unlock(sw_rwlock_t *rw)
         return check_violation(SW_V_UNLOCK_NOT_OWNER, SW_EPERM, "sw_rwlock_unlock", rw, &rw->obj,
                                NULL);
     }
+    TRACE(SWL_RELEASED, rw, 0, NULL, 0, 0, RET);
     held_pop(&rw->obj);
     tsan_pre_unlock(rw, TSAN_READ);
     if (__atomic_sub_fetch(&rw->state, 1, __ATOMIC_SEQ_CST) == 0)

@@ -5,9 +5,10 @@
 
 #include "lib/check.h"
 #include "lib/futex.h"
+#include "lib/trace.h"
 #include "lib/tsan.h"
 
-int sw_sem_init_bounded(sw_sem_t *s, const char *name, unsigned value, unsigned max)
+static int init(sw_sem_t *s, const char *name, unsigned value, unsigned max)
 {
     if (!s || value > INT32_MAX || max > INT32_MAX || (max && value > max))
         return SW_EINVAL;
@@ -15,9 +16,20 @@ int sw_sem_init_bounded(sw_sem_t *s, const char *name, unsigned value, unsigned 
     return 0;
 }
 
+int sw_sem_init_bounded(sw_sem_t *s, const char *name, unsigned value, unsigned max)
+{
+    int rc = init(s, name, value, max);
+    if (rc == 0)
+        TRACE_NEW(s, RET);
+    return rc;
+}
+
 int sw_sem_init(sw_sem_t *s, const char *name, unsigned value)
 {
-    return sw_sem_init_bounded(s, name, value, 0);
+    int rc = init(s, name, value, 0);
+    if (rc == 0)
+        TRACE_NEW(s, RET);
+    return rc;
 }
 
 int sw_sem_destroy(sw_sem_t *s)
@@ -27,6 +39,7 @@ int sw_sem_destroy(sw_sem_t *s)
         return rc;
     if (__atomic_load_n(&s->waiters, __ATOMIC_SEQ_CST) != 0)
         return check_violation(SW_V_DESTROY_WAITED, SW_EBUSY, "sw_sem_destroy", s, &s->obj, NULL);
+    TRACE(SWL_DESTROY, s, 0, NULL, 0, 0, RET);
     s->obj.magic = SW_MAGIC_DEAD;
     return 0;
 }
@@ -48,6 +61,7 @@ int sw_sem_post(sw_sem_t *s)
         }
     } while (!__atomic_compare_exchange_n(&s->value, &v, v + 1, 1, __ATOMIC_SEQ_CST,
                                           __ATOMIC_RELAXED));
+    TRACE(SWL_SEM_POST, s, 0, NULL, 0, (int64_t)v + 1, RET);
     if (__atomic_load_n(&s->waiters, __ATOMIC_SEQ_CST) != 0)
         futex_wake(&s->value, 1);
     return 0;
@@ -84,7 +98,14 @@ int sw_sem_wait(sw_sem_t *s)
     int rc = check_object(&s->obj, SW_MAGIC_SEM, "sw_sem_wait");
     if (rc)
         return rc;
-    return wait_until(s, NULL);
+    if (try_take(s)) {
+        TRACE(SWL_ACQUIRED, s, 0, NULL, 0, 0, RET);
+        return 0;
+    }
+    TRACE(SWL_WAIT, s, 0, NULL, 0, 0, RET);
+    wait_until(s, NULL);
+    TRACE(SWL_ACQUIRED, s, 0, NULL, 0, 0, RET);
+    return 0;
 }
 
 int sw_sem_trywait(sw_sem_t *s)
@@ -92,7 +113,12 @@ int sw_sem_trywait(sw_sem_t *s)
     int rc = check_object(&s->obj, SW_MAGIC_SEM, "sw_sem_trywait");
     if (rc)
         return rc;
-    return try_take(s) ? 0 : SW_EAGAIN;
+    if (!try_take(s)) {
+        TRACE(SWL_FAILED, s, SWT_ACQ_TRY, NULL, EAGAIN, 0, RET);
+        return SW_EAGAIN;
+    }
+    TRACE(SWL_ACQUIRED, s, SWT_ACQ_TRY, NULL, 0, 0, RET);
+    return 0;
 }
 
 int sw_sem_timedwait(sw_sem_t *s, uint64_t timeout_ns)
@@ -100,10 +126,18 @@ int sw_sem_timedwait(sw_sem_t *s, uint64_t timeout_ns)
     int rc = check_object(&s->obj, SW_MAGIC_SEM, "sw_sem_timedwait");
     if (rc)
         return rc;
-    if (try_take(s))
+    if (try_take(s)) {
+        TRACE(SWL_ACQUIRED, s, SWT_ACQ_TIMED, NULL, 0, 0, RET);
         return 0;
+    }
     struct timespec deadline = futex_deadline(timeout_ns);
-    return wait_until(s, &deadline);
+    TRACE(SWL_WAIT, s, SWT_ACQ_TIMED, NULL, 0, 0, RET);
+    rc = wait_until(s, &deadline);
+    if (rc == 0)
+        TRACE(SWL_ACQUIRED, s, SWT_ACQ_TIMED, NULL, 0, 0, RET);
+    else
+        TRACE(SWL_FAILED, s, SWT_ACQ_TIMED, NULL, ETIMEDOUT, 0, RET);
+    return rc;
 }
 
 int sw_sem_value(const sw_sem_t *s)

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 
 #include "lib/check.h"
+#include "lib/trace.h"
 #include "lib/tsan.h"
 
 #define SPINS_BEFORE_YIELD 128
@@ -20,6 +21,7 @@ int sw_spin_init(sw_spin_t *s, const char *name, unsigned flags)
         return SW_EINVAL;
     *s = (sw_spin_t)SW_SPIN_INITIALIZER(name);
     tsan_mutex_create(s, 0);
+    TRACE_NEW(s, RET);
     return 0;
 }
 
@@ -39,6 +41,7 @@ int sw_spin_destroy(sw_spin_t *s)
         return rc;
     if (atomic_load_explicit(word(s), memory_order_relaxed) != 0)
         return check_violation(SW_V_DESTROY_HELD, SW_EBUSY, "sw_spin_destroy", s, &s->obj, NULL);
+    TRACE(SWL_DESTROY, s, 0, NULL, 0, 0, RET);
     s->obj.magic = SW_MAGIC_DEAD;
     tsan_mutex_destroy(s, 0);
     return 0;
@@ -74,11 +77,14 @@ int sw_spin_lock(sw_spin_t *s)
         return check_violation(SW_V_RELOCK, SW_EDEADLK, "sw_spin_lock", s, &s->obj, NULL);
     check_order(&s->obj, "sw_spin_lock");
     tsan_pre_lock(s, 0);
-    if (__builtin_expect(atomic_exchange_explicit(word(s), 1, memory_order_acquire) != 0, 0))
+    if (__builtin_expect(atomic_exchange_explicit(word(s), 1, memory_order_acquire) != 0, 0)) {
+        TRACE(SWL_WAIT, s, 0, NULL, 0, 0, RET);
         spin_slow(s);
+    }
     tsan_post_lock(s, 0, 0);
     __atomic_store_n(&s->owner, self, __ATOMIC_RELAXED);
     held_push(&s->obj, 0);
+    TRACE(SWL_ACQUIRED, s, 0, NULL, 0, 0, RET);
     return 0;
 }
 
@@ -91,11 +97,13 @@ int sw_spin_trylock(sw_spin_t *s)
     if (atomic_load_explicit(word(s), memory_order_relaxed) != 0 ||
         atomic_exchange_explicit(word(s), 1, memory_order_acquire) != 0) {
         tsan_post_lock(s, TSAN_TRY | TSAN_TRY_FAILED, 0);
+        TRACE(SWL_FAILED, s, SWT_ACQ_TRY, NULL, EBUSY, 0, RET);
         return SW_EBUSY;
     }
     tsan_post_lock(s, TSAN_TRY, 0);
     __atomic_store_n(&s->owner, held_self(), __ATOMIC_RELAXED);
     held_push(&s->obj, 0);
+    TRACE(SWL_ACQUIRED, s, SWT_ACQ_TRY, NULL, 0, 0, RET);
     return 0;
 }
 
@@ -108,6 +116,7 @@ int sw_spin_unlock(sw_spin_t *s)
     if (__builtin_expect(owner != held_self(), 0))
         return check_violation(owner ? SW_V_UNLOCK_NOT_OWNER : SW_V_UNLOCK_NOT_LOCKED, SW_EPERM,
                                "sw_spin_unlock", s, &s->obj, NULL);
+    TRACE(SWL_RELEASED, s, 0, NULL, 0, 0, RET);
     held_pop(&s->obj);
     tsan_pre_unlock(s, 0);
     __atomic_store_n(&s->owner, 0, __ATOMIC_RELAXED);
