@@ -52,3 +52,9 @@ else()
                    $<TARGET_FILE:syncwatch-sync> none)
   set_tests_properties(unit.lib_tsan_zero_cost PROPERTIES LABELS "unit;tsan" TIMEOUT 60)
 endif()
+
+# The installed library, found by pkg-config and by find_package(syncwatch).
+add_test(NAME install.lib_pkgconfig_and_cmake
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/install/test_lib_install.sh ${CMAKE_BINARY_DIR}
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(install.lib_pkgconfig_and_cmake PROPERTIES LABELS install TIMEOUT 300)
