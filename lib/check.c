@@ -187,8 +187,12 @@ void sw_violation_write(int fd, const sw_violation_t *v)
 {
     struct out o = { .len = 0, .fd = fd };
     out_printf(&o, "syncwatch-sync: violation %s: %s\n", sw_violation_name(v->kind), v->what);
-    out_printf(&o, "  in %s on %s \"%s\" (%p): returns %s (%s)\n", v->op, v->type, v->name,
-               v->object, sw_errname(v->error), sw_strerror(v->error));
+    if (v->kind == SW_V_ORDER) /* reported, and the lock still taken */
+        out_printf(&o, "  in %s on %s \"%s\" (%p): taken anyway, the call returns 0\n", v->op,
+                   v->type, v->name, v->object);
+    else
+        out_printf(&o, "  in %s on %s \"%s\" (%p): returns %s (%s)\n", v->op, v->type, v->name,
+                   v->object, sw_errname(v->error), sw_strerror(v->error));
     if (v->other) {
         out_printf(&o, "  taken while holding ");
         out_lock(&o, v->other);
