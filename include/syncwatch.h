@@ -1,8 +1,9 @@
 /* syncwatch public header: what is installed for programs and scripts that
  * work with syncwatch.  Today that is the version and the exit codes of
- * syncwatch-report (for CI wrappers); the instrumented primitives
- * (sw_mutex_* and friends, with named, checked locks) join this header with
- * the primitives library. */
+ * syncwatch-report (for CI wrappers).  The instrumented primitives
+ * (sw_mutex_* and friends, with named, checked locks) have their own header,
+ * syncwatch/sync.h (C++: syncwatch/sync.hpp), and library,
+ * libsyncwatch-sync (docs/library.md). */
 #ifndef SYNCWATCH_H
 #define SYNCWATCH_H
 
