@@ -108,7 +108,7 @@ SW_HOOK void g_cond_clear(void *cond)
 SW_HOOK void g_mutex_lock(void *mutex)
 {
     struct rec_thread *t = rec_enter();
-    if (!t || rec_skip_caller(t, RET)) {
+    if (!t) {
         if (t)
             rec_leave(t);
         REAL(real_g_mutex_lock, "g_mutex_lock")(mutex);
@@ -145,7 +145,7 @@ SW_HOOK gboolean g_mutex_trylock(void *mutex)
 SW_HOOK void g_mutex_unlock(void *mutex)
 {
     struct rec_thread *t = rec_enter();
-    if (!t || rec_skip_caller(t, RET)) {
+    if (!t) {
         if (t)
             rec_leave(t);
         REAL(real_g_mutex_unlock, "g_mutex_unlock")(mutex);

@@ -70,7 +70,7 @@ static inline void acquire_result(struct rec_thread *t, uint32_t id, unsigned fl
         rec_failed(t, id, flags, site, r);
 }
 
-/* Forwarding for rec_enter() == NULL or a skipped caller (left here). */
+/* Forwarding for rec_enter() == NULL. */
 static int forward_lock(struct rec_thread *t, pthread_mutex_t *m)
 {
     if (t)
@@ -127,7 +127,7 @@ SW_HOOK int pthread_mutex_destroy(pthread_mutex_t *m)
 SW_HOOK HOT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     struct rec_thread *t = rec_enter();
-    if (!t || rec_skip_caller(t, RET))
+    if (!t)
         return forward_lock(t, m);
     uint64_t id_site = rec_lock_site(t, m, SWT_KIND_MUTEX, RET);
     uint32_t id = (uint32_t)id_site, site = (uint32_t)(id_site >> 32);
@@ -145,7 +145,7 @@ SW_HOOK HOT int pthread_mutex_lock(pthread_mutex_t *m)
 SW_HOOK HOT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     struct rec_thread *t = rec_enter();
-    if (!t || rec_skip_caller(t, RET))
+    if (!t)
         return forward_trylock(t, m);
     uint64_t id_site = rec_lock_site(t, m, SWT_KIND_MUTEX, RET);
     uint32_t id = (uint32_t)id_site, site = (uint32_t)(id_site >> 32);
@@ -200,7 +200,7 @@ SW_HOOK int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
 SW_HOOK HOT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     struct rec_thread *t = rec_enter();
-    if (!t || rec_skip_caller(t, RET))
+    if (!t)
         return forward_unlock(t, m);
     uint64_t id_site = rec_release_lock_site(t, m, SWT_KIND_MUTEX, RET);
     /* Stamped before the real unlock, so the release precedes the next

@@ -281,11 +281,6 @@ void rec_site_learn(struct rec_thread *t, uint32_t site)
 
 void rec_sites_thread_reset(void) { memset(&rec_site_lazy, 0, sizeof rec_site_lazy); }
 
-int rec_skip_caller(struct rec_thread *t, const void *ret)
-{
-    return t->exited && stacks_is_unwinder((uintptr_t)ret);
-}
-
 uint32_t rec_release_site(struct rec_thread *t, const void *ret)
 {
     return rec_tracing() ? rec_site(t, ret) : SWT_NO_SITE;

@@ -43,12 +43,6 @@ void rec_leave(struct rec_thread *t);
  * walk, caching by return address where that is unambiguous. */
 uint32_t rec_site(struct rec_thread *t, const void *ret);
 
-/* 1 when this call must only be forwarded although the thread is traced:
- * libunwind's own locks, taken in its thread-exit cleanup after the thread
- * ended (the shim's dependency, not the program).  Mutex hooks check it;
- * cheap (a flag test) while the thread runs. */
-int rec_skip_caller(struct rec_thread *t, const void *ret);
-
 /* The site of a release, or SWT_NO_SITE when the mode does not record
  * releases one by one (profile mode: the hold's acquiring site is kept
  * instead), so that unlock hooks skip the stack lookup there. */

@@ -5,13 +5,14 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "preload/log.h"
-#include "preload/real.h"
 #include "preload/stacks.h"
+#include "preload/unwind/unwind_ns.h"
 
 #define TABLE_SLOTS (1u << 16)
 #define ARENA_IPS (1u << 21)
@@ -25,11 +26,8 @@ struct entry {
     uint32_t off; /* index into arena */
 };
 
-typedef int (*unw_backtrace_fn)(void **buffer, int size);
-static unw_backtrace_fn unw_bt;
-static void *(*real_dlopen)(const char *, int);
+static unwind_ns_backtrace_fn unw_bt;
 
-static uintptr_t unwinder_lo, unwinder_hi;
 static struct entry *table;
 static uintptr_t *arena;
 static uint32_t arena_used;
@@ -44,24 +42,50 @@ static void spin_lock(void)
 }
 static void spin_unlock(void) { __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE); }
 
-/* Finds the executable segment holding the address in arg: libunwind's code. */
-static int find_unwinder(struct dl_phdr_info *info, size_t size, void *arg)
+/* dl_iterate_phdr lists the objects of its caller's namespace: called from
+ * here, the main one.  Not a tail call (the caller must stay this code). */
+__attribute__((noinline)) static int iterate_main(unwind_ns_phdr_cb cb, void *data)
 {
-    (void)size;
-    uintptr_t fn = (uintptr_t)arg;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && fn >= lo && fn < lo + ph->p_memsz) {
-            unwinder_lo = lo;
-            unwinder_hi = lo + ph->p_memsz;
-            return 1;
-        }
-    }
-    return 0;
+    int r = dl_iterate_phdr(cb, data);
+    __asm__ volatile("" ::: "memory");
+    return r;
 }
 
-int stacks_is_unwinder(uintptr_t ip) { return ip >= unwinder_lo && ip < unwinder_hi; }
+static int set_specific(pthread_key_t key, uintptr_t value)
+{
+    return pthread_setspecific(key, (const void *)value);
+}
+
+static const struct unwind_ns_ops ns_ops = {
+    .iterate_main = iterate_main,
+    .key_create = pthread_key_create,
+    .setspecific = set_specific,
+    .getspecific = pthread_getspecific,
+};
+
+/* The helper next to this object (the shim), else in the build tree (the
+ * recorder core linked into a unit test). */
+static void *load_private_unwinder(void)
+{
+    char path[4096];
+    Dl_info info;
+    if (dladdr((void *)load_private_unwinder, &info) && info.dli_fname) {
+        const char *slash = strrchr(info.dli_fname, '/');
+        size_t dir = slash ? (size_t)(slash - info.dli_fname) + 1 : 0;
+        if (dir + sizeof UNWIND_NS_FILE <= sizeof path) {
+            memcpy(path, info.dli_fname, dir);
+            memcpy(path + dir, UNWIND_NS_FILE, sizeof UNWIND_NS_FILE);
+            void *h = dlmopen(LM_ID_NEWLM, path, RTLD_NOW | RTLD_LOCAL);
+            if (h)
+                return h;
+        }
+    }
+#ifdef SW_UNWIND_NS_BUILD_PATH
+    return dlmopen(LM_ID_NEWLM, SW_UNWIND_NS_BUILD_PATH, RTLD_NOW | RTLD_LOCAL);
+#else
+    return NULL;
+#endif
+}
 
 int stacks_setup(unsigned depth)
 {
@@ -75,16 +99,17 @@ int stacks_setup(unsigned depth)
         log_msg("syncwatch: no memory for the stack table; recording without stacks");
         return -1;
     }
-    /* RTLD_LOCAL: libunwind's backtrace and _Unwind_* must not replace the
-     * host's C++ unwinder (architecture.md fact 7). */
-    real_dlopen = REAL(real_dlopen, "dlopen");
-    void *h = real_dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-    if (h)
-        unw_bt = (unw_backtrace_fn)dlsym(h, "unw_backtrace");
-    if (unw_bt)
-        dl_iterate_phdr(find_unwinder, (void *)unw_bt);
+    /* A private copy in a namespace of its own (unwind_ns.h): never the
+     * program's libunwind, whose locks, caches and descriptors are the
+     * program's; and never linked, so libunwind's backtrace and _Unwind_*
+     * do not replace the host's C++ unwinder (architecture.md fact 7). */
+    void *h = load_private_unwinder();
+    unwind_ns_setup_fn setup = h ? (unwind_ns_setup_fn)dlsym(h, UNWIND_NS_SETUP) : NULL;
+    if (setup)
+        unw_bt = setup(UNWIND_NS_ABI, &ns_ops);
     if (!unw_bt) {
-        log_msg("syncwatch: cannot load libunwind.so.8; recording without stacks");
+        log_msg("syncwatch: cannot load the private libunwind (" UNWIND_NS_FILE
+                " and libunwind.so.8 in a namespace of their own); recording without stacks");
         return -1;
     }
     table = t;

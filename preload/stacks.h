@@ -1,4 +1,5 @@
-/* Call stacks: capture with libunwind (dlopen'ed on first use, never linked:
+/* Call stacks: capture with a private copy of libunwind (dlmopen'ed into a
+ * namespace of its own, preload/unwind/unwind_ns.h; never linked:
  * architecture.md fact 7) and a process-wide table that gives each distinct stack
  * one id, so a STACK record is written once per stack. */
 #ifndef SYNCWATCH_PRELOAD_STACKS_H
@@ -8,7 +9,7 @@
 
 #define STACKS_MAX_DEPTH 64u
 
-/* Loads libunwind.  Returns 0, or -1 (stacks are then off; message logged). */
+/* Loads the private libunwind.  Returns 0, or -1 (stacks are then off; message logged). */
 int stacks_setup(unsigned depth);
 /* Captures up to depth frames, innermost first, starting at the frame whose
  * return address is ret (the hook's caller) when it is among the first
@@ -20,9 +21,6 @@ unsigned stacks_unwind(uintptr_t *ips, unsigned depth, const void *ret, unsigned
  * the STACK record (first sight in this trace epoch).  0 if the table is
  * full. */
 uint32_t stacks_intern(const uintptr_t *ips, unsigned n, int *fresh);
-
-/* ip lies in libunwind's code (whose own locks are not the program's). */
-int stacks_is_unwinder(uintptr_t ip);
 
 /* Fork handling of the table's spinlock, and a new trace in the child. */
 void stacks_fork_prepare(void);
