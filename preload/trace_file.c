@@ -21,7 +21,11 @@
 #define HIGH_FD 700
 /* Names tried when the trace's name is taken: NAME, NAME.1 .. NAME.99. */
 #define TF_MAX_SUFFIX 99u
+/* -1 while the file is closed between chunk allocations: under an
+ * RLIMIT_NOFILE of HIGH_FD or less no high descriptor can be had, and a low
+ * one kept open would be one of the program's few (tf_transient). */
 static int tf_fd = -1;
+static int tf_transient;
 static dev_t tf_dev;
 static ino_t tf_ino;
 static char tf_path[1100];
@@ -74,7 +78,7 @@ const char *tf_path_used(void) { return tf_path; }
 uint32_t tf_chunk_size(void) { return tf_cs; }
 
 /* Makes [off, off+len) of the file real without ever shrinking it. */
-static int grow(uint64_t off, uint64_t len)
+static int grow(int fd, uint64_t off, uint64_t len)
 {
     /* Growing past RLIMIT_FSIZE would raise SIGXFSZ, which kills the
      * program by default: drop events instead. */
@@ -83,7 +87,7 @@ static int grow(uint64_t off, uint64_t len)
         off + len > (uint64_t)rl.rlim_cur)
         return errno = EFBIG, -1;
     if (!__atomic_load_n(&tf_no_fallocate, __ATOMIC_RELAXED)) {
-        if (fallocate(tf_fd, 0, (off_t)off, (off_t)len) == 0)
+        if (fallocate(fd, 0, (off_t)off, (off_t)len) == 0)
             return 0;
         if (errno != EOPNOTSUPP && errno != ENOSYS)
             return -1;
@@ -93,7 +97,7 @@ static int grow(uint64_t off, uint64_t len)
      * can never cut off a chunk another thread is writing.  The byte is
      * the last of the new range, which nobody has written yet. */
     char zero = 0;
-    if (pwrite(tf_fd, &zero, 1, (off_t)(off + len - 1)) != 1)
+    if (pwrite(fd, &zero, 1, (off_t)(off + len - 1)) != 1)
         return errno = errno ? errno : ENOSPC, -1;
     return 0;
 }
@@ -164,6 +168,7 @@ struct swt_file_header *tf_create(const char *path, uint32_t chunk_size)
         close(fd);
         fd = high;
     }
+    tf_transient = high < 0;
     struct stat st;
     if (fstat(fd, &st) == 0) {
         tf_dev = st.st_dev;
@@ -180,15 +185,19 @@ struct swt_file_header *tf_create(const char *path, uint32_t chunk_size)
     /* Every traced process needs its main thread's THREAD and first EVENTS
      * chunk: one fallocate for them and the header instead of three (a
      * full disk still gets the header alone). */
-    if (grow(0, SWT_HEADER_REGION + 2 * (uint64_t)chunk_size) == 0)
+    if (grow(fd, 0, SWT_HEADER_REGION + 2 * (uint64_t)chunk_size) == 0)
         tf_grown = SWT_HEADER_REGION + 2 * (uint64_t)chunk_size;
-    else if (grow(0, SWT_HEADER_REGION) == 0)
+    else if (grow(fd, 0, SWT_HEADER_REGION) == 0)
         tf_grown = SWT_HEADER_REGION;
     else
         goto fail;
     void *m = mmap(NULL, SWT_HEADER_REGION, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED)
         goto fail;
+    if (tf_transient) {
+        close(fd);
+        tf_fd = -1;
+    }
     tf_hdr = m;
     memcpy(tf_hdr->magic, SWT_MAGIC, SWT_MAGIC_LEN);
     tf_hdr->version_major = SWT_VERSION_MAJOR;
@@ -202,6 +211,30 @@ fail:
     tf_fd = -1;
     errno = e;
     return NULL;
+}
+
+/* Opens the file by name for one chunk allocation (tf_transient): the
+ * same file, or -1. */
+static int open_transient(void)
+{
+    struct stat st;
+    int fd = open(tf_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || st.st_dev != tf_dev || st.st_ino != tf_ino) {
+        close(fd);
+        return errno = ESTALE, -1;
+    }
+    return fd;
+}
+
+static void close_transient(int fd)
+{
+    if (tf_transient) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
 }
 
 /* 0 if tf_fd is still our file; else reopens it by name (a program closed
@@ -235,7 +268,8 @@ void *tf_chunk_new(unsigned kind, uint32_t thread, uint32_t seq, uint32_t tid,
         return errno = EBADF, NULL;
     if (backing_off())
         return errno = ENOSPC, NULL;
-    if (check_fd() != 0)
+    int fd = tf_transient ? open_transient() : check_fd() == 0 ? tf_fd : -1;
+    if (fd < 0)
         return NULL;
     /* A chunk is counted in the header only once the file holds it, so a
      * failed allocation leaves no hole for the reader to call a cut file:
@@ -253,12 +287,13 @@ void *tf_chunk_new(unsigned kind, uint32_t thread, uint32_t seq, uint32_t tid,
             uint64_t len = (k >= FALLOCATE_AHEAD && k % FALLOCATE_AHEAD == 0)
                                ? (uint64_t)tf_cs * (1 + FALLOCATE_AHEAD)
                                : tf_cs;
-            if (grow(off, len) == 0) {
+            if (grow(fd, off, len) == 0) {
                 note_grown(off + len);
-            } else if (len != tf_cs && grow(off, tf_cs) == 0) {
+            } else if (len != tf_cs && grow(fd, off, tf_cs) == 0) {
                 note_grown(off + tf_cs);
             } else {
                 alloc_failed();
+                close_transient(fd);
                 return NULL;
             }
         }
@@ -269,7 +304,8 @@ void *tf_chunk_new(unsigned kind, uint32_t thread, uint32_t seq, uint32_t tid,
     __atomic_store_n(&tf_backoff, 0, __ATOMIC_RELAXED);
     /* Not MAP_POPULATE: pages are touched as records fill them, so a short
      * process does not fault in 64 KiB per chunk it hardly uses. */
-    void *m = mmap(NULL, tf_cs, PROT_READ | PROT_WRITE, MAP_SHARED, tf_fd, (off_t)off);
+    void *m = mmap(NULL, tf_cs, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+    close_transient(fd);
     if (m == MAP_FAILED)
         return NULL;
     /* No read-ahead: the first touch of a page would otherwise bring in and

@@ -209,6 +209,17 @@ static void test_daemon_reopens_3_and_4(void **state)
     assert_report_clean("daemon");
 }
 
+/* ... and leaves a program at RLIMIT_NOFILE 6 its three files. */
+static void test_nofile_6(void **state)
+{
+    (void)state;
+    assert_exited_ok(run_prog("nofile", NULL, 6));
+    struct swt_trace *t = open_trace("nofile");
+    assert_int_equal(swt_header(t)->threads_started, 2);
+    assert_int_equal(swt_header(t)->dropped_events, 0);
+    swt_close(t);
+}
+
 /* 6. A lock wrapper called from two places: every acquisition and release
  * keeps its caller's site (frame 1 is the caller's return address). */
 static void test_wrapper_keeps_two_sites(void **state)
@@ -269,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_program_uses_libunwind),
         cmocka_unit_test(test_first_fd_is_3),
         cmocka_unit_test(test_daemon_reopens_3_and_4),
+        cmocka_unit_test(test_nofile_6),
         cmocka_unit_test(test_wrapper_keeps_two_sites),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
