@@ -100,6 +100,23 @@ static void lock_in_new_thread(void)
     pthread_join(th, NULL);
 }
 
+/* Threads on fresh stacks (all alive at once, each stack of its own size,
+ * so none is a reused one): each one's first unwinds validate memory that
+ * libunwind has not validated before. */
+static void lock_in_fresh_threads(int n)
+{
+    pthread_t th[16];
+    for (int i = 0; i < n && i < 16; i++) {
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setstacksize(&a, (size_t)(256 + 64 * i) * 1024);
+        pthread_create(&th[i], &a, lock_at_two_sites, NULL);
+        pthread_attr_destroy(&a);
+    }
+    for (int i = 0; i < n && i < 16; i++)
+        pthread_join(th[i], NULL);
+}
+
 static int first_fd(void)
 {
     lock_in_new_thread();
@@ -130,8 +147,7 @@ static int daemon_like(const char *dir)
     CHECK(write(fa, "alpha\n", 6) == 6, "write a");
     /* New threads and new call sites: new unwinds, each with libunwind's
      * memory validation in a fresh thread. */
-    for (int i = 0; i < 4; i++)
-        lock_in_new_thread();
+    lock_in_fresh_threads(8);
     lock_at_two_sites(NULL);
     CHECK(same_file(fa, a), "fd %d is no longer %s", fa, a);
     CHECK(same_file(fb, b), "fd %d is no longer %s", fb, b);
