@@ -54,6 +54,7 @@ PROFILES = {
         real_rounds=3, real_peer_cap_s=120, peer_pigz_mb=8, peer_python_items=20000,
         memcached_peer_cap_s=60,
         analyzer_events=[10_000_000, 100_000_000], analyzer_timeout_s=600,
+        sites_rounds=5, sites_iters=2000000, sites_callgrind_iters=200000,
     ),
     "quick": dict(
         threads=[1, 2], micro_target_s=0.004, micro_rounds=1,
@@ -64,6 +65,7 @@ PROFILES = {
         real_rounds=1, real_peer_cap_s=20, peer_pigz_mb=1, peer_python_items=2000,
         memcached_peer_cap_s=10,
         analyzer_events=[100_000, 1_000_000], analyzer_timeout_s=60,
+        sites_rounds=1, sites_iters=200000, sites_callgrind_iters=0,
     ),
 }
 
@@ -231,7 +233,7 @@ class Bench:
         self.trace_seq = 0
         self.results = {
             "meta": self.meta(),
-            "micro": [], "callgrind": [], "real": [], "trace": [], "analyzer": [],
+            "micro": [], "callgrind": [], "real": [], "trace": [], "analyzer": [], "sites": [],
             "notes": self.notes, "failures": self.failures,
         }
         for tool in (self.micro, self.memload, self.tracegen, self.tracestat):
@@ -503,6 +505,62 @@ class Bench:
                 if e and "instructions_per_op" in e and nat:
                     e["added"] = e["instructions_per_op"] - nat
             self.results["callgrind"].append(row)
+
+    # ---- call sites: lock wrappers and signal handlers --------------------
+
+    def run_sites(self):
+        """What a call site costs when its return address is shared: a lock
+        pair through one lock/unlock helper called from four places
+        ("wrapper") against the same four places calling pthread directly
+        ("direct4"), and locks taken in a signal handler 20,000 times a second
+        ("signal": the handler's own timed pair and the interrupted loop's).
+        One thread, fixed iterations (the warm-up settles every site before
+        the timed loop), interleaved rounds, medians; callgrind instructions
+        per pair from N and 2N iterations for wrapper and direct4."""
+        p = self.p
+        modes = MODES if self.have_shim else ["native"]
+        iters = p["sites_iters"]
+        for b in ("direct4", "wrapper", "signal"):
+            log(f"sites {b}")
+            samples = {m: [] for m in modes}
+            for rnd in range(p["sites_rounds"]):
+                order = modes[rnd % len(modes):] + modes[:rnd % len(modes)]
+                for m in order:
+                    j, _, why = self.micro_once(m, b, 1, iters, timeout=300)
+                    if j is None:
+                        self.fail(f"sites {b} {m} round {rnd + 1}: {why}")
+                        continue
+                    samples[m].append(j)
+            row = {"bench": b, "threads": 1, "iters": iters, "modes": {}}
+            for m, js in samples.items():
+                if not js:
+                    continue
+                e = {k: median([j[k] for j in js])
+                     for k in ("ns_per_op", "cpu_ns_per_op", "handler_ns_per_pair") if k in js[0]}
+                e["samples"] = js
+                row["modes"][m] = e
+            if p["sites_callgrind_iters"] and self.valgrind and b != "signal":
+                n = p["sites_callgrind_iters"]
+                loops = lambda i: i + i // 10 + 1
+                for m in modes:
+                    counts = []
+                    for it in (n, 2 * n):
+                        d = self.new_trace_dir() if m in SHIM_MODES else None
+                        out = os.path.join(self.work, f"callgrind-sites-{b}-{m}-{it}.out")
+                        cmd = [self.valgrind, "--tool=callgrind", f"--callgrind-out-file={out}",
+                               self.micro, b, "1", str(it)]
+                        r = run_proc(cmd, env=self.env_for(m, d), timeout=600)
+                        if d:
+                            shutil.rmtree(d, ignore_errors=True)
+                        if os.path.exists(out):
+                            os.unlink(out)
+                        counts.append(next((int(line.split(":")[-1].strip())
+                                            for line in r.err.splitlines()
+                                            if "Collected :" in line), None))
+                    if None not in counts and m in row["modes"]:
+                        row["modes"][m]["instructions_per_op"] = \
+                            (counts[1] - counts[0]) / (loops(2 * n) - loops(n))
+            self.results["sites"].append(row)
 
     # ---- real programs --------------------------------------------------
 
@@ -899,6 +957,7 @@ class Bench:
     def run(self):
         t0 = time.time()
         sections = [("micro", self.run_micro), ("callgrind", self.run_callgrind),
+                    ("sites", self.run_sites),
                     ("real", self.run_real), ("analyzer", self.run_analyzer),
                     ("shortlived", lambda: run_shortlived(self)),
                     ("watchdog", lambda: run_watchdog(self))]
@@ -1278,6 +1337,7 @@ def render_markdown(res):
             met = "—" if t["met"] is None else ("yes" if t["met"] else "**no**")
             L.append(f"| {t['target']} | {t['measured']} | {met} | {t['note']} |")
         L.append("")
+    render_sites(res, L)
     if res["notes"]:
         L.append("## Notes from this run")
         L.append("")
@@ -1293,6 +1353,34 @@ def fmt_val(v):
     return f"{v:.2f}" if v < 100 else f"{v:.0f}"
 
 
+def render_sites(res, L):
+    """The sites section (Bench.run_sites): ns per lock pair (wall and CPU)
+    and instructions per pair, per mode."""
+    rows = res.get("sites")
+    if not rows:
+        return
+    L.append("## Shared return addresses: a lock wrapper, locks in a signal handler (1 thread)")
+    L.append("")
+    L.append("ns per lock pair, medians of interleaved rounds (wall / CPU); instructions per pair "
+             "from callgrind. `wrapper`: one lock/unlock helper pair called from four places; "
+             "`direct4`: the same four places calling pthread directly; `signal`: the loop's "
+             "pair while a handler locks 20,000 times a second, and the handler's own pair.")
+    L.append("")
+    L.append("| bench | mode | ns/pair wall | ns/pair CPU | instructions/pair | handler ns/pair |")
+    L.append("|---|---|---:|---:|---:|---:|")
+    for r in rows:
+        for m in MODES:
+            e = r["modes"].get(m)
+            if not e:
+                continue
+            ins = e.get("instructions_per_op")
+            h = e.get("handler_ns_per_pair")
+            L.append(f"| {r['bench']} | {m} | {fmt_ns(e.get('ns_per_op'))} | "
+                     f"{fmt_ns(e.get('cpu_ns_per_op'))} | {'—' if ins is None else f'{ins:.0f}'} | "
+                     f"{'—' if h is None else fmt_ns(h)} |")
+    L.append("")
+
+
 def fmt_pct_ratio(r):
     return "—" if r is None else f"{(r - 1) * 100:+.1f} %"
 
@@ -1303,7 +1391,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(REPO, "build"), help="build directory")
     ap.add_argument("--out", default=os.path.join(HERE, "results"), help="where latest.md/json go")
     ap.add_argument("--work", help="scratch directory (default BUILD/bench/work)")
-    ap.add_argument("--only", help="comma list of sections: micro,callgrind,real,analyzer")
+    ap.add_argument("--only", help="comma list of sections: micro,callgrind,sites,real,analyzer,shortlived")
     ap.add_argument("--print", action="store_true", help="print the Markdown when done")
     args = ap.parse_args()
     return Bench(args).run()

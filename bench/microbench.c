@@ -17,6 +17,14 @@
  *   sem          ring of semaphores: wait on mine, post the next thread's
  *   cond         ring on one mutex: wait for my turn on my condvar, pass the
  *                turn on and signal the next thread's condvar
+ *   wrapper      lock+unlock of the thread's own mutex through one pair of
+ *                lock/unlock helper functions called from four call sites
+ *                in turn (a lock wrapper: one return address, many stacks)
+ *   direct4      the same four call sites calling pthread_mutex_* directly
+ *   signal       uncontended, while a timer interrupts the thread 20,000
+ *                times a second and the signal handler locks and unlocks a
+ *                mutex of its own (ns_per_op: the interrupted loop's pair;
+ *                also handler_ns_per_pair, the handler's own timed pair)
  * The rings hand a token around all threads, so with one thread they never
  * block and with more every op is a cross-thread wake-up.
  *
@@ -26,13 +34,16 @@
  * time in the loop / (ITERS * THREADS), which other processes on a busy
  * machine disturb less (it leaves out time spent blocked or preempted). */
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_THREADS 64
 #define WRITE_EVERY 16
@@ -150,12 +161,120 @@ static void run_cond(struct worker *w, uint64_t iters)
     }
 }
 
+/* A lock helper, as programs wrap their locks: the hooks see one return
+ * address (inside the helper) for every caller. */
+__attribute__((noinline)) static void wrapped_lock(pthread_mutex_t *m)
+{
+    pthread_mutex_lock(m);
+    __asm__ volatile("" ::: "memory"); /* no tail call: the helper stays a frame */
+}
+
+__attribute__((noinline)) static void wrapped_unlock(pthread_mutex_t *m)
+{
+    pthread_mutex_unlock(m);
+    __asm__ volatile("" ::: "memory");
+}
+
+/* One op = one pair; four call sites take turns. */
+static void run_wrapper(struct worker *w, uint64_t iters)
+{
+    uint64_t rounds = iters / 4, rest = iters % 4;
+    for (uint64_t i = 0; i < rounds; i++) {
+        wrapped_lock(&w->own);
+        w->own_counter++;
+        wrapped_unlock(&w->own);
+        wrapped_lock(&w->own);
+        w->own_counter += 2;
+        wrapped_unlock(&w->own);
+        wrapped_lock(&w->own);
+        w->own_counter += 3;
+        wrapped_unlock(&w->own);
+        wrapped_lock(&w->own);
+        w->own_counter += 4;
+        wrapped_unlock(&w->own);
+    }
+    for (uint64_t i = 0; i < rest; i++) {
+        wrapped_lock(&w->own);
+        w->own_counter++;
+        wrapped_unlock(&w->own);
+    }
+}
+
+static void run_direct4(struct worker *w, uint64_t iters)
+{
+    uint64_t rounds = iters / 4, rest = iters % 4;
+    for (uint64_t i = 0; i < rounds; i++) {
+        pthread_mutex_lock(&w->own);
+        w->own_counter++;
+        pthread_mutex_unlock(&w->own);
+        pthread_mutex_lock(&w->own);
+        w->own_counter += 2;
+        pthread_mutex_unlock(&w->own);
+        pthread_mutex_lock(&w->own);
+        w->own_counter += 3;
+        pthread_mutex_unlock(&w->own);
+        pthread_mutex_lock(&w->own);
+        w->own_counter += 4;
+        pthread_mutex_unlock(&w->own);
+    }
+    for (uint64_t i = 0; i < rest; i++) {
+        pthread_mutex_lock(&w->own);
+        w->own_counter++;
+        pthread_mutex_unlock(&w->own);
+    }
+}
+
+#define SIGNAL_HZ 20000
+static pthread_mutex_t handler_mutex = PTHREAD_MUTEX_INITIALIZER;
+static volatile uint64_t handler_runs, handler_ns;
+
+static uint64_t clock_ns(clockid_t id);
+
+/* Times its own lock pair (clock_gettime is async-signal-safe): the cost of
+ * a lock taken in a signal handler, apart from the signal's delivery. */
+static void lock_in_handler(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+    pthread_mutex_lock(&handler_mutex);
+    handler_runs++;
+    pthread_mutex_unlock(&handler_mutex);
+    handler_ns += clock_ns(CLOCK_MONOTONIC) - t0;
+    errno = saved;
+}
+
+/* The timer interrupts this thread only (SIGEV_THREAD_ID). */
+static void run_signal(struct worker *w, uint64_t iters)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = lock_in_handler;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGUSR1, &sa, NULL) != 0)
+        die("sigaction", errno);
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = SIGUSR1;
+    sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    timer_t timer;
+    if (timer_create(CLOCK_MONOTONIC, &sev, &timer) != 0)
+        die("timer_create", errno);
+    struct itimerspec its = {{0, 1000000000 / SIGNAL_HZ}, {0, 1000000000 / SIGNAL_HZ}};
+    timer_settime(timer, 0, &its, NULL);
+    run_uncontended(w, iters);
+    timer_delete(timer);
+}
+
 static const struct {
     const char *name;
     bench_fn fn;
 } benches[] = {
     {"uncontended", run_uncontended}, {"contended", run_contended}, {"nested", run_nested},
     {"rwlock", run_rwlock},           {"sem", run_sem},             {"cond", run_cond},
+    {"wrapper", run_wrapper},         {"direct4", run_direct4},     {"signal", run_signal},
 };
 
 static bench_fn g_fn;
@@ -247,9 +366,13 @@ int main(int argc, char **argv)
     }
     double ns = (double)(last - first) / (double)g_iters;
     printf("{\"bench\":\"%s\",\"threads\":%u,\"iters\":%" PRIu64 ",\"elapsed_ns\":%" PRIu64
-           ",\"ns_per_op\":%.3f,\"cpu_ns_per_op\":%.3f}\n",
+           ",\"ns_per_op\":%.3f,\"cpu_ns_per_op\":%.3f",
            name, g_threads, g_iters, last - first, ns,
            (double)cpu / ((double)g_iters * g_threads));
+    if (g_fn == run_signal)
+        printf(",\"handler_pairs\":%" PRIu64 ",\"handler_ns_per_pair\":%.3f", handler_runs,
+               handler_runs ? (double)handler_ns / (double)handler_runs : 0.0);
+    printf("}\n");
 
     for (unsigned i = 0; i < g_threads; i++) {
         sem_destroy(&g.sems[i]);

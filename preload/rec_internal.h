@@ -30,6 +30,7 @@ struct rec_held_more {
     uint32_t posts;             /* as held_posts[] */
     uint32_t pad;
 };
+#define REC_CALLER_HINTS 32u  /* per-thread ambiguous return address -> caller's slot */
 
 /* A return address seen with two different stacks (one C return address
  * reached from many Python call sites, architecture.md fact 16) is unwound on every
@@ -51,6 +52,15 @@ struct rec_memo {
     uint32_t id;
     uint32_t site;
     uint32_t pad;
+};
+
+/* Where the caller's return address lies on the stack when a hook is
+ * called from one ambiguous return address (a lock wrapper): the offset
+ * from rec_sites.c's frame, learned from full unwinds (rec_sites.c). */
+struct rec_caller_hint {
+    uintptr_t ret;
+    uint32_t off;
+    uint32_t state; /* 0 learning, 1 usable, 2 never (the offset moved) */
 };
 
 struct rec_stat_table {
@@ -92,6 +102,7 @@ struct rec_thread {
      * block is shared file memory that the parent keeps changing. */
     uint32_t fork_nheld, fork_overflow;
     struct swt_held fork_held[SWT_MAX_HELD];
+    struct rec_caller_hint hints[REC_CALLER_HINTS];
     struct rec_thread *next_free;
     /* The live threads of this process, a list under rec_threads.c's lock
      * (the watchdog and the fork snapshot walk it, not the 64 Ki-slot map). */

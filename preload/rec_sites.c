@@ -28,9 +28,11 @@ __thread struct rec_site_lazy rec_site_lazy __attribute__((tls_model("initial-ex
 #define SEARCH_SITE 6u
 #define SEARCH_LOCK_PATH 12u
 
-/* *anchored: the stack starts at ret (not at the recorder's own frames). */
+/* *anchored: the stack starts at ret (not at the recorder's own frames).
+ * *caller (if not NULL): the next frame's return address when anchored,
+ * else 0. */
 static uint32_t capture_site_body(struct rec_thread *t, const void *ret, unsigned search,
-                                  int *anchored)
+                                  int *anchored, uintptr_t *caller)
 {
     /* A library dlopen'ed since the last capture is reported before any
      * stack that may point into it. */
@@ -38,6 +40,8 @@ static uint32_t capture_site_body(struct rec_thread *t, const void *ret, unsigne
     uintptr_t ips[STACKS_MAX_DEPTH];
     unsigned n = stacks_unwind(ips, rec_g.cfg.stack_depth, ret, search);
     *anchored = n && ips[0] == (uintptr_t)ret;
+    if (caller)
+        *caller = *anchored && n >= 2 ? ips[1] : 0;
     if (!n)
         return SWT_NO_SITE;
     int fresh;
@@ -54,15 +58,21 @@ static uint32_t capture_site_body(struct rec_thread *t, const void *ret, unsigne
 }
 
 /* Quiet (rec_quiet): libunwind and the first STACK record make system calls. */
-__attribute__((noinline)) static uint32_t capture_site_anchored(struct rec_thread *t,
-                                                                 const void *ret,
-                                                                 unsigned search, int *anchored)
+__attribute__((noinline)) static uint32_t capture_site_caller(struct rec_thread *t,
+                                                               const void *ret, unsigned search,
+                                                               int *anchored, uintptr_t *caller)
 {
     struct rec_quiet q;
     rec_quiet_begin(&q);
-    uint32_t id = capture_site_body(t, ret, search, anchored);
+    uint32_t id = capture_site_body(t, ret, search, anchored, caller);
     rec_quiet_end(&q);
     return id;
+}
+
+static inline __attribute__((always_inline)) uint32_t
+capture_site_anchored(struct rec_thread *t, const void *ret, unsigned search, int *anchored)
+{
+    return capture_site_caller(t, ret, search, anchored, NULL);
 }
 
 static uint32_t capture_site(struct rec_thread *t, const void *ret)
@@ -122,6 +132,130 @@ static void gsite_note(uint64_t *w, uint32_t site, int ambiguous)
 
 void rec_sites_fork_child(void) { memset(gsites, 0, sizeof gsites); }
 
+/* Caller-keyed sites of ambiguous return addresses.  A lock wrapper (lock(obj)
+ * helpers, C++ lock classes, an interpreter's lock functions) gives every
+ * call the same return address; the caller's return address tells its call
+ * sites apart.  Entries keyed by (return address, caller's return address)
+ * live in the site cache and are verified as plain ones are: full unwinds
+ * on the 1st, 2nd, 4th ... 4096th use; once two stacks came through a pair,
+ * it takes the general path (a full unwind on every call, or the lazy
+ * sites of rec_sites.h).
+ *
+ * The caller's return address is read from the stack, at an offset from
+ * this function's frame (its own call chain from the hook is fixed for a
+ * given return address) learned from full unwinds: the first word above
+ * the frame that holds the unwound caller address.  Searching upward stops
+ * at that word, and every word below the caller's real slot lies in a live
+ * frame, so the search never reads unmapped memory.  Every later full
+ * unwind (misses, re-checks) searches again and must find the same offset,
+ * or the address is never read this way again in this thread.  The fast
+ * read itself is made only when the word lies in the page of this
+ * function's own return address (mapped), so a frame that changed size
+ * (alloca) can give a wrong key, which the next re-check catches, but never
+ * a fault. */
+#define CALLER_KEY (1ull << 62)
+#define CALLER_SCAN_WORDS 128u /* 1 KiB above this frame */
+#define SEARCH_CALLER 10u      /* recorder frames searched for ret, from here */
+enum { HINT_LEARNING, HINT_USABLE, HINT_NEVER };
+
+static inline uintptr_t caller_key(uintptr_t ret, uintptr_t caller)
+{
+    return ((ret ^ (caller * 0xc2b2ae3d27d4eb4full)) & ~(PAIR_KEY | CALLER_KEY)) | CALLER_KEY;
+}
+
+static inline struct rec_site_entry *site_entry(struct rec_thread *t, uintptr_t key)
+{
+    return &t->sites[(key * 0x9e3779b97f4a7c15ull) >> 55 & (REC_SITE_CACHE - 1)];
+}
+
+/* Index of the first word in w[] equal to v, or CALLER_SCAN_WORDS. */
+static uint32_t find_word(const uintptr_t *w, uintptr_t v)
+{
+    uint32_t i = 0;
+    while (i < CALLER_SCAN_WORDS && w[i] != v)
+        i++;
+    return i;
+}
+
+/* 1 and *out: the site of this call of the ambiguous address ret (entry e);
+ * 0: take the general path. */
+__attribute__((noinline)) static int site_by_caller(struct rec_thread *t,
+                                                    struct rec_site_entry *e, const void *ret,
+                                                    uint32_t *out)
+{
+    uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
+    const uintptr_t *above = (const uintptr_t *)(frame + 2 * sizeof(uintptr_t));
+    uintptr_t r = (uintptr_t)ret;
+    struct rec_caller_hint *h =
+        &t->hints[(r * 0x9e3779b97f4a7c15ull) >> 59 & (REC_CALLER_HINTS - 1)];
+    if (h->ret != r) {
+        h->ret = r;
+        h->off = 0;
+        h->state = HINT_LEARNING;
+    }
+    if (h->state == HINT_NEVER)
+        return 0;
+    if (h->state == HINT_USABLE) {
+        uintptr_t at = (uintptr_t)&above[h->off];
+        if ((at + sizeof(uintptr_t) - 1) >> 12 == (frame + sizeof(uintptr_t)) >> 12) {
+            uintptr_t key = caller_key(r, *(const uintptr_t *)at);
+            struct rec_site_entry *ce = site_entry(t, key);
+            if (__builtin_expect(ce->ret == key, 1)) {
+                uint32_t hits = ce->hits;
+                if (hits == AMBIGUOUS)
+                    return 0;
+                if (__builtin_expect(hits > SITE_RECHECK_LIMIT, 1)) {
+                    *out = ce->site;
+                    return 1;
+                }
+                hits = ++ce->hits;
+                if ((hits & (hits - 1)) != 0 || hits > SITE_RECHECK_LIMIT) {
+                    *out = ce->site;
+                    return 1;
+                }
+            }
+        }
+    }
+    /* A full unwind: this call's site, and its caller to learn from. */
+    int anchored;
+    uintptr_t caller;
+    uint32_t site = capture_site_caller(t, ret, SEARCH_CALLER, &anchored, &caller);
+    if (!anchored || site == SWT_NO_SITE) {
+        *out = site;
+        return 1;
+    }
+    /* As site_ambiguous: the thread's last exact site of ret. */
+    e->site = site;
+    rec_site_lazy.probe_ret = r;
+    rec_site_lazy.probe_site = site;
+    if (caller) {
+        uint32_t off = find_word(above, caller);
+        if (off == CALLER_SCAN_WORDS || (h->state == HINT_USABLE && off != h->off))
+            h->state = HINT_NEVER;
+        else if (h->state == HINT_LEARNING) {
+            h->off = off;
+            h->state = HINT_USABLE;
+        }
+        uintptr_t key = caller_key(r, caller);
+        struct rec_site_entry *ce = site_entry(t, key);
+        if (ce->ret == key) {
+            if (site != ce->site)
+                ce->hits = AMBIGUOUS;
+            ce->site = site;
+        } else {
+            /* A return address loses its entry: memo entries built on it
+             * go too (as in site_miss). */
+            if (ce->ret && !(ce->ret & (PAIR_KEY | CALLER_KEY)))
+                memset(t->memo, 0, sizeof t->memo);
+            ce->ret = key;
+            ce->site = site;
+            ce->hits = 1;
+        }
+    }
+    *out = site;
+    return 1;
+}
+
 /* An ambiguous return address: a guess (rec_sites.h) when the address is
  * known to feed only semaphore acquisitions and posts, whose recording
  * decides whether to unwind; else a full unwind, remembered as the
@@ -138,8 +272,11 @@ __attribute__((noinline)) static uint32_t site_ambiguous(struct rec_thread *t,
         return e->site;
     }
     l->ret = 0;
+    uint32_t site;
+    if (site_by_caller(t, e, ret, &site))
+        return site;
     int anchored;
-    uint32_t site = capture_site_anchored(t, ret, SEARCH_SITE, &anchored);
+    site = capture_site_anchored(t, ret, SEARCH_SITE, &anchored);
     if (anchored && site != SWT_NO_SITE) {
         e->site = site;
         l->probe_ret = (uintptr_t)ret;
@@ -214,11 +351,6 @@ int rec_site_settled(const struct rec_thread *t, const void *ret)
     return e->ret == r && e->hits > SITE_RECHECK_LIMIT && e->hits < AMBIGUOUS_LAZY;
 }
 
-static inline struct rec_site_entry *site_entry(struct rec_thread *t, uintptr_t key)
-{
-    return &t->sites[(key * 0x9e3779b97f4a7c15ull) >> 55 & (REC_SITE_CACHE - 1)];
-}
-
 uint32_t rec_site_exact(struct rec_thread *t)
 {
     struct rec_site_lazy *l = &rec_site_lazy;
@@ -259,7 +391,7 @@ uint32_t rec_site_for_lock(struct rec_thread *t, uint32_t lock, int verified)
     }
     /* A return address loses its entry: memo entries built on it go too
      * (as in site_miss). */
-    if (e->ret && !(e->ret & PAIR_KEY))
+    if (e->ret && !(e->ret & (PAIR_KEY | CALLER_KEY)))
         memset(t->memo, 0, sizeof t->memo);
     uint32_t site = rec_site_exact(t);
     e->ret = key;
