@@ -7,6 +7,7 @@
 #include <link.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -16,6 +17,11 @@
 
 #define TABLE_SLOTS (1u << 16)
 #define ARENA_IPS (1u << 21)
+/* A stack is stored within this many slots of its hash's slot, and the
+ * table takes no new stack once 3/4 full: a full table costs a short probe,
+ * not a search of half of it. */
+#define TABLE_PROBES 256u
+#define TABLE_FILL (TABLE_SLOTS / 4 * 3)
 
 struct entry {
     uint64_t hash;
@@ -34,6 +40,11 @@ static uint32_t arena_used;
 static uint32_t next_id = 1;
 static uint8_t epoch = 1;
 static int lock_word;
+/* glibc's signal trampoline (__restore_rt: mov $15, %rax; syscall), the
+ * return address of every signal handler's frame, learned from the first
+ * stack that shows it; only addresses in libc's code are read for it. */
+static uintptr_t libc_lo, libc_hi, sigreturn_ip;
+static const uint8_t sigreturn_code[9] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
 
 static void spin_lock(void)
 {
@@ -62,6 +73,35 @@ static const struct unwind_ns_ops ns_ops = {
     .setspecific = set_specific,
     .getspecific = pthread_getspecific,
 };
+
+/* Finds the code segment holding the address in arg: libc's. */
+static int find_libc(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uintptr_t fn = (uintptr_t)arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && fn >= lo && fn < lo + ph->p_memsz) {
+            libc_lo = lo;
+            libc_hi = lo + ph->p_memsz;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int is_sigreturn(uintptr_t ip)
+{
+    uintptr_t known = __atomic_load_n(&sigreturn_ip, __ATOMIC_RELAXED);
+    if (known)
+        return ip == known;
+    if (ip < libc_lo || ip + sizeof sigreturn_code > libc_hi ||
+        memcmp((const void *)ip, sigreturn_code, sizeof sigreturn_code) != 0)
+        return 0;
+    __atomic_store_n(&sigreturn_ip, ip, __ATOMIC_RELAXED);
+    return 1;
+}
 
 /* The helper next to this object (the shim), else in the build tree (the
  * recorder core linked into a unit test). */
@@ -112,6 +152,7 @@ int stacks_setup(unsigned depth)
                 " and libunwind.so.8 in a namespace of their own); recording without stacks");
         return -1;
     }
+    dl_iterate_phdr(find_libc, (void *)(uintptr_t)&sigaction);
     table = t;
     arena = a;
     return 0;
@@ -134,9 +175,16 @@ unsigned stacks_unwind(uintptr_t *ips, unsigned depth, const void *ret, unsigned
             start = i;
             break;
         }
+    /* A signal handler's stack ends at the signal frame: what lies beyond
+     * is wherever the signal happened to interrupt the thread, a new stack
+     * at every signal that would make the handler's call sites ambiguous
+     * and fill the table. */
     unsigned k = 0;
-    for (unsigned i = start; i < (unsigned)n && k < depth; i++)
+    for (unsigned i = start; i < (unsigned)n && k < depth; i++) {
         ips[k++] = (uintptr_t)buf[i];
+        if (k > 1 && is_sigreturn((uintptr_t)buf[i]))
+            break;
+    }
     return k;
 }
 
@@ -160,10 +208,10 @@ uint32_t stacks_intern(const uintptr_t *ips, unsigned n, int *fresh)
     uint32_t id = 0;
     spin_lock();
     uint32_t i = (uint32_t)(h >> 40) & (TABLE_SLOTS - 1);
-    for (uint32_t probes = 0; probes < TABLE_SLOTS; probes++, i = (i + 1) & (TABLE_SLOTS - 1)) {
+    for (uint32_t probes = 0; probes < TABLE_PROBES; probes++, i = (i + 1) & (TABLE_SLOTS - 1)) {
         struct entry *e = &table[i];
         if (!e->used) {
-            if (arena_used + n > ARENA_IPS || probes > TABLE_SLOTS / 2)
+            if (arena_used + n > ARENA_IPS || next_id > TABLE_FILL)
                 break;
             memcpy(&arena[arena_used], ips, n * sizeof *ips);
             e->hash = h;

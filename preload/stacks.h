@@ -14,7 +14,9 @@ int stacks_setup(unsigned depth);
 /* Captures up to depth frames, innermost first, starting at the frame whose
  * return address is ret (the hook's caller) when it is among the first
  * search frames (the recorder's own; each one searched is one more frame
- * unwound).  Returns the number of frames (0 if stacks are off). */
+ * unwound), and ending at a signal frame (glibc's signal trampoline is the
+ * last frame of a handler's stack).  Returns the number of frames (0 if
+ * stacks are off). */
 #define STACKS_MAX_SEARCH 16u
 unsigned stacks_unwind(uintptr_t *ips, unsigned depth, const void *ret, unsigned search);
 /* The id of this stack (ids start at 1).  *fresh: the caller must write
