@@ -178,27 +178,58 @@ __attribute__((noinline)) static uint64_t lock_site_slow(struct rec_thread *t,
     struct lt_info *in = lt_info(id);
     /* Not settled yet (a new site is counted and re-checked by rec_site):
      * no memo entry, ask again next time. */
-    if (in && addr && !(__atomic_load_n(&in->meta, __ATOMIC_ACQUIRE) & LT_META_DEAD) &&
-        rec_site_settled(t, ret)) {
-        m->addr = (uintptr_t)addr;
-        m->ret = (uintptr_t)ret;
-        m->kind = kind;
-        m->id = id;
-        m->site = site;
+    if (in && addr && !(__atomic_load_n(&in->meta, __ATOMIC_ACQUIRE) & LT_META_DEAD)) {
+        /* A lock wrapper's return address: the id is settled, the site is
+         * the caller's (rec_site_by_caller). */
+        int settled = rec_site_settled(t, ret);
+        uint32_t memo_site = settled ? site : REC_MEMO_BY_CALLER;
+        if (settled || rec_site_caller_keyed(t, ret)) {
+            m->addr = (uintptr_t)addr;
+            m->ret = (uintptr_t)ret;
+            m->kind = kind;
+            m->id = id;
+            m->site = memo_site;
+        }
     }
     return id | (uint64_t)site << 32;
+}
+
+static inline int memo_hit(const struct rec_memo *m, const void *addr, unsigned kind,
+                           const void *ret)
+{
+    return m->addr == (uintptr_t)addr && m->ret == (uintptr_t)ret && m->kind == kind &&
+           !(__atomic_load_n(&lt_infos[m->id].meta, __ATOMIC_RELAXED) & LT_META_DEAD);
+}
+
+/* The memo is 2-way: an entry is looked for in its slot and the slot's
+ * pair (index ^ 1), so that two hot (object, return address) keys of one
+ * slot (a lock and its unlock) do not evict each other on every call. */
+__attribute__((noinline)) static uint64_t memo_second(struct rec_thread *t, struct rec_memo *m,
+                                                      const void *addr, unsigned kind,
+                                                      const void *ret)
+{
+    struct rec_memo *pair = &t->memo[(size_t)(m - t->memo) ^ 1];
+    if (memo_hit(pair, addr, kind, ret))
+        return pair->id | (uint64_t)pair->site << 32; /* REC_MEMO_BY_CALLER: see below */
+    /* The slot's entry moves to the pair; the new one takes the slot. */
+    if (m->kind)
+        *pair = *m;
+    m->kind = 0;
+    return lock_site_slow(t, m, addr, kind, ret);
 }
 
 uint64_t rec_lock_site(struct rec_thread *t, const void *addr, unsigned kind, const void *ret)
 {
     struct rec_memo *m = memo_of(t, (uintptr_t)addr, (uintptr_t)ret);
-    if (__builtin_expect(m->addr == (uintptr_t)addr && m->ret == (uintptr_t)ret &&
-                             m->kind == kind &&
-                             !(__atomic_load_n(&lt_infos[m->id].meta, __ATOMIC_RELAXED) &
-                               LT_META_DEAD),
-                         1))
-        return m->id | (uint64_t)m->site << 32;
-    return lock_site_slow(t, m, addr, kind, ret);
+    uint64_t r = __builtin_expect(memo_hit(m, addr, kind, ret), 1)
+                     ? m->id | (uint64_t)m->site << 32
+                     : memo_second(t, m, addr, kind, ret);
+    /* A lock wrapper's return address: the site is the caller's, read by
+     * rec_site_by_caller, which is called from here only (its offsets are
+     * from its frame, the same on both paths). */
+    if (__builtin_expect((uint32_t)(r >> 32) == REC_MEMO_BY_CALLER, 0))
+        r = (uint32_t)r | (uint64_t)rec_site_by_caller(t, ret) << 32;
+    return r;
 }
 
 uint64_t rec_release_lock_site(struct rec_thread *t, const void *addr, unsigned kind,

@@ -59,8 +59,9 @@ struct rec_memo {
  * from rec_sites.c's frame, learned from full unwinds (rec_sites.c). */
 struct rec_caller_hint {
     uintptr_t ret;
-    uint32_t off;
-    uint32_t state; /* 0 learning, 1 usable, 2 never (the offset moved) */
+    uint16_t off;     /* words above the frame: the caller's return address */
+    uint16_t ret_off; /* words above the frame: the first word holding ret */
+    uint32_t state;   /* 0 learning, 1 usable, 2 never (the offset moved) */
 };
 
 struct rec_stat_table {
@@ -218,6 +219,12 @@ void rec_locks_announce_held(struct rec_thread *t);
 void rec_sites_fork_child(void);
 /* 1 when rec_site's answer for ret is final (verified, or stacks off). */
 int rec_site_settled(const struct rec_thread *t, const void *ret);
+/* 1 when ret is ambiguous and its sites are told apart by the caller's
+ * return address: the mutex memo then keeps the lock id and asks
+ * rec_site_by_caller for the site (REC_MEMO_BY_CALLER). */
+int rec_site_caller_keyed(const struct rec_thread *t, const void *ret);
+uint32_t rec_site_by_caller(struct rec_thread *t, const void *ret);
+#define REC_MEMO_BY_CALLER UINT32_MAX
 
 /* rec_locks.c */
 /* Forgets the per-thread caches that refer to the old trace (fork child). */

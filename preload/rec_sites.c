@@ -25,7 +25,7 @@ __thread struct rec_site_lazy rec_site_lazy __attribute__((tls_model("initial-ex
 
 /* Recorder frames searched for ret: from rec_site, and from the lock path
  * (rec_locks.c, a guessed site unwound there). */
-#define SEARCH_SITE 6u
+#define SEARCH_SITE 8u
 #define SEARCH_LOCK_PATH 12u
 
 /* *anchored: the stack starts at ret (not at the recorder's own frames).
@@ -142,17 +142,19 @@ void rec_sites_fork_child(void) { memset(gsites, 0, sizeof gsites); }
  * sites of rec_sites.h).
  *
  * The caller's return address is read from the stack, at an offset from
- * this function's frame (its own call chain from the hook is fixed for a
- * given return address) learned from full unwinds: the first word above
- * the frame that holds the unwound caller address.  Searching upward stops
- * at that word, and every word below the caller's real slot lies in a live
- * frame, so the search never reads unmapped memory.  Every later full
- * unwind (misses, re-checks) searches again and must find the same offset,
- * or the address is never read this way again in this thread.  The fast
- * read itself is made only when the word lies in the page of this
- * function's own return address (mapped), so a frame that changed size
- * (alloca) can give a wrong key, which the next re-check catches, but never
- * a fault. */
+ * the reading function's frame (its own call chain from the hook is fixed
+ * for a given return address) learned from full unwinds: the first word
+ * above the frame that holds the unwound caller address.  Searching upward
+ * stops at that word, and every word below the caller's real slot lies in
+ * a live frame, so the search never reads unmapped memory.  Every later
+ * full unwind (misses, re-checks) searches again and must find the same
+ * offset, or the address is never read this way again in this thread.  The
+ * fast read itself is made only when the word lies in a page known to be
+ * mapped: that of the reader's own return address, or that of the first
+ * word above it holding ret (in the shim's own frames, whose sizes do not
+ * change), so a program frame that changed size (alloca) can give a wrong
+ * key, which the next re-check catches, but never a fault.  Elsewhere, a
+ * two-frame libunwind walk gives the caller. */
 #define CALLER_KEY (1ull << 62)
 #define CALLER_SCAN_WORDS 128u /* 1 KiB above this frame */
 #define SEARCH_CALLER 10u      /* recorder frames searched for ret, from here */
@@ -177,42 +179,73 @@ static uint32_t find_word(const uintptr_t *w, uintptr_t v)
     return i;
 }
 
-/* 1 and *out: the site of this call of the ambiguous address ret (entry e);
- * 0: take the general path. */
-__attribute__((noinline)) static int site_by_caller(struct rec_thread *t,
-                                                    struct rec_site_entry *e, const void *ret,
-                                                    uint32_t *out)
+/* The caller's return address of ret's frame by libunwind (two frames), or
+ * 0.  Quiet: libunwind makes system calls. */
+__attribute__((noinline)) static uintptr_t caller_by_walk(const void *ret)
 {
-    uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
+    struct rec_quiet q;
+    rec_quiet_begin(&q);
+    uintptr_t ips[2];
+    unsigned n = stacks_unwind(ips, 2, ret, SEARCH_CALLER + 1);
+    rec_quiet_end(&q);
+    return n == 2 && ips[0] == (uintptr_t)ret ? ips[1] : 0;
+}
+
+/* Hints are kept per reader: the mutex memo's (rec_site_by_caller, called
+ * from the hook) and site_ambiguous's (deeper down) see the caller's slot
+ * at different offsets. */
+#define READER_GENERAL 0ull
+#define READER_MEMO (1ull << 63)
+
+/* 1 and *out: the site of this call of the ambiguous address r, read by the
+ * function whose frame is frame (inlined into each reader, so that the
+ * offsets it learns and reads are from that frame; each reader is reached
+ * from one hook by one chain of calls); 0: take the general path (only
+ * when must is 0; else a full unwind answers).  e: r's plain entry, or
+ * NULL. */
+static inline __attribute__((always_inline)) int caller_site(struct rec_thread *t,
+                                                             struct rec_site_entry *e,
+                                                             const void *ret, uintptr_t frame,
+                                                             uintptr_t reader, int must,
+                                                             uint32_t *out)
+{
     const uintptr_t *above = (const uintptr_t *)(frame + 2 * sizeof(uintptr_t));
-    uintptr_t r = (uintptr_t)ret;
+    uintptr_t r = (uintptr_t)ret, hkey = r ^ reader;
     struct rec_caller_hint *h =
-        &t->hints[(r * 0x9e3779b97f4a7c15ull) >> 59 & (REC_CALLER_HINTS - 1)];
-    if (h->ret != r) {
-        h->ret = r;
+        &t->hints[(hkey * 0x9e3779b97f4a7c15ull) >> 59 & (REC_CALLER_HINTS - 1)];
+    if (h->ret != hkey) {
+        h->ret = hkey;
         h->off = 0;
         h->state = HINT_LEARNING;
     }
-    if (h->state == HINT_NEVER)
+    if (h->state == HINT_NEVER && !must)
         return 0;
-    if (h->state == HINT_USABLE) {
-        uintptr_t at = (uintptr_t)&above[h->off];
-        if ((at + sizeof(uintptr_t) - 1) >> 12 == (frame + sizeof(uintptr_t)) >> 12) {
-            uintptr_t key = caller_key(r, *(const uintptr_t *)at);
-            struct rec_site_entry *ce = site_entry(t, key);
-            if (__builtin_expect(ce->ret == key, 1)) {
-                uint32_t hits = ce->hits;
-                if (hits == AMBIGUOUS)
-                    return 0;
-                if (__builtin_expect(hits > SITE_RECHECK_LIMIT, 1)) {
-                    *out = ce->site;
-                    return 1;
-                }
-                hits = ++ce->hits;
-                if ((hits & (hits - 1)) != 0 || hits > SITE_RECHECK_LIMIT) {
-                    *out = ce->site;
-                    return 1;
-                }
+    uintptr_t seen = 0; /* the caller's return address, read or walked */
+    if (__builtin_expect(h->state == HINT_USABLE, 1)) {
+        uintptr_t at = (uintptr_t)&above[h->off], page = (at + sizeof(uintptr_t) - 1) >> 12;
+        if (page == (frame + sizeof(uintptr_t)) >> 12 ||
+            page == (uintptr_t)&above[h->ret_off] >> 12)
+            seen = *(const uintptr_t *)at;
+    }
+    /* Not readable here (another page, or the offset moved): a two-frame
+     * walk, a fraction of a full unwind. */
+    if (!seen && h->state != HINT_LEARNING)
+        seen = caller_by_walk(ret);
+    if (seen) {
+        uintptr_t key = caller_key(r, seen);
+        struct rec_site_entry *ce = site_entry(t, key);
+        if (__builtin_expect(ce->ret == key, 1)) {
+            uint32_t hits = ce->hits;
+            if (hits == AMBIGUOUS && !must)
+                return 0;
+            if (__builtin_expect(hits > SITE_RECHECK_LIMIT && hits != AMBIGUOUS, 1)) {
+                *out = ce->site;
+                return 1;
+            }
+            hits = hits == AMBIGUOUS ? hits : ++ce->hits;
+            if (hits != AMBIGUOUS && ((hits & (hits - 1)) != 0 || hits > SITE_RECHECK_LIMIT)) {
+                *out = ce->site;
+                return 1;
             }
         }
     }
@@ -225,23 +258,33 @@ __attribute__((noinline)) static int site_by_caller(struct rec_thread *t,
         return 1;
     }
     /* As site_ambiguous: the thread's last exact site of ret. */
-    e->site = site;
-    rec_site_lazy.probe_ret = r;
-    rec_site_lazy.probe_site = site;
+    if (e) {
+        e->site = site;
+        rec_site_lazy.probe_ret = r;
+        rec_site_lazy.probe_site = site;
+    }
     if (caller) {
-        uint32_t off = find_word(above, caller);
-        if (off == CALLER_SCAN_WORDS || (h->state == HINT_USABLE && off != h->off))
+        uint32_t off = find_word(above, caller), ret_off = find_word(above, r);
+        if (h->state == HINT_NEVER)
+            ;
+        else if (off == CALLER_SCAN_WORDS || ret_off > off ||
+                 (h->state == HINT_USABLE && (off != h->off || ret_off != h->ret_off)))
             h->state = HINT_NEVER;
         else if (h->state == HINT_LEARNING) {
-            h->off = off;
+            h->off = (uint16_t)off;
+            h->ret_off = (uint16_t)ret_off;
             h->state = HINT_USABLE;
         }
         uintptr_t key = caller_key(r, caller);
         struct rec_site_entry *ce = site_entry(t, key);
         if (ce->ret == key) {
-            if (site != ce->site)
-                ce->hits = AMBIGUOUS;
-            ce->site = site;
+            /* A verified pair stays so (as a verified return address does):
+             * this unwind was the other reader learning, not a re-check. */
+            if (ce->hits <= SITE_RECHECK_LIMIT || ce->hits == AMBIGUOUS) {
+                if (site != ce->site)
+                    ce->hits = AMBIGUOUS;
+                ce->site = site;
+            }
         } else {
             /* A return address loses its entry: memo entries built on it
              * go too (as in site_miss). */
@@ -254,6 +297,32 @@ __attribute__((noinline)) static int site_by_caller(struct rec_thread *t,
     }
     *out = site;
     return 1;
+}
+
+__attribute__((noinline)) static int site_by_caller(struct rec_thread *t,
+                                                    struct rec_site_entry *e, const void *ret,
+                                                    uint32_t *out)
+{
+    return caller_site(t, e, ret, (uintptr_t)__builtin_frame_address(0), READER_GENERAL, 0, out);
+}
+
+int rec_site_caller_keyed(const struct rec_thread *t, const void *ret)
+{
+    uintptr_t r = (uintptr_t)ret;
+    const struct rec_site_entry *e =
+        &t->sites[(r * 0x9e3779b97f4a7c15ull) >> 55 & (REC_SITE_CACHE - 1)];
+    return rec_g.cfg.stack_depth >= 2 && e->ret == r && e->hits == AMBIGUOUS;
+}
+
+/* Called only from rec_lock_site (inlined into the mutex hooks), at one
+ * stack depth: one chain per return address. */
+__attribute__((noinline)) uint32_t rec_site_by_caller(struct rec_thread *t, const void *ret)
+{
+    struct rec_site_entry *e = site_entry(t, (uintptr_t)ret);
+    uint32_t site;
+    caller_site(t, e->ret == (uintptr_t)ret ? e : NULL, ret,
+                (uintptr_t)__builtin_frame_address(0), READER_MEMO, 1, &site);
+    return site;
 }
 
 /* An ambiguous return address: a guess (rec_sites.h) when the address is
