@@ -170,8 +170,13 @@ static inline struct rec_site_entry *site_entry(struct rec_thread *t, uintptr_t 
     return &t->sites[(key * 0x9e3779b97f4a7c15ull) >> 55 & (REC_SITE_CACHE - 1)];
 }
 
+/* The caller's slot is searched and read word by word through the frames
+ * between the reader and the program's frame: live memory, but a
+ * sanitizer's redzones in the unit tests' instrumented callers. */
+#define STACK_READER __attribute__((no_sanitize("address")))
+
 /* Index of the first word in w[] equal to v, or CALLER_SCAN_WORDS. */
-static uint32_t find_word(const uintptr_t *w, uintptr_t v)
+STACK_READER static uint32_t find_word(const uintptr_t *w, uintptr_t v)
 {
     uint32_t i = 0;
     while (i < CALLER_SCAN_WORDS && w[i] != v)
@@ -203,7 +208,7 @@ __attribute__((noinline)) static uintptr_t caller_by_walk(const void *ret)
  * from one hook by one chain of calls); 0: take the general path (only
  * when must is 0; else a full unwind answers).  e: r's plain entry, or
  * NULL. */
-static inline __attribute__((always_inline)) int caller_site(struct rec_thread *t,
+STACK_READER static inline __attribute__((always_inline)) int caller_site(struct rec_thread *t,
                                                              struct rec_site_entry *e,
                                                              const void *ret, uintptr_t frame,
                                                              uintptr_t reader, int must,
@@ -299,7 +304,7 @@ static inline __attribute__((always_inline)) int caller_site(struct rec_thread *
     return 1;
 }
 
-__attribute__((noinline)) static int site_by_caller(struct rec_thread *t,
+STACK_READER __attribute__((noinline)) static int site_by_caller(struct rec_thread *t,
                                                     struct rec_site_entry *e, const void *ret,
                                                     uint32_t *out)
 {
@@ -316,7 +321,8 @@ int rec_site_caller_keyed(const struct rec_thread *t, const void *ret)
 
 /* Called only from rec_lock_site (inlined into the mutex hooks), at one
  * stack depth: one chain per return address. */
-__attribute__((noinline)) uint32_t rec_site_by_caller(struct rec_thread *t, const void *ret)
+STACK_READER __attribute__((noinline)) uint32_t rec_site_by_caller(struct rec_thread *t,
+                                                                   const void *ret)
 {
     struct rec_site_entry *e = site_entry(t, (uintptr_t)ret);
     uint32_t site;
