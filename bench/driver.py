@@ -1391,7 +1391,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(REPO, "build"), help="build directory")
     ap.add_argument("--out", default=os.path.join(HERE, "results"), help="where latest.md/json go")
     ap.add_argument("--work", help="scratch directory (default BUILD/bench/work)")
-    ap.add_argument("--only", help="comma list of sections: micro,callgrind,sites,real,analyzer,shortlived")
+    ap.add_argument("--only", help="comma list of sections: micro,callgrind,sites,real,analyzer,shortlived,watchdog")
     ap.add_argument("--print", action="store_true", help="print the Markdown when done")
     args = ap.parse_args()
     return Bench(args).run()
