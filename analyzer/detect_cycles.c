@@ -9,12 +9,17 @@
  *   - no two adjacent edges meet as -(*R)-> L -(S*)->: L acquired as a
  *     recursive read (reader-preferring rwlock) right where the next edge
  *     holds L shared (the kernel lockdep "strong path" rule),
- *   - at least two different threads take part,
  *   - no lock is held exclusively across every edge (a gate lock),
+ *   - at least two different threads take part,
  *   - no chosen occurrence happened before another (thread create/join,
  *     fork), so they could overlap in time.
- * Otherwise it is kept as a pruned finding naming the first rule, in that
- * order, that made it impossible; --verbose shows those. */
+ * When only the first three hold (the inversion was seen in one thread, or
+ * in threads that never overlapped) it is reported as a note: the same code
+ * paths usually run in other threads too (lockdep, Helgrind and TSan report
+ * it), but this run does not show two threads doing it
+ * (--single-thread-cycles=warn makes it a warning).  Otherwise it is kept
+ * as a pruned finding naming the first rule, in that order, that made it
+ * impossible; --verbose shows those. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,7 +180,7 @@ struct cycles_ctx {
 /* The places of a cycle: per edge (the acquiring stacks, the modes, the
  * init sites of both locks), sorted; NULL when a place is unknown. */
 static char *cycle_signature(const struct model *m, const uint32_t *nodes,
-                             const struct model_edge_variant *const *pick, size_t n, bool ok)
+                             const struct model_edge_variant *const *pick, size_t n, char level)
 {
     uint64_t part[n * 2];
     for (size_t i = 0; i < n; i++) {
@@ -206,7 +211,7 @@ static char *cycle_signature(const struct model *m, const uint32_t *nodes,
         }
     size_t cap = 32 + n * 40, len = 0;
     char *sig = xmalloc(cap);
-    len += (size_t)snprintf(sig, cap, "%c%zu", ok ? 'r' : 'p', n);
+    len += (size_t)snprintf(sig, cap, "%c%zu", level, n);
     for (size_t i = 0; i < 2 * n; i++)
         len += (size_t)snprintf(sig + len, cap - len, ":%" PRIx64, part[i]);
     return sig;
@@ -240,6 +245,18 @@ static char *cycle_text(const struct model *m, const uint32_t *nodes, size_t n)
     return s;
 }
 
+/* A lock of a cycle seen in one thread that was destroyed after use (a
+ * per-use lock: CPython's Condition makes one per wait): another thread
+ * running the same path takes its own instance, so the cycle cannot close
+ * between them.  MODEL_NONE when there is none. */
+static uint32_t per_use_lock(const struct model *m, const struct choose *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (m->locks[c->nodes[i]].destroyed)
+            return c->nodes[i];
+    return MODEL_NONE;
+}
+
 /* Explains why no choice of occurrences can deadlock. */
 static void explain_prune(struct cycles_ctx *cx, struct finding *f, struct choose *c)
 {
@@ -267,53 +284,78 @@ static void explain_prune(struct cycles_ctx *cx, struct finding *f, struct choos
                       "readers (lockdep's recursive-read rule)");
         return;
     }
-    if (!feasible(c, C_TRY | C_RR | C_MULTI)) {
+    if (feasible(c, C_TRY | C_RR | C_GATE)) {
+        /* one thread, through a per-use lock (on_cycle) */
+        uint32_t own = per_use_lock(m, c);
         finding_prune(f, "single-thread",
-                      "every edge of the cycle was taken by %s alone; one thread cannot wait "
-                      "for itself across these locks",
-                      th(m, c->edges[0]->variants[0].thread, b1, sizeof b1));
+                      "every edge of the cycle was taken by %s alone, through %s, which it "
+                      "destroyed after use: another thread running the same path would take its "
+                      "own instance",
+                      th(m, c->pick[0]->thread, b1, sizeof b1), lk(m, own, b2, sizeof b2));
         return;
     }
-    if (!feasible(c, C_TRY | C_RR | C_MULTI | C_GATE)) {
-        /* name a gate of a representative choice */
-        feasible(c, C_TRY | C_RR | C_MULTI);
-        uint32_t gate = MODEL_NONE;
-        const struct model_edge_variant *v0 = c->pick[0];
-        for (uint32_t g = 0; g < v0->ngates && gate == MODEL_NONE; g++) {
-            bool all = true;
-            for (size_t i = 1; i < c->n && all; i++) {
-                bool has = false;
-                for (uint32_t k = 0; k < c->pick[i]->ngates; k++)
-                    has |= c->pick[i]->gates[k] == v0->gates[g];
-                all = has;
-            }
-            if (all)
-                gate = v0->gates[g];
+    /* name a gate of a representative choice */
+    feasible(c, C_TRY | C_RR);
+    uint32_t gate = MODEL_NONE;
+    const struct model_edge_variant *v0 = c->pick[0];
+    for (uint32_t g = 0; g < v0->ngates && gate == MODEL_NONE; g++) {
+        bool all = true;
+        for (size_t i = 1; i < c->n && all; i++) {
+            bool has = false;
+            for (uint32_t k = 0; k < c->pick[i]->ngates; k++)
+                has |= c->pick[i]->gates[k] == v0->gates[g];
+            all = has;
         }
-        finding_prune(f, "gate-lock",
-                      "every order of the cycle was taken while holding %s, which lets only "
-                      "one of them run at a time",
-                      lk(m, gate, b1, sizeof b1));
-        if (gate != MODEL_NONE)
-            finding_lock(f, gate);
-        return;
+        if (all)
+            gate = v0->gates[g];
     }
-    feasible(c, C_TRY | C_RR | C_MULTI | C_GATE);
+    finding_prune(f, "gate-lock",
+                  "every order of the cycle was taken while holding %s, which lets only "
+                  "one of them run at a time",
+                  lk(m, gate, b1, sizeof b1));
+    if (gate != MODEL_NONE)
+        finding_lock(f, gate);
+}
+
+/* Why an inversion seen in one thread, or in threads that never
+ * overlapped, is less certain than one between two running threads. */
+static void explain_one_thread(const struct model *m, struct finding *f, const struct choose *c,
+                               bool ordered)
+{
+    char b1[160], b2[160], b3[160];
     const struct model_edge_variant *a = NULL, *bb = NULL;
     for (size_t i = 0; i < c->n && !a; i++)
         for (size_t j = 0; j < c->n && !a; j++)
-            if (i != j && model_hb_before(m, c->pick[i], c->pick[j])) {
+            if (i != j && c->pick[i]->thread != c->pick[j]->thread &&
+                model_hb_before(m, c->pick[i], c->pick[j])) {
                 a = c->pick[i];
                 bb = c->pick[j];
             }
-    if (a)
-        finding_prune(f, "happens-before",
-                      "%s's part of the cycle always finished before %s's began (ordered by "
-                      "thread creation, join or fork), so they cannot overlap",
-                      th(m, a->thread, b1, sizeof b1), th(m, bb->thread, b2, sizeof b2));
-    else
-        finding_prune(f, "happens-before",
-                      "the orders were taken by threads ordered by creation, join or fork");
+    if (!ordered) {
+        finding_metric_str(f, "seen", "one thread");
+        finding_why(f,
+                    "Seen in one thread: it deadlocks if these two paths ever run in two "
+                    "threads. %s acquires %s while holding %s, and elsewhere takes the locks "
+                    "of this cycle in the opposite order. The same code paths usually run in "
+                    "other threads too (lockdep, Helgrind and TSan report this order as well); "
+                    "then each thread can hold one lock and wait forever for the other.",
+                    th(m, c->pick[0]->thread, b1, sizeof b1),
+                    lk(m, c->nodes[1 % c->n], b2, sizeof b2), lk(m, c->nodes[0], b3, sizeof b3));
+        return;
+    }
+    finding_metric_str(f, "seen", "ordered threads");
+    if (!a) {
+        finding_why(f, "Seen in threads that never overlapped (ordered by thread creation, join "
+                       "or fork). It deadlocks if these paths ever run at the same time: each "
+                       "thread can hold one lock and wait forever for the other.");
+        return;
+    }
+    finding_why(f,
+                "Seen in threads that never overlapped: %s's part of the cycle finished before "
+                "%s's began (ordered by thread creation, join or fork). It deadlocks if these "
+                "paths ever run at the same time: each thread can hold one lock and wait "
+                "forever for the other.",
+                th(m, a->thread, b1, sizeof b1), th(m, bb->thread, b2, sizeof b2));
 }
 
 static bool on_cycle(void *vctx, const uint32_t *nodes, const struct model_edge *const *edges,
@@ -325,11 +367,15 @@ static bool on_cycle(void *vctx, const uint32_t *nodes, const struct model_edge 
     struct choose c = {.m = m, .nodes = nodes, .edges = edges, .n = n, .pick = pick,
                        .total = &cx->search_steps};
     bool ok = feasible(&c, C_ALL | C_DISTINCT) || feasible(&c, C_ALL);
+    /* seen in threads ordered by create/join/fork, or in one thread */
+    bool ordered = !ok && feasible(&c, C_TRY | C_RR | C_GATE | C_MULTI);
+    bool one = ordered || (!ok && feasible(&c, C_TRY | C_RR | C_GATE) &&
+                         per_use_lock(m, &c) == MODEL_NONE);
     bool budget = c.budget_hit;
-    if (!ok)
+    if (!ok && !one)
         for (size_t i = 0; i < n; i++)
             pick[i] = &edges[i]->variants[0];
-    char *sig = cycle_signature(m, nodes, pick, n, ok);
+    char *sig = cycle_signature(m, nodes, pick, n, ok ? 'r' : one ? 'o' : 'p');
     if (sig) {
         struct cycle_group *g;
         HASH_FIND_STR(cx->groups, sig, g);
@@ -340,7 +386,10 @@ static bool on_cycle(void *vctx, const uint32_t *nodes, const struct model_edge 
         }
     }
 
-    struct finding *f = findings_add(cx->out, FINDING_CYCLE, "lock-order-cycle", SEV_ERROR);
+    bool warn = cx->o->single_thread_cycles == ST_CYCLES_WARN;
+    struct finding *f = findings_add(cx->out, FINDING_CYCLE, "lock-order-cycle",
+                                     ok ? SEV_ERROR : one && warn ? SEV_WARNING : SEV_INFO);
+    f->note_only = one && !warn;
     if (sig) {
         struct cycle_group *g = xcalloc(1, sizeof *g);
         g->sig = sig;
@@ -350,14 +399,17 @@ static bool on_cycle(void *vctx, const uint32_t *nodes, const struct model_edge 
     }
     f->sort_key = cx->seq++;
     char *text = cycle_text(m, nodes, n);
-    finding_title(f, "potential deadlock: lock-order cycle %s", text);
+    finding_title(f, "potential deadlock: lock-order cycle %s%s", text,
+                  ordered ? " (seen in threads that never overlapped)"
+                  : one   ? " (seen in one thread)"
+                          : "");
     free(text);
     for (size_t i = 0; i < n; i++)
         finding_lock(f, nodes[i]);
     finding_metric_u64(f, "length", n);
     if (sig)
         finding_metric_u64(f, "instances", 1);
-    if (!ok) {
+    if (!ok && !one) {
         explain_prune(cx, f, &c);
         /* a representative occurrence for each edge */
         for (size_t i = 0; i < n; i++)
@@ -390,7 +442,9 @@ static bool on_cycle(void *vctx, const uint32_t *nodes, const struct model_edge 
     if (rw)
         f->code = "lock-order-cycle-rw";
     const struct model_edge_variant *v0 = pick[0], *v1 = pick[1 % n];
-    if (v1->thread != v0->thread) {
+    if (one) {
+        explain_one_thread(m, f, &c, ordered);
+    } else if (v1->thread != v0->thread) {
         char who[160];
         th(m, v1->thread, who, sizeof who);
         finding_why(f,

@@ -319,11 +319,16 @@ bool finding_reported(const struct finding *f)
     return !f->pruned && !f->suppressed_by && !f->baseline_known;
 }
 
+bool finding_fails(const struct finding *f, unsigned kind_mask)
+{
+    return finding_reported(f) && !f->note_only && (kind_mask & (1u << f->kind));
+}
+
 size_t findings_count(const struct findings *fs, unsigned kind_mask)
 {
     size_t n = 0;
     for (size_t i = 0; i < fs->n; i++)
-        if (finding_reported(fs->list[i]) && (kind_mask & (1u << fs->list[i]->kind)))
+        if (finding_fails(fs->list[i], kind_mask))
             n++;
     return n;
 }

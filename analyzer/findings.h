@@ -102,6 +102,9 @@ struct finding {
     uint64_t sort_key;      /* detector-defined, smaller first within a kind */
     uint32_t runs;          /* runs it was seen in, when the traces hold several (merge_runs.h);
                                0 when they hold one */
+    /* A note: shown, but never counted for --fail-on, whatever its kind
+     * (a lock-order inversion seen in one thread; its option raises it). */
+    bool note_only;
     /* CI gating, set after the sort: the stable identity of the finding
      * (fingerprint.c: 16 hex digits), the suppression entry that silenced
      * it (suppress.c; its name, owned by the suppression list) and whether
@@ -173,7 +176,10 @@ void findings_sort(struct findings *fs, const struct model *m);
 /* Whether a finding is reported: not pruned, not suppressed, not known
  * from the baseline. */
 bool finding_reported(const struct finding *f);
-/* Reported findings whose kind bit is set in kind_mask (1u << kind). */
+/* Whether a finding makes the exit status 1 under --fail-on kind_mask
+ * (1u << kind): reported, of one of those kinds, and not a note. */
+bool finding_fails(const struct finding *f, unsigned kind_mask);
+/* Findings that fail under kind_mask (finding_fails). */
 size_t findings_count(const struct findings *fs, unsigned kind_mask);
 /* "deadlock, cycle, ..., contention": every kind, for messages and --help. */
 const char *findings_kind_list(void);

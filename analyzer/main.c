@@ -110,6 +110,10 @@ static void usage(FILE *out)
             "                          cycle, abandoned, misuse, starvation, contention, all,\n"
             "                          none (default %s)\n"
             "  --max-cycle-len N       longest lock-order cycle searched (default %u)\n"
+            "  --single-thread-cycles=note|warn\n"
+            "                          a lock-order inversion seen only in one thread (or in\n"
+            "                          threads ordered by join) is a note that never fails\n"
+            "                          --fail-on (default note), or a warning that does\n"
             "  -v, --verbose           also show the possible issues ruled out, and the rule\n"
             "  --no-symbols            do not symbolize stacks (module+offset only)\n"
             "  --color[=WHEN]          colour: auto (only on a terminal), always, never\n"
@@ -459,6 +463,7 @@ enum {
     OPT_WEIGHT,
     OPT_FROM,
     OPT_TO,
+    OPT_SINGLE_THREAD_CYCLES,
 };
 
 /* -o report.sarif without --format means SARIF (and .json JSON, .xml
@@ -518,6 +523,7 @@ int main(int argc, char **argv)
         {"weight", required_argument, NULL, OPT_WEIGHT},
         {"from", required_argument, NULL, OPT_FROM},
         {"to", required_argument, NULL, OPT_TO},
+        {"single-thread-cycles", required_argument, NULL, OPT_SINGLE_THREAD_CYCLES},
         {0, 0, 0, 0},
     };
     struct report_opts o;
@@ -571,6 +577,14 @@ int main(int argc, char **argv)
             o.max_cycle_len = parse_uint("--max-cycle-len", optarg, 64);
             if (o.max_cycle_len < 2)
                 die_usage("--max-cycle-len must be at least 2");
+            break;
+        case OPT_SINGLE_THREAD_CYCLES:
+            if (!strcmp(optarg, "note"))
+                o.single_thread_cycles = ST_CYCLES_NOTE;
+            else if (!strcmp(optarg, "warn"))
+                o.single_thread_cycles = ST_CYCLES_WARN;
+            else
+                die_usage("--single-thread-cycles: '%s' is neither note nor warn", optarg);
             break;
         case 'v':
             o.verbose = true;

@@ -110,7 +110,7 @@ void render_junit(FILE *out, const struct render_input *in)
         tests[f->kind]++;
         if (!finding_reported(f))
             skipped[f->kind]++;
-        else if (in->o->fail_on & (1u << f->kind))
+        else if (finding_fails(f, in->o->fail_on))
             failures[f->kind]++;
     }
     for (int k = 0; k < FINDING_KIND_COUNT; k++) {

@@ -25,10 +25,18 @@ enum report_weight { REPORT_WEIGHT_WAIT = 0, REPORT_WEIGHT_HOLD = 1 };
 #define REPORT_DEFAULT_MAX_CYCLE_LEN 8u
 #define REPORT_DEFAULT_TOP 10u
 
+/* Lock-order inversions seen only in one thread, or in threads ordered by
+ * create/join/fork (--single-thread-cycles). */
+enum single_thread_cycles {
+    ST_CYCLES_NOTE = 0, /* a note: shown, never fails --fail-on (the default) */
+    ST_CYCLES_WARN = 1, /* a warning that counts for --fail-on cycle */
+};
+
 struct report_opts {
     enum report_format format;
     unsigned fail_on;          /* bit (1u << enum finding_kind) per kind that makes exit 1 */
     unsigned max_cycle_len;    /* longest elementary cycle searched */
+    enum single_thread_cycles single_thread_cycles;
     bool verbose;              /* show pruned findings and the rule that dropped them */
     bool symbols;              /* symbolize stacks (off: --no-symbols) */
     bool color;                /* ANSI colour (on only when stdout is a terminal) */

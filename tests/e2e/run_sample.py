@@ -135,7 +135,7 @@ class Expectation:
         kind, _, code = parts[0].partition("/")
         spec = {"kind": kind, "code": code or None, "locks": None, "nlocks": None,
                 "threads": None, "rule": None, "holds": None, "waits": None, "tnames": None,
-                "line": lineno}
+                "severity": None, "line": lineno}
         for p in parts[1:]:
             key, _, val = p.partition("=")
             if key == "locks":
@@ -148,6 +148,8 @@ class Expectation:
                 spec["tnames"] = sorted(v for v in val.split(",") if v)
             elif key in ("holds", "waits"):
                 spec[key] = sorted(v for v in val.split(",") if v)
+            elif key == "severity":
+                spec["severity"] = val
             elif key == "rule" and rule:
                 spec["rule"] = val
             else:
@@ -163,6 +165,8 @@ def describe_spec(s):
         out += " nlocks=%d" % s["nlocks"]
     if s["threads"] is not None:
         out += " threads=%d" % s["threads"]
+    if s.get("severity") is not None:
+        out += " severity=" + s["severity"]
     for key in ("holds", "waits", "tnames"):
         if s.get(key) is not None:
             out += " %s=%s" % (key, ",".join(s[key]))
@@ -214,6 +218,7 @@ def normalize(report, pruned=False):
             "threads": len(threads) if isinstance(threads, list) else int(threads),
             "title": f.get("title", ""),
             "rule": f.get("prune_rule"),
+            "severity": f.get("severity"),
             "tnames": sorted(str(thread_table.get(t) or "T%s" % t) for t in threads)
             if isinstance(threads, list) else [],
             "holds": step_locks("hold"),
@@ -235,7 +240,7 @@ def matches(spec, f):
         return False
     if spec.get("rule") is not None and spec["rule"] != f.get("rule"):
         return False
-    for key in ("holds", "waits", "tnames"):
+    for key in ("holds", "waits", "tnames", "severity"):
         if spec.get(key) is not None and spec[key] != f.get(key):
             return False
     return True

@@ -97,6 +97,53 @@ static void expect_pruned(const char *text, const char *rule)
     done(r);
 }
 
+/* A lock-order inversion seen in one thread (seen = "one thread") or in
+ * threads ordered by create/join/fork ("ordered threads"): a note-level
+ * cycle that does not fail the default --fail-on; with
+ * --single-thread-cycles=warn a warning that does. */
+static void expect_note(const char *text, const char *seen)
+{
+    struct run *r = analyze(text);
+    assert_int_equal(count(r, NULL, false), 1);
+    const struct finding *f = first(r, "lock-order-cycle");
+    assert_non_null(f);
+    assert_false(f->pruned);
+    assert_int_equal(f->severity, SEV_INFO);
+    assert_true(f->note_only);
+    assert_int_equal(findings_count(&r->a.fs, r->o.fail_on), 0);
+    assert_int_equal(findings_count(&r->a.fs, 1u << FINDING_CYCLE), 0);
+    bool found = false;
+    for (size_t i = 0; i < f->nmetrics; i++)
+        if (!strcmp(f->metrics[i].key, "seen")) {
+            assert_string_equal(f->metrics[i].v.s, seen);
+            found = true;
+        }
+    assert_true(found);
+    assert_non_null(strstr(f->why, !strcmp(seen, "one thread") ? "Seen in one thread"
+                                                               : "never overlapped"));
+    done(r);
+
+    struct run *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    char err[512];
+    size_t len;
+    if (swgen_compile(text, "test", &w->buf[0], &len, err, sizeof err) != 0)
+        fail_msg("swgen: %s", err);
+    w->t[0] = swt_open_buffer(w->buf[0], len, "test", err, sizeof err);
+    assert_non_null(w->t[0]);
+    w->n = 1;
+    report_opts_init(&w->o);
+    w->o.symbols = false;
+    w->o.single_thread_cycles = ST_CYCLES_WARN;
+    if (analysis_run(&w->a, w->t, 1, &w->o, NULL, err, sizeof err) != 0)
+        fail_msg("analysis: %s", err);
+    f = first(w, "lock-order-cycle");
+    assert_non_null(f);
+    assert_int_equal(f->severity, SEV_WARNING);
+    assert_int_equal(findings_count(&w->a.fs, 1u << FINDING_CYCLE), 1);
+    done(w);
+}
+
 #define THREADS2 "header run=7\nT2 start parent=T1 ; T1 create T2\nT3 start parent=T1 ; T1 create T3\n"
 #define JOINS2 "T2 exit ; T3 exit ; T1 join T2 ; T1 join T3 ; T1 proc-exit status=0\n"
 
@@ -201,13 +248,23 @@ static void test_max_cycle_len_notes_cut(void **state)
     done(r);
 }
 
-static void test_single_thread_pruned(void **state)
+static void test_single_thread_is_note(void **state)
 {
     (void)state;
+    expect_note("header run=7\n"
+                "T1 acquire A ; T1 acquire B ; T1 release B ; T1 release A\n"
+                "T1 acquire B ; T1 acquire A ; T1 release A ; T1 release B\n",
+                "one thread");
+}
+
+static void test_single_thread_gate_pruned(void **state)
+{
+    (void)state;
+    /* one thread, both orders under G: even in two threads G would serialize them */
     expect_pruned("header run=7\n"
-                  "T1 acquire A ; T1 acquire B ; T1 release B ; T1 release A\n"
-                  "T1 acquire B ; T1 acquire A ; T1 release A ; T1 release B\n",
-                  "single-thread");
+                  "T1 acquire G ; T1 acquire A ; T1 acquire B ; T1 release B ; T1 release A ; T1 release G\n"
+                  "T1 acquire G ; T1 acquire B ; T1 acquire A ; T1 release A ; T1 release B ; T1 release G\n",
+                  "gate-lock");
 }
 
 static void test_gate_lock_pruned(void **state)
@@ -231,29 +288,29 @@ static void test_gate_read_held_is_no_gate(void **state)
     done(r);
 }
 
-static void test_join_order_pruned(void **state)
+static void test_join_order_is_note(void **state)
 {
     (void)state;
     /* T2 runs A->B and is joined before T3, which runs B->A, is created */
-    expect_pruned("header run=7\n"
+    expect_note("header run=7\n"
                   "T2 start parent=T1 ; T1 create T2\n"
                   "T2 acquire A ; T2 acquire B ; T2 release B ; T2 release A ; T2 exit\n"
                   "T1 join T2\n"
                   "T3 start parent=T1 ; T1 create T3\n"
                   "T3 acquire B ; T3 acquire A ; T3 release A ; T3 release B ; T3 exit\n"
                   "T1 join T3 ; T1 proc-exit\n",
-                  "happens-before");
+                  "ordered threads");
 }
 
-static void test_parent_before_create_pruned(void **state)
+static void test_parent_before_create_is_note(void **state)
 {
     (void)state;
     /* main takes A->B, then creates T2 which takes B->A */
-    expect_pruned("header run=7\n"
+    expect_note("header run=7\n"
                   "T1 acquire A ; T1 acquire B ; T1 release B ; T1 release A\n"
                   "T2 start parent=T1 ; T1 create T2\n"
                   "T2 acquire B ; T2 acquire A ; T2 release A ; T2 release B\n",
-                  "happens-before");
+                  "ordered threads");
 }
 
 static void test_concurrent_parent_child_reported(void **state)
@@ -330,8 +387,10 @@ static void test_fork_before_is_ordered(void **state)
         "T1 proc-exit how=_exit\n",
     };
     struct run *r = analyze_files(texts, 2, 0);
-    assert_int_equal(count(r, "lock-order-cycle", false), 0);
-    assert_int_equal(count(r, "lock-order-cycle", true), 1);
+    /* a note only: the two processes' parts never overlapped */
+    assert_int_equal(count(r, "lock-order-cycle", false), 1);
+    assert_true(first(r, "lock-order-cycle")->note_only);
+    assert_int_equal(findings_count(&r->a.fs, r->o.fail_on), 0);
     done(r);
 }
 
@@ -459,6 +518,12 @@ static void test_python_condition_is_clean(void **state)
                             "T2 acquire W contended ; T2 acquire L try ; T2 destroy W\n"
                             "T2 post L value=2\n" JOINS2);
     assert_int_equal(count(r, NULL, false), 0);
+    /* L -> W -> L in T2 alone, through W, destroyed after use: pruned,
+     * not a one-thread note (another waiter gets its own W) */
+    const struct finding *f = first(r, "lock-order-cycle");
+    assert_non_null(f);
+    assert_true(f->pruned);
+    assert_string_equal(f->prune_rule, "single-thread");
     done(r);
 }
 
@@ -1008,11 +1073,12 @@ int main(void)
         cmocka_unit_test(test_each_cycle_once),
         cmocka_unit_test(test_same_places_grouped),
         cmocka_unit_test(test_max_cycle_len_notes_cut),
-        cmocka_unit_test(test_single_thread_pruned),
+        cmocka_unit_test(test_single_thread_is_note),
+        cmocka_unit_test(test_single_thread_gate_pruned),
         cmocka_unit_test(test_gate_lock_pruned),
         cmocka_unit_test(test_gate_read_held_is_no_gate),
-        cmocka_unit_test(test_join_order_pruned),
-        cmocka_unit_test(test_parent_before_create_pruned),
+        cmocka_unit_test(test_join_order_is_note),
+        cmocka_unit_test(test_parent_before_create_is_note),
         cmocka_unit_test(test_concurrent_parent_child_reported),
         cmocka_unit_test(test_parent_after_create_is_concurrent),
         cmocka_unit_test(test_join_after_create_does_not_order),

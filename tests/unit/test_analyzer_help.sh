@@ -76,7 +76,7 @@ contention() {
     done
 }
 # all: that, then T15 waits for S 150 ms while T2 takes S twelve times
-# (starvation), and a lock-order cycle of nine locks, one thread per edge.
+# (starvation), a lock-order cycle of nine locks, one thread per edge,
 all() {
     contention
     t=40
@@ -92,6 +92,9 @@ all() {
         echo "$th start parent=T1 ; T1 create $th"
         echo "$th acquire C$i @$((t + i))ms ; $th acquire C$n ; $th release C$n ; $th release C$i"
     done
+    # and an inversion seen in one thread (a note by default)
+    echo "T2 acquire X ; T2 acquire Y ; T2 release Y ; T2 release X"
+    echo "T2 acquire Y ; T2 acquire X ; T2 release X ; T2 release Y"
 }
 { contention; echo "T1 proc-exit status=0"; } >"$TMP/contention.txt"
 { all; echo "T1 proc-exit status=0"; } >"$TMP/all.txt"
@@ -106,6 +109,7 @@ check top 11 "$TMP/all.swt"
 check hold-threshold 10ms "$TMP/all.swt"
 check wait-threshold 200ms "$TMP/all.swt"
 check starve-count 20 "$TMP/all.swt"
+check single-thread-cycles warn "$TMP/all.swt"
 
 # Every option whose entry says "default" was checked above.
 for opt in $(entries | grep "(default " | sed 's/^ *\(-[a-z], \)\{0,1\}\(--[a-z-]*\).*/\2/'); do
