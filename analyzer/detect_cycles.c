@@ -67,10 +67,7 @@ static bool reader_preferring(const struct model_lock *l)
 static bool try_usable(const struct model *m, const struct model_edge *e,
                        const struct model_edge_variant *v)
 {
-    if (!(v->to_flags & SWT_ACQ_TRY))
-        return true;
-    const struct model_lock *to = &m->locks[e->to];
-    return to->kind == SWT_KIND_SEM || to->kind == SWT_KIND_SEM_NAMED;
+    return lockgraph_variant_can_block(m, e, v);
 }
 
 /* Edge a (acquiring L) followed by edge b (holding L). */
@@ -144,18 +141,78 @@ static bool pick_edge(struct choose *c, size_t i)
     return false;
 }
 
-static bool feasible(struct choose *c, unsigned rules)
+enum feas { F_NO, F_YES, F_UNKNOWN };
+
+/* Whether one variant per edge satisfies the rules; F_UNKNOWN when the
+ * budget ran out first (c->pick is then no valid choice). */
+static enum feas feas(struct choose *c, unsigned rules)
 {
     c->rules = rules;
     c->steps = 0;
     c->budget_hit = *c->total > TOTAL_SEARCH_BUDGET;
     if (c->budget_hit)
-        return true;
+        return F_UNKNOWN;
     bool ok = pick_edge(c, 0);
     *c->total += c->steps;
-    /* Out of budget: too many ways to check; say it could happen rather
-     * than drop a real deadlock. */
-    return ok || c->budget_hit;
+    return ok ? F_YES : c->budget_hit ? F_UNKNOWN : F_NO;
+}
+
+/* For explanations of a decided cycle: feasible, or not known to be not. */
+static bool feasible(struct choose *c, unsigned rules)
+{
+    return feas(c, rules) != F_NO;
+}
+
+/* The rules decided from the edges alone, before any choice is enumerated
+ * (so that no budget can turn a prunable cycle into a reported one). */
+static bool one_thread_only(const struct choose *c)
+{
+    uint32_t t = c->edges[0]->variants[0].thread;
+    for (size_t i = 0; i < c->n; i++)
+        for (uint32_t k = 0; k < c->edges[i]->nvariants; k++)
+            if (c->edges[i]->variants[k].thread != t)
+                return false;
+    return true;
+}
+
+/* A lock held exclusively in every occurrence of every edge. */
+static bool always_gated(const struct choose *c)
+{
+    const struct model_edge_variant *v0 = &c->edges[0]->variants[0];
+    for (uint32_t g = 0; g < v0->ngates; g++) {
+        bool all = true;
+        for (size_t i = 0; i < c->n && all; i++)
+            for (uint32_t k = 0; k < c->edges[i]->nvariants && all; k++) {
+                const struct model_edge_variant *v = &c->edges[i]->variants[k];
+                bool has = false;
+                for (uint32_t j = 0; j < v->ngates; j++)
+                    has |= v->gates[j] == v0->gates[g];
+                all = has;
+            }
+        if (all)
+            return true;
+    }
+    return false;
+}
+
+/* Two adjacent edges whose every pair of usable occurrences meets read to
+ * read on a reader-preferring rwlock. */
+static bool always_read_read(const struct choose *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const struct model_edge *a = c->edges[i], *b = c->edges[(i + 1) % c->n];
+        bool all = true;
+        for (uint32_t x = 0; x < a->nvariants && all; x++) {
+            if (!try_usable(c->m, a, &a->variants[x]))
+                continue;
+            for (uint32_t y = 0; y < b->nvariants && all; y++)
+                if (try_usable(c->m, b, &b->variants[y]))
+                    all = rr_broken(c->m, a, &a->variants[x], &b->variants[y]);
+        }
+        if (all)
+            return true;
+    }
+    return false;
 }
 
 /* Cycles through other instances of the same lock classes taken at the
@@ -258,7 +315,8 @@ static uint32_t per_use_lock(const struct model *m, const struct choose *c)
 }
 
 /* Explains why no choice of occurrences can deadlock. */
-static void explain_prune(struct cycles_ctx *cx, struct finding *f, struct choose *c)
+static void explain_prune(struct cycles_ctx *cx, struct finding *f, struct choose *c,
+                          bool per_use)
 {
     const struct model *m = cx->m;
     char b1[160], b2[160];
@@ -284,7 +342,7 @@ static void explain_prune(struct cycles_ctx *cx, struct finding *f, struct choos
                       "readers (lockdep's recursive-read rule)");
         return;
     }
-    if (feasible(c, C_TRY | C_RR | C_GATE)) {
+    if (per_use) {
         /* one thread, through a per-use lock (on_cycle) */
         uint32_t own = per_use_lock(m, c);
         finding_prune(f, "single-thread",
@@ -366,16 +424,40 @@ static bool on_cycle(void *vctx, const uint32_t *nodes, const struct model_edge 
     const struct model_edge_variant *pick[n];
     struct choose c = {.m = m, .nodes = nodes, .edges = edges, .n = n, .pick = pick,
                        .total = &cx->search_steps};
-    bool ok = feasible(&c, C_ALL | C_DISTINCT) || feasible(&c, C_ALL);
+    /* What the edges alone decide comes first, then the choices are
+     * enumerated under a budget; a budget that runs out leaves a cycle
+     * "unknown" (a warning), never a reported error. */
+    bool sure_one = one_thread_only(&c);
+    bool sure_pruned = always_gated(&c) || always_read_read(&c);
+    enum feas full = F_NO;
+    if (!sure_one && !sure_pruned) {
+        full = feas(&c, C_ALL | C_DISTINCT);
+        if (full != F_YES) /* a relaxation: it decides */
+            full = feas(&c, C_ALL);
+    }
+    enum feas single = F_NO;
+    if (full != F_YES && !sure_pruned)
+        single = feas(&c, C_TRY | C_RR | C_GATE);
+    bool ok = full == F_YES;
     /* seen in threads ordered by create/join/fork, or in one thread */
-    bool ordered = !ok && feasible(&c, C_TRY | C_RR | C_GATE | C_MULTI);
-    bool one = ordered || (!ok && feasible(&c, C_TRY | C_RR | C_GATE) &&
-                         per_use_lock(m, &c) == MODEL_NONE);
-    bool budget = c.budget_hit;
-    if (!ok && !one)
+    bool ordered = false, one = false, unknown = false, per_use = false;
+    if (full == F_NO && single != F_NO) {
+        ordered = !sure_one && single == F_YES && feas(&c, C_TRY | C_RR | C_GATE | C_MULTI) == F_YES;
+        if (!ordered && single == F_YES)
+            feas(&c, C_TRY | C_RR | C_GATE); /* its choice again */
+        one = ordered || per_use_lock(m, &c) == MODEL_NONE;
+        per_use = !one;
+        if (single == F_UNKNOWN) /* no valid choice: show the first occurrences */
+            for (size_t i = 0; i < n; i++)
+                pick[i] = &edges[i]->variants[0];
+    } else if (full == F_UNKNOWN && single != F_NO) {
+        unknown = true;
+    }
+    bool budget = c.budget_hit || *c.total > TOTAL_SEARCH_BUDGET;
+    if (!ok && (!one || single == F_UNKNOWN))
         for (size_t i = 0; i < n; i++)
             pick[i] = &edges[i]->variants[0];
-    char *sig = cycle_signature(m, nodes, pick, n, ok ? 'r' : one ? 'o' : 'p');
+    char *sig = cycle_signature(m, nodes, pick, n, ok ? 'r' : one ? 'o' : unknown ? 'u' : 'p');
     if (sig) {
         struct cycle_group *g;
         HASH_FIND_STR(cx->groups, sig, g);
@@ -388,7 +470,9 @@ static bool on_cycle(void *vctx, const uint32_t *nodes, const struct model_edge 
 
     bool warn = cx->o->single_thread_cycles == ST_CYCLES_WARN;
     struct finding *f = findings_add(cx->out, FINDING_CYCLE, "lock-order-cycle",
-                                     ok ? SEV_ERROR : one && warn ? SEV_WARNING : SEV_INFO);
+                                     ok                    ? SEV_ERROR
+                                     : unknown || (one && warn) ? SEV_WARNING
+                                                                : SEV_INFO);
     f->note_only = one && !warn;
     if (sig) {
         struct cycle_group *g = xcalloc(1, sizeof *g);
@@ -400,17 +484,18 @@ static bool on_cycle(void *vctx, const uint32_t *nodes, const struct model_edge 
     f->sort_key = cx->seq++;
     char *text = cycle_text(m, nodes, n);
     finding_title(f, "potential deadlock: lock-order cycle %s%s", text,
-                  ordered ? " (seen in threads that never overlapped)"
-                  : one   ? " (seen in one thread)"
-                          : "");
+                  ordered   ? " (seen in threads that never overlapped)"
+                  : one     ? " (seen in one thread)"
+                  : unknown ? " (not fully checked)"
+                            : "");
     free(text);
     for (size_t i = 0; i < n; i++)
         finding_lock(f, nodes[i]);
     finding_metric_u64(f, "length", n);
     if (sig)
         finding_metric_u64(f, "instances", 1);
-    if (!ok && !one) {
-        explain_prune(cx, f, &c);
+    if (!ok && !one && !unknown) {
+        explain_prune(cx, f, &c, per_use);
         /* a representative occurrence for each edge */
         for (size_t i = 0; i < n; i++)
             pick[i] = &edges[i]->variants[0];
@@ -444,6 +529,16 @@ static bool on_cycle(void *vctx, const uint32_t *nodes, const struct model_edge 
     const struct model_edge_variant *v0 = pick[0], *v1 = pick[1 % n];
     if (one) {
         explain_one_thread(m, f, &c, ordered);
+    } else if (unknown) {
+        finding_why(f,
+                    "The edges of this cycle were seen in too many different ways (threads, "
+                    "modes, other locks held) to check every combination within the search "
+                    "budget (%u steps per cycle), so whether two of them can run at the same "
+                    "time is not known: it is reported, as a warning, rather than dropped. "
+                    "%s acquires %s while holding %s, and the locks of this cycle are also "
+                    "taken in the opposite order.",
+                    SEARCH_BUDGET, th(m, v0->thread, b1, sizeof b1),
+                    lk(m, nodes[1 % n], b2, sizeof b2), lk(m, nodes[0], b3, sizeof b3));
     } else if (v1->thread != v0->thread) {
         char who[160];
         th(m, v1->thread, who, sizeof who);
@@ -468,9 +563,9 @@ static bool on_cycle(void *vctx, const uint32_t *nodes, const struct model_edge 
                 "take the later lock with a trylock and back off (release everything, retry) "
                 "when it is busy.",
                 lk(m, nodes[0], b1, sizeof b1));
-    if (budget)
+    if (budget && unknown)
         findings_note(cx->out, "some cycles had too many recorded variants to check every "
-                               "combination; they are reported rather than pruned");
+                               "combination; they are reported as warnings (not fully checked)");
     for (size_t i = 0; i < n; i++)
         if (edges[i]->variants_overflow) {
             findings_note(cx->out, "some lock-order edges were seen in more than %d "
@@ -479,6 +574,70 @@ static bool on_cycle(void *vctx, const uint32_t *nodes, const struct model_edge 
             break;
         }
     return true;
+}
+
+/* A component of the graph whose search its budget cut short: the cycles
+ * not listed may hide a deadlock, so it is a finding (a warning that fails
+ * --fail-on cycle), unless every edge in it was taken by one thread (then
+ * nothing worse than a note can be hidden). */
+static void report_cut(const struct model *m, const struct lockgraph_cut *cut,
+                       struct findings *out)
+{
+    bool *in = xcalloc(m->nlocks ? m->nlocks : 1, sizeof *in);
+    for (size_t i = 0; i < cut->nnodes; i++)
+        in[cut->nodes[i]] = true;
+    uint32_t t = MODEL_NONE;
+    bool one_thread = true;
+    for (size_t i = 0; i < m->nedges && one_thread; i++) {
+        const struct model_edge *e = &m->edges[i];
+        if (e->from >= m->nlocks || e->to >= m->nlocks || !in[e->from] || !in[e->to] ||
+            !lockgraph_edge_can_block(m, e))
+            continue;
+        for (uint32_t k = 0; k < e->nvariants && one_thread; k++) {
+            if (t == MODEL_NONE)
+                t = e->variants[k].thread;
+            one_thread = e->variants[k].thread == t;
+        }
+    }
+    free(in);
+    struct finding *f = findings_add(out, FINDING_CYCLE, "cycle-search-incomplete",
+                                     one_thread ? SEV_INFO : SEV_WARNING);
+    f->note_only = one_thread;
+    f->sort_key = UINT64_MAX; /* after the cycles it listed */
+    char b1[160];
+    finding_title(f,
+                  "lock-order cycle search cut short: %zu locks, %zu lock-order edges in one "
+                  "tangle; every cycle of up to %u locks listed, longer ones not",
+                  cut->nnodes, cut->nedges, cut->complete_len);
+    for (size_t i = 0; i < cut->nnodes; i++)
+        finding_lock(f, cut->nodes[i]);
+    if (t != MODEL_NONE && one_thread)
+        finding_thread(f, t);
+    finding_metric_u64(f, "locks", cut->nnodes);
+    finding_metric_u64(f, "edges", cut->nedges);
+    finding_metric_u64(f, "cycles_listed", cut->cycles);
+    finding_metric_u64(f, "complete_up_to_length", cut->complete_len);
+    finding_metric_str(f, "budget", cut->by_steps ? "search steps" : "cycles");
+    if (one_thread)
+        finding_why(f,
+                    "These locks are taken in so many orders that the search for lock-order "
+                    "cycles among them stopped at its budget (%u cycles or %llu steps per group "
+                    "of locks) after listing %zu. Every edge among them was taken by %s alone, "
+                    "so the cycles not listed are, like those listed, seen in one thread.",
+                    LOCKGRAPH_CYCLE_BUDGET, (unsigned long long)LOCKGRAPH_STEP_BUDGET,
+                    cut->cycles, model_thread_label(m, t, b1, sizeof b1));
+    else
+        finding_why(f,
+                    "These locks are taken in so many orders that the search for lock-order "
+                    "cycles among them stopped at its budget (%u cycles or %llu steps per group "
+                    "of locks) after listing %zu: a cycle of more than %u locks among them that "
+                    "can deadlock may not be shown.",
+                    LOCKGRAPH_CYCLE_BUDGET, (unsigned long long)LOCKGRAPH_STEP_BUDGET,
+                    cut->cycles, cut->complete_len);
+    finding_fix(f, "Take these locks in one global order (by rank or address), or fewer of them "
+                   "at a time, so that the graph has few cycles and each one is checked; or take "
+                   "them with trylock back-off (std::lock, std::scoped_lock), which cannot "
+                   "deadlock and is left out of the search.");
 }
 
 void detect_cycles(const struct model *m, const struct report_opts *o, struct findings *out)
@@ -501,11 +660,10 @@ void detect_cycles(const struct model *m, const struct report_opts *o, struct fi
                       "the cycle search stopped at %u locks per cycle (--max-cycle-len); "
                       "longer cycles may exist",
                       o->max_cycle_len);
-    if (res.cut_by_budget)
-        findings_note(out, "the lock-order graph has too many cycles to list; the search "
-                           "stopped after %zu",
-                      res.cycles);
+    for (size_t i = 0; i < res.ncuts; i++)
+        report_cut(m, &res.cuts[i], out);
+    lockgraph_result_free(&res);
     if (m->hb_disabled)
         findings_note(out, "too many threads for happens-before ordering; cycles between "
-                           "threads ordered by create/join are not pruned");
+                           "threads ordered by create/join are reported as if they overlapped");
 }

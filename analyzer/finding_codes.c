@@ -36,6 +36,11 @@ static const struct finding_code_info codes[] = {
      "Potential deadlock: a lock-order cycle through a reader-writer lock",
      "Threads take these locks, one of them a reader-writer lock held for writing somewhere, "
      "in orders that form a cycle: they can deadlock. Use one global lock order."},
+    {"cycle-search-incomplete", "CycleSearchIncomplete",
+     "The lock-order cycle search stopped at its budget",
+     "These locks are taken in so many orders that not every lock-order cycle among them was "
+     "listed: one that can deadlock may be missing. Take them in one global order, or fewer "
+     "at a time, or with trylock back-off (std::lock), which is left out of the search."},
     {"wait-holding-lock", "WaitHoldingLock",
      "Waits for a signal or post while holding a lock the signaller needs",
      "A thread waits on a condition variable or semaphore while it holds a lock that the "

@@ -22,7 +22,7 @@ enum report_weight { REPORT_WEIGHT_WAIT = 0, REPORT_WEIGHT_HOLD = 1 };
 
 /* Defaults that are not lockstats thresholds (those are LOCKSTATS_DEFAULT_*
  * in lockstats.h).  --help prints every default from report_opts_init. */
-#define REPORT_DEFAULT_MAX_CYCLE_LEN 8u
+#define REPORT_DEFAULT_MAX_CYCLE_LEN 16u
 #define REPORT_DEFAULT_TOP 10u
 
 /* Lock-order inversions seen only in one thread, or in threads ordered by

@@ -4,8 +4,9 @@
  * *tries* lock_a; when that fails it drops lock_b and starts again.  A
  * trylock never blocks, so this is the standard deadlock-free pattern.
  *
- * The report must show: no findings (the cycle is dropped because one of its
- * edges comes from a trylock; --verbose says so); exit code 0. */
+ * The report must show: no findings (an edge taken only with a trylock is
+ * left out of the lock-order graph before the cycle search, so there is no
+ * cycle); exit code 0. */
 #include "sample_util.h"
 
 pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;

@@ -417,14 +417,197 @@ static void test_atfork_handlers_are_no_held_at_fork(void **state)
     done(r);
 }
 
-static void test_trylock_pruned(void **state)
+static void test_trylock_edges_left_out(void **state)
 {
     (void)state;
-    expect_pruned(THREADS2
-                  "T2 acquire A ; T2 acquire B ; T2 release B ; T2 release A\n"
-                  "T3 acquire B ; T3 fail A try ; T3 release B\n"
-                  "T3 acquire B ; T3 acquire A try ; T3 release A ; T3 release B\n" JOINS2,
-                  "trylock");
+    /* B -> A was only ever a trylock: left out of the graph, no cycle at all */
+    struct run *r = analyze(THREADS2
+                            "T2 acquire A ; T2 acquire B ; T2 release B ; T2 release A\n"
+                            "T3 acquire B ; T3 fail A try ; T3 release B\n"
+                            "T3 acquire B ; T3 acquire A try ; T3 release A ; T3 release B\n" JOINS2);
+    assert_int_equal(r->a.fs.n, 0);
+    done(r);
+}
+
+/* A growing text buffer for generated scenarios. */
+struct text {
+    char *s;
+    size_t len, cap;
+};
+
+static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct text *t, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
+        va_end(ap);
+        assert_true(n >= 0);
+        if (t->s && t->len + (size_t)n < t->cap) {
+            t->len += (size_t)n;
+            return;
+        }
+        t->cap = (t->cap + (size_t)n + 1) * 2;
+        t->s = realloc(t->s, t->cap);
+        assert_non_null(t->s);
+    }
+}
+
+static size_t count_sev(const struct run *r, const char *code, enum finding_severity sev)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->a.fs.n; i++) {
+        const struct finding *f = r->a.fs.list[i];
+        if (!f->pruned && !strcmp(f->code, code) && f->severity == sev)
+            n++;
+    }
+    return n;
+}
+
+static uint64_t metric(const struct finding *f, const char *key)
+{
+    for (size_t i = 0; i < f->nmetrics; i++)
+        if (!strcmp(f->metrics[i].key, key))
+            return f->metrics[i].v.u;
+    fail_msg("no metric %s", key);
+    return 0;
+}
+
+/* 64 accounts moved between by lock + trylock back-off (std::lock) from
+ * four threads, and a real x/y inversion between two others: the
+ * trylock-only edges cannot hide it. */
+static void test_trylock_bank_hides_no_inversion(void **state)
+{
+    (void)state;
+    struct text t = {0};
+    add(&t, "header run=7\n");
+    for (int k = 2; k <= 7; k++)
+        add(&t, "T%d start parent=T1 ; T1 create T%d\n", k, k);
+    unsigned seed = 1;
+    for (int op = 0; op < 4000; op++) {
+        seed = seed * 1103515245u + 12345u;
+        int a = (int)(seed >> 16) % 64, b = (int)(seed >> 8) % 64, th = 2 + op % 4;
+        if (a == b)
+            continue;
+        add(&t, "T%d acquire A%d ; T%d acquire A%d try ; T%d release A%d ; T%d release A%d\n", th,
+            a, th, b, th, b, th, a);
+    }
+    add(&t, "T6 acquire X ; T6 acquire Y ; T6 release Y ; T6 release X\n"
+            "T7 acquire Y ; T7 acquire X ; T7 release X ; T7 release Y\n");
+    struct run *r = analyze(t.s);
+    free(t.s);
+    assert_int_equal(count(r, "lock-order-cycle", false), 1);
+    assert_int_equal(count_sev(r, "lock-order-cycle", SEV_ERROR), 1);
+    assert_int_equal(first(r, "lock-order-cycle")->nlocks, 2);
+    assert_int_equal(count(r, "cycle-search-incomplete", false), 0);
+    assert_true(findings_count(&r->a.fs, 1u << FINDING_CYCLE) >= 1);
+    done(r);
+}
+
+/* One thread takes 45 locks in every order: many cycles, all notes; the
+ * budget cuts the search (a note too: only one thread's edges), and
+ * nothing fails. */
+static void test_one_thread_45_locks_no_error(void **state)
+{
+    (void)state;
+    struct text t = {0};
+    add(&t, "header run=7\n");
+    for (int a = 0; a < 45; a++)
+        for (int b = 0; b < 45; b++)
+            if (a != b)
+                add(&t, "T1 acquire L%d ; T1 acquire L%d ; T1 release L%d ; T1 release L%d\n", a, b,
+                    b, a);
+    add(&t, "T1 acquire L0 ; T1 acquire L1 ; T1 acquire L2 ; T1 acquire L3\n"
+            "T1 release L3 ; T1 release L2 ; T1 release L1 ; T1 release L0\n");
+    struct run *r = analyze(t.s);
+    free(t.s);
+    assert_int_equal(count_sev(r, "lock-order-cycle", SEV_ERROR), 0);
+    assert_int_equal(count_sev(r, "lock-order-cycle", SEV_WARNING), 0);
+    assert_true(count_sev(r, "lock-order-cycle", SEV_INFO) >= 990); /* every 2-cycle */
+    assert_int_equal(count_sev(r, "cycle-search-incomplete", SEV_INFO), 1);
+    assert_int_equal(findings_count(&r->a.fs, r->o.fail_on), 0);
+    /* the shortest first */
+    assert_int_equal(r->a.fs.list[0]->nlocks, 2);
+    done(r);
+}
+
+/* T2 nests 100 locks, T3 takes the last then the first: the direct
+ * inversion (2 locks) is listed first, before the budget cuts the longer
+ * ones, and the cut is a warning with counts. */
+static void test_shortest_cycle_listed_first(void **state)
+{
+    (void)state;
+    struct text t = {0};
+    add(&t, THREADS2);
+    for (int i = 1; i <= 100; i++)
+        add(&t, "T2 acquire L%d\n", i);
+    for (int i = 100; i >= 1; i--)
+        add(&t, "T2 release L%d\n", i);
+    add(&t, "T3 acquire L100 ; T3 acquire L1 ; T3 release L1 ; T3 release L100\n" JOINS2);
+    struct run *r = analyze(t.s);
+    free(t.s);
+    const struct finding *f = r->a.fs.list[0];
+    assert_string_equal(f->code, "lock-order-cycle");
+    assert_int_equal(f->severity, SEV_ERROR);
+    assert_int_equal(f->nlocks, 2);
+    assert_int_equal(metric(f, "length"), 2);
+    /* every cycle of length 3 and 4 listed (98 and 98*97/2), then the budget */
+    assert_true(count(r, "lock-order-cycle", false) >= 1 + 98 + 4753);
+    const struct finding *cut = first(r, "cycle-search-incomplete");
+    assert_non_null(cut);
+    assert_int_equal(cut->severity, SEV_WARNING);
+    assert_false(cut->note_only);
+    assert_int_equal(metric(cut, "locks"), 100);
+    assert_int_equal(metric(cut, "complete_up_to_length"), 4);
+    assert_int_equal(metric(cut, "cycles_listed"), 10000);
+    done(r);
+}
+
+/* Two threads take 20 locks in every order, all under one gate: every
+ * cycle is pruned, but the budget cuts the search, and that cut (which could
+ * hide a cycle that is not gated) fails --fail-on cycle. */
+static void test_cut_search_fails(void **state)
+{
+    (void)state;
+    struct text t = {0};
+    add(&t, THREADS2);
+    for (int a = 0; a < 20; a++)
+        for (int b = 0; b < 20; b++)
+            if (a != b)
+                add(&t, "T%d acquire G ; T%d acquire L%d ; T%d acquire L%d ; T%d release L%d ; "
+                        "T%d release L%d ; T%d release G\n",
+                    2 + (a + b) % 2, 2 + (a + b) % 2, a, 2 + (a + b) % 2, b, 2 + (a + b) % 2, b,
+                    2 + (a + b) % 2, a, 2 + (a + b) % 2);
+    add(&t, JOINS2);
+    struct run *r = analyze(t.s);
+    free(t.s);
+    assert_int_equal(count(r, "lock-order-cycle", false), 0);
+    assert_true(count(r, "lock-order-cycle", true) > 0);
+    const struct finding *cut = first(r, "cycle-search-incomplete");
+    assert_non_null(cut);
+    assert_int_equal(cut->severity, SEV_WARNING);
+    assert_int_equal(findings_count(&r->a.fs, 1u << FINDING_CYCLE), 1);
+    done(r);
+}
+
+/* A ring of 16 locks, one thread per edge: found with the default bound. */
+static void test_ring_of_16_found(void **state)
+{
+    (void)state;
+    struct text t = {0};
+    add(&t, "header run=7\n");
+    for (int i = 0; i < 16; i++)
+        add(&t, "T%d start parent=T1 ; T1 create T%d\n", i + 2, i + 2);
+    for (int i = 0; i < 16; i++)
+        add(&t, "T%d acquire C%d ; T%d acquire C%d ; T%d release C%d ; T%d release C%d\n", i + 2,
+            i, i + 2, (i + 1) % 16, i + 2, (i + 1) % 16, i + 2, i);
+    struct run *r = analyze(t.s);
+    free(t.s);
+    assert_int_equal(count(r, "lock-order-cycle", false), 1);
+    assert_int_equal(first(r, "lock-order-cycle")->nlocks, 16);
+    assert_int_equal(r->a.fs.nnotes, 0); /* the bound did not cut */
+    done(r);
 }
 
 static void test_rwlock_read_read_pruned(void **state)
@@ -1085,7 +1268,12 @@ int main(void)
         cmocka_unit_test(test_pshared_cycle_across_fork),
         cmocka_unit_test(test_fork_before_is_ordered),
         cmocka_unit_test(test_atfork_handlers_are_no_held_at_fork),
-        cmocka_unit_test(test_trylock_pruned),
+        cmocka_unit_test(test_trylock_edges_left_out),
+        cmocka_unit_test(test_trylock_bank_hides_no_inversion),
+        cmocka_unit_test(test_one_thread_45_locks_no_error),
+        cmocka_unit_test(test_shortest_cycle_listed_first),
+        cmocka_unit_test(test_cut_search_fails),
+        cmocka_unit_test(test_ring_of_16_found),
         cmocka_unit_test(test_rwlock_read_read_pruned),
         cmocka_unit_test(test_prefer_writer_np_read_read_pruned),
         cmocka_unit_test(test_rwlock_write_then_read_is_cycle),

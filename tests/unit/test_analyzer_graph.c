@@ -101,6 +101,82 @@ static void test_non_locks_are_skipped(void **state)
     free(m.edges);
 }
 
+/* Records the length of each cycle in the order found, and whether the
+ * separate pair (nodes 12, 13) was found. */
+struct order {
+    size_t count;
+    size_t last_len;
+    bool decreased;
+    bool pair;
+};
+
+static bool by_order(void *ctx, const uint32_t *nodes, const struct model_edge *const *edges,
+                     size_t n)
+{
+    (void)edges;
+    struct order *o = ctx;
+    if (nodes[0] >= 12) {
+        o->pair = true;
+        return true;
+    }
+    o->decreased |= n < o->last_len;
+    o->last_len = n;
+    o->count++;
+    return true;
+}
+
+static void test_budget_per_component(void **state)
+{
+    (void)state;
+    /* a complete graph of 12 locks, then a separate 2-cycle 12 <-> 13 */
+    struct model m;
+    complete_graph(&m, 14);
+    size_t k = 0;
+    for (size_t i = 0; i < m.nedges; i++) {
+        const struct model_edge *e = &m.edges[i];
+        bool big = e->from < 12 && e->to < 12, pair = e->from >= 12 && e->to >= 12;
+        if (big || pair)
+            m.edges[k++] = *e;
+    }
+    m.nedges = k;
+    struct order o = {0};
+    struct lockgraph_result res;
+    lockgraph_cycles(&m, 16, by_order, &o, &res);
+    /* by increasing length: 66 + 440 + 2970 cycles of 2..4 locks (C(12,k)
+     * (k-1)!), then the budget stops the big component among its 19008
+     * cycles of 5 */
+    assert_false(o.decreased);
+    assert_int_equal(o.count, LOCKGRAPH_CYCLE_BUDGET);
+    assert_true(o.pair); /* its own budget: the other component is searched */
+    assert_true(res.cut_by_budget);
+    assert_int_equal(res.ncuts, 1);
+    assert_int_equal(res.cuts[0].nnodes, 12);
+    assert_int_equal(res.cuts[0].nedges, 132);
+    assert_int_equal(res.cuts[0].complete_len, 4);
+    assert_int_equal(res.cuts[0].cycles, LOCKGRAPH_CYCLE_BUDGET);
+    lockgraph_result_free(&res);
+    free(m.locks);
+    free(m.edges);
+}
+
+static void test_trylock_only_edges_dropped(void **state)
+{
+    (void)state;
+    struct model m;
+    complete_graph(&m, 2);
+    struct model_edge_variant v = {.to_flags = SWT_ACQ_TRY};
+    m.edges[1].variants = &v; /* b -> a: only a trylock */
+    m.edges[1].nvariants = 1;
+    struct seen s = {0};
+    struct lockgraph_result res;
+    lockgraph_cycles(&m, 8, collect, &s, &res);
+    assert_int_equal(s.count, 0);
+    assert_int_equal(res.dropped_try, 1);
+    lockgraph_result_free(&res);
+    free(m.locks);
+    free(m.edges);
+}
+
 static void test_hb_create_and_join(void **state)
 {
     (void)state;
@@ -138,6 +214,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_complete_graph_cycles),
         cmocka_unit_test(test_non_locks_are_skipped),
+        cmocka_unit_test(test_budget_per_component),
+        cmocka_unit_test(test_trylock_only_edges_dropped),
         cmocka_unit_test(test_hb_create_and_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

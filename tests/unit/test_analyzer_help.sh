@@ -103,7 +103,7 @@ all() {
 
 check format json "$TMP/all.swt"
 check fail-on all "$TMP/contention.swt"
-check max-cycle-len 9 "$TMP/all.swt"
+check max-cycle-len 8 "$TMP/all.swt"
 check color always "$TMP/all.swt"
 check top 11 "$TMP/all.swt"
 check hold-threshold 10ms "$TMP/all.swt"

@@ -363,7 +363,8 @@ static void test_finding_codes(void **state)
     (void)state;
     const char *codes[] = {
         "deadlock", "self-deadlock", "lost-wakeup", "self-wait", "barrier", "hang",
-        "lock-order-cycle", "lock-order-cycle-rw", "wait-holding-lock", "held-at-thread-exit",
+        "lock-order-cycle", "lock-order-cycle-rw", "cycle-search-incomplete", "wait-holding-lock",
+        "held-at-thread-exit",
         "held-at-thread-cancel", "held-at-exit", "held-at-kill", "held-at-fork", "owner-dead",
         "wait-on-abandoned", "unlock-not-owner", "unlock-unheld", "double-unlock", "destroy-held",
         "relock", "cond-two-mutexes", "cond-wait-unheld", "use-after-destroy", "sem-overpost",
