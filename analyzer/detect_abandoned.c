@@ -4,8 +4,10 @@
  * mutex that reported EOWNERDEAD, and the waits that failed or hung on such
  * a lock.  Reads the facts of the model pass. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "analyzer/detect.h"
+#include "analyzer/xalloc.h"
 
 static bool is_sem(const struct model_lock *l)
 {
@@ -26,10 +28,56 @@ static const char *proc_text(const struct model *m, uint32_t proc, char *buf, si
     return buf;
 }
 
+/* Whether the recorder lost events of this thread: its DROPPED records,
+ * or drops its process's header counts that no DROPPED record reported (a
+ * full disk: the record waits for space that never came), which may be
+ * any thread's.  Its release of a lock may be among them. */
+static bool lost_events(const struct model *m, uint32_t thread, const uint64_t *unreported)
+{
+    if (thread >= m->nthreads)
+        return false;
+    const struct model_thread *t = &m->threads[thread];
+    return t->dropped_events || (t->proc < m->nprocs && unreported[t->proc]);
+}
+
+/* A finding that rests on the absence of a thread's release: a note when
+ * events of that thread were lost, since the release may be one of them. */
+static void weigh_lost(const struct model *m, struct finding *f, uint32_t thread,
+                       const uint64_t *unreported)
+{
+    if (!lost_events(m, thread, unreported))
+        return;
+    char b[160];
+    const char *who = model_thread_label(m, thread, b, sizeof b);
+    f->severity = SEV_INFO;
+    f->note_only = true;
+    finding_metric_str(f, "confidence", "low");
+    char *title = xstrdup(f->title ? f->title : ""), *why = xstrdup(f->why ? f->why : "");
+    finding_title(f, "%s (events of %s were lost)", title, who);
+    finding_why(f,
+                "The recorder lost events of %s (its trace was full, or the disk ran out of "
+                "space), and its release of the lock may be one of them: this is a note, not an "
+                "error. Give the trace more space and run again to confirm. %s",
+                who, why);
+    free(title);
+    free(why);
+}
+
 void detect_abandoned(const struct model *m, const struct report_opts *o, struct findings *out)
 {
     (void)o;
     char b1[160], b2[160], b3[64];
+    /* per process: dropped events its header counts beyond its DROPPED records */
+    uint64_t *unreported = xcalloc(m->nprocs ? m->nprocs : 1, sizeof *unreported);
+    for (size_t p = 0; p < m->nprocs; p++)
+        unreported[p] = m->procs[p].hdr.dropped_events;
+    for (size_t i = 0; i < m->nthreads; i++) {
+        uint32_t p = m->threads[i].proc;
+        if (p < m->nprocs)
+            unreported[p] -= unreported[p] < m->threads[i].dropped_events
+                                 ? unreported[p]
+                                 : m->threads[i].dropped_events;
+    }
     for (size_t i = 0; i < m->nfacts; i++) {
         const struct model_fact *x = &m->facts[i];
         if (x->lock >= m->nlocks)
@@ -178,6 +226,10 @@ void detect_abandoned(const struct model *m, const struct report_opts *o, struct
         default:
             continue;
         }
+        if (x->kind == MODEL_FACT_HELD_AT_THREAD_END || x->kind == MODEL_FACT_HELD_AT_PROC_END)
+            weigh_lost(m, f, x->thread, unreported);
+        else if (x->kind == MODEL_FACT_WAIT_ON_ABANDONED && x->other != MODEL_NONE)
+            weigh_lost(m, f, x->other, unreported);
         f->sort_key = 0; /* by code, lock, thread: not by time, which varies run to run */
         finding_lock(f, x->lock);
         finding_thread(f, x->thread);
@@ -186,4 +238,5 @@ void detect_abandoned(const struct model *m, const struct report_opts *o, struct
         if (x->count > 1)
             finding_metric_u64(f, "times", x->count);
     }
+    free(unreported);
 }

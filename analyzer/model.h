@@ -98,6 +98,8 @@ struct model_thread {
     uint32_t waiting_join;   /* model thread it was blocked joining at the end, or MODEL_NONE
                                 (then waiting_site/waiting_since_ns are the join's) */
     uint64_t nevents;        /* records of this thread */
+    uint64_t dropped_events; /* events its DROPPED records say the recorder lost (the
+                                header may count more: drops not yet reported) */
     /* Profile mode: operations counted without their lock (the thread's
      * SWT_STAT_UNCOUNTED slot: its (lock, site) tables were full). */
     uint64_t uncounted_acquisitions, uncounted_contentions, uncounted_failures;

@@ -40,21 +40,26 @@ struct model_fact *facts_add(struct model *m, enum model_fact_kind kind, uint32_
     return f;
 }
 
-/* lock MODEL_NONE: all of the thread's */
+/* lock MODEL_NONE: all of the thread's process-end facts (it ended after
+ * exit() began); a lock: its process-end and thread-end facts (a release
+ * after the exit record: a pthread_cleanup_push handler that pthread_exit
+ * runs after the shim recorded the exit). */
 void facts_withdraw_exit(struct model *m, uint32_t thread, uint32_t lock)
 {
     struct tstate *ts = &m->priv->ts[thread];
     for (size_t i = 0; i < ts->nexit_facts; i++) {
         struct model_fact *f = &m->facts[ts->exit_facts[i]];
-        if (f->kind == MODEL_FACT_HELD_AT_PROC_END &&
-            (lock == MODEL_NONE || m->locks[f->lock].node == m->locks[lock].node))
+        bool end = f->kind == MODEL_FACT_HELD_AT_PROC_END ||
+                   (f->kind == MODEL_FACT_HELD_AT_THREAD_END && lock != MODEL_NONE);
+        if (end && (lock == MODEL_NONE || m->locks[f->lock].node == m->locks[lock].node))
             f->kind = MODEL_FACT_NONE;
     }
 }
 
 /* One fact of kind per lock the thread holds now: the end of a thread or a
- * process, or a fork.  Facts at a process's end are remembered so that a
- * later release or thread exit can withdraw them. */
+ * process, or a fork.  Facts at a thread's or process's end are remembered
+ * so that a later release (or, for a process's end, thread exit) can
+ * withdraw them. */
 void facts_held_at_end(struct model *m, enum model_fact_kind kind, uint32_t thread, uint64_t ns,
                        uint32_t proc2, uint32_t other)
 {
@@ -66,7 +71,7 @@ void facts_held_at_end(struct model *m, enum model_fact_kind kind, uint32_t thre
             f->proc2 = proc2;
             f->other = other;
             f->other_site = MODEL_NONE;
-            if (kind == MODEL_FACT_HELD_AT_PROC_END) {
+            if (kind == MODEL_FACT_HELD_AT_PROC_END || kind == MODEL_FACT_HELD_AT_THREAD_END) {
                 ts->exit_facts =
                     xrealloc(ts->exit_facts, (ts->nexit_facts + 1) * sizeof *ts->exit_facts);
                 ts->exit_facts[ts->nexit_facts++] = (size_t)(f - m->facts);

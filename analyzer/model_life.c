@@ -129,8 +129,10 @@ void life_on_dropped(struct model_ctx *c)
 {
     struct model *m = c->m;
     m->dropped_events += c->r->f[RF_DROPPED_COUNT];
-    if (c->thread != MODEL_NONE)
+    if (c->thread != MODEL_NONE) {
         m->priv->ts[c->thread].dropped = true;
+        m->threads[c->thread].dropped_events += c->r->f[RF_DROPPED_COUNT];
+    }
 }
 
 /* The recorder could not keep something of this thread (a held list it

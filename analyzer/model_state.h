@@ -101,9 +101,10 @@ struct tstate {
     uint64_t last_ns;       /* time of this thread's previous record */
     struct edge_memo *memo; /* note_edge's shortcut, allocated on first use */
     bool dropped;           /* the recorder lost events of this thread */
-    /* HELD_AT_PROC_END facts of this thread: exit() runs on while other
-     * threads finish, and a release or thread exit recorded after it
-     * withdraws them (a race at exit, not an abandoned lock). */
+    /* HELD_AT_PROC_END and HELD_AT_THREAD_END facts of this thread: exit()
+     * runs on while other threads finish, and pthread_exit runs the cleanup
+     * handlers after the shim recorded the exit; a release (or, for
+     * exit(), a thread exit) recorded after them withdraws them. */
     size_t *exit_facts;
     size_t nexit_facts;
     /* Holds that another thread's acquisition ended before this thread's

@@ -1076,6 +1076,46 @@ static void test_held_at_fork_profile_blob(void **state)
     done(r);
 }
 
+static void test_abandoned_after_lost_events_is_note(void **state)
+{
+    (void)state;
+    /* T2's release of A may be among its lost events: a note, not an error */
+    const char *texts[] = {
+        "header run=7\nT2 start parent=T1 ; T1 create T2\n"
+        "T2 acquire A ; T2 dropped 5 ; T2 exit ; T1 join T2 ; T1 proc-exit\n",
+        /* a full disk: only the header counts the drops (no DROPPED record) */
+        "header run=7 dropped=5\nT2 start parent=T1 ; T1 create T2\n"
+        "T2 acquire A ; T2 exit ; T1 join T2 ; T1 proc-exit\n",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        struct run *r = analyze(texts[i]);
+        const struct finding *f = first(r, "held-at-thread-exit");
+        assert_non_null(f);
+        assert_int_equal(f->severity, SEV_INFO);
+        assert_true(f->note_only);
+        assert_non_null(strstr(f->why, "lost events"));
+        assert_int_equal(findings_count(&r->a.fs, r->o.fail_on), 0);
+        done(r);
+    }
+    /* nothing lost: an error */
+    struct run *r = analyze("header run=7\nT2 start parent=T1 ; T1 create T2\n"
+                            "T2 acquire A ; T2 exit ; T1 join T2 ; T1 proc-exit\n");
+    assert_int_equal(first(r, "held-at-thread-exit")->severity, SEV_ERROR);
+    done(r);
+}
+
+static void test_release_by_cleanup_handler_after_exit(void **state)
+{
+    (void)state;
+    /* pthread_exit: the shim's exit record comes before the cleanup
+     * handlers run, and a handler releases A: not abandoned */
+    struct run *r = analyze("header run=7\nT2 start parent=T1 ; T1 create T2\n"
+                            "T2 acquire A ; T2 exit ; T2 release A ; T1 join T2 ; T1 proc-exit\n");
+    assert_int_equal(count(r, "held-at-thread-exit", false), 0);
+    assert_int_equal(count(r, NULL, false), 0);
+    done(r);
+}
+
 static void test_robust_owner_dead_across_processes(void **state)
 {
     (void)state;
@@ -1310,6 +1350,8 @@ int main(void)
         cmocka_unit_test(test_held_at_fork),
         cmocka_unit_test(test_wait_on_lock_of_dead_process),
         cmocka_unit_test(test_held_at_fork_profile_blob),
+        cmocka_unit_test(test_abandoned_after_lost_events_is_note),
+        cmocka_unit_test(test_release_by_cleanup_handler_after_exit),
         cmocka_unit_test(test_robust_owner_dead_across_processes),
         cmocka_unit_test(test_robust_owner_dead_profile),
         cmocka_unit_test(test_misuse_unlock_unheld),
