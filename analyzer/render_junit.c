@@ -154,7 +154,7 @@ void render_junit(FILE *out, const struct render_input *in)
                 fputs("\"/>\n", out);
             } else if (f->baseline_known) {
                 fputs("      <skipped message=\"known from the baseline\"/>\n", out);
-            } else if (in->o->fail_on & (1u << k)) {
+            } else if (finding_fails(f, in->o->fail_on)) {
                 fputs("      <failure type=\"", out);
                 xml(out, kind);
                 fputc('/', out);
