@@ -207,7 +207,12 @@ void detect_abandoned(const struct model *m, const struct report_opts *o, struct
             break;
         }
         case MODEL_FACT_WAIT_ON_ABANDONED: {
-            f = findings_add(out, FINDING_ABANDONED, "wait-on-abandoned", SEV_ERROR);
+            /* Still waiting when a killed (or still running) process was
+             * read: a hang, of the deadlock kind like every other hang. */
+            const struct model_process *wp = &m->procs[m->threads[x->thread].proc];
+            bool hang = x->never_ended && (wp->killed || wp->running);
+            f = findings_add(out, hang ? FINDING_DEADLOCK : FINDING_ABANDONED, "wait-on-abandoned",
+                             SEV_ERROR);
             char b4[160];
             finding_title(f, "%s waited for %s, abandoned by %s", th, lk,
                           x->other != MODEL_NONE ? model_thread_label(m, x->other, b4, sizeof b4)

@@ -219,6 +219,7 @@ struct model_fact {
     uint32_t proc2;          /* second process (fork child), or MODEL_NONE */
     uint64_t ns;
     uint64_t count;          /* repeats of the same (kind, thread, lock, site) folded here */
+    bool never_ended;        /* WAIT_ON_ABANDONED: still waiting at the end (a hang), not failed */
 };
 
 /* One event as the observers see it: the raw record plus model indices. */

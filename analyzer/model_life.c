@@ -469,6 +469,7 @@ void life_abandoned_waits(struct model *m)
             struct model_fact *f = facts_add(m, MODEL_FACT_WAIT_ON_ABANDONED, (uint32_t)i,
                                              t->waiting_lock, t->waiting_site, m->duration_ns);
             if (f) {
+                f->never_ended = true;
                 f->other = owner;
                 f->other_site = holds_state(m, t->waiting_lock)->owner_site;
             }
