@@ -227,6 +227,18 @@ void ids_number_threads(struct model *m)
     free(order);
 }
 
+/* Labels are for people and terminals: a control byte in a name from the
+ * traced program (pthread_setname_np, sem_open) becomes '?', so no name can
+ * move a terminal's cursor or change its colours.  The JSON keeps the raw
+ * name, escaped. */
+static const char *label_clean(char *buf)
+{
+    for (unsigned char *p = (unsigned char *)buf; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return buf;
+}
+
 const char *model_thread_label(const struct model *m, uint32_t thread, char *buf, size_t len)
 {
     if (thread == MODEL_NONE || thread >= m->nthreads) {
@@ -238,7 +250,7 @@ const char *model_thread_label(const struct model *m, uint32_t thread, char *buf
         snprintf(buf, len, "T%u (%s)", t->display, t->name);
     else
         snprintf(buf, len, "T%u", t->display);
-    return buf;
+    return label_clean(buf);
 }
 
 const char *model_lock_label(const struct model *m, uint32_t lock, char *buf, size_t len)
@@ -252,5 +264,5 @@ const char *model_lock_label(const struct model *m, uint32_t lock, char *buf, si
         snprintf(buf, len, "L%u (%s)", l->display, l->name);
     else
         snprintf(buf, len, "L%u", l->display);
-    return buf;
+    return label_clean(buf);
 }

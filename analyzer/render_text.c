@@ -23,6 +23,13 @@ struct tx {
     bool color;
 };
 
+/* A command line or path from the traced program, control bytes as '?'. */
+static void put_clean(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+}
+
 static const char *c_on(const struct tx *t, const char *code) { return t->color ? code : ""; }
 static const char *c_off(const struct tx *t) { return t->color ? "\033[0m" : ""; }
 #define BOLD "\033[1m"
@@ -293,8 +300,9 @@ static void print_finding(struct tx *t, const struct finding *f, size_t number)
         fprintf(t->out, "  Known: the baseline report has it\n");
     if (f->runs && f->nthreads && f->threads[0] < t->m->nthreads) {
         const struct model_process *p = &t->m->procs[t->m->threads[f->threads[0]].proc];
-        fprintf(t->out, "  In: %s (pid %d)\n", p->hdr.cmdline[0] ? p->hdr.cmdline : p->hdr.exe,
-                p->pid);
+        fputs("  In: ", t->out);
+        put_clean(t->out, p->hdr.cmdline[0] ? p->hdr.cmdline : p->hdr.exe);
+        fprintf(t->out, " (pid %d)\n", p->pid);
     }
     if (f->runs > 1)
         fprintf(t->out, "  Seen in %u runs (the same finding in each; the story is the first's)\n",
@@ -456,11 +464,14 @@ void render_text(FILE *out, const struct render_input *in)
             const struct model_process *p = &m->procs[i];
             if (p->exec_prev != MODEL_NONE || uses[i] != (pass == 0))
                 continue;
-            fprintf(out, "%s%s (pid %d)", named ? ", " : "",
-                    p->hdr.cmdline[0] ? p->hdr.cmdline : p->hdr.exe, p->pid);
-            for (uint32_t k = p->exec_next; k != MODEL_NONE; k = m->procs[k].exec_next)
-                fprintf(out, " -> exec %s",
-                        m->procs[k].hdr.cmdline[0] ? m->procs[k].hdr.cmdline : m->procs[k].hdr.exe);
+            fputs(named ? ", " : "", out);
+            put_clean(out, p->hdr.cmdline[0] ? p->hdr.cmdline : p->hdr.exe);
+            fprintf(out, " (pid %d)", p->pid);
+            for (uint32_t k = p->exec_next; k != MODEL_NONE; k = m->procs[k].exec_next) {
+                fputs(" -> exec ", out);
+                put_clean(out, m->procs[k].hdr.cmdline[0] ? m->procs[k].hdr.cmdline
+                                                          : m->procs[k].hdr.exe);
+            }
             named++;
         }
     free(uses);

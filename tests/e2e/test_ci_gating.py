@@ -474,6 +474,11 @@ def case_escaping(tmp):
                            stderr=subprocess.PIPE, timeout=120)
         check(p.returncode == 1, "%s: exit 1 (%d, %s)" % (fmt, p.returncode, p.stderr))
         raw[fmt] = p.stdout
+    # the text report, for terminals: no control byte of the program's names
+    p = subprocess.run([ARGS.report, "-v", "--no-color", t], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=120)
+    bad = sorted({b for b in p.stdout if (b < 0x20 and b not in (0x0a,)) or b == 0x7f})
+    check(p.returncode == 1 and not bad, "text: no control bytes from names (%r)" % bad)
     try:
         doc = json.loads(raw["json"].decode("utf-8"))  # strict: invalid UTF-8 raises
     except ValueError as e:
